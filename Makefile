@@ -1,0 +1,45 @@
+# Floe - the two commands: `make demo` and `make test`.
+# This wrapper installs what is missing (scripts/bootstrap), then drives CMake.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+DEMO_ARGS ?=
+
+.PHONY: all floe deps test-deps demo test unit unit-asan integration bench clean lint
+
+all: floe
+
+deps:
+	@scripts/bootstrap
+
+test-deps:
+	@scripts/bootstrap --test
+
+floe: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: floe
+	$(BUILD)/floe demo $(DEMO_ARGS)
+
+unit: floe
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+unit-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLOE_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+integration: floe test-deps
+	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q tests/integration
+
+lint:
+	@scripts/lint
+
+test: lint unit unit-asan integration
+
+bench: floe test-deps
+	@echo "make bench: not yet implemented (issue 5)"; exit 1
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,310 @@
+/* opt.c - option tables: defaults, environment, command line, help. */
+#include "core/opt.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FIELD(cfg, o, T) ((T *)(void *)((char *)(cfg) + (o)->off))
+
+static const struct floe_opt *find(const struct floe_opt *opts,
+                                   const char *name, size_t n)
+{
+    for (; opts->name != NULL; opts++)
+        if (strlen(opts->name) == n && strncmp(opts->name, name, n) == 0)
+            return opts;
+    return NULL;
+}
+
+static int parse_num(const char *s, double *out, const char **end)
+{
+    char *e;
+
+    errno = 0;
+    *out = strtod(s, &e);
+    if (e == s || errno != 0 || !isfinite(*out))
+        return FLOE_EINVAL;
+    *end = e;
+    return FLOE_OK;
+}
+
+int floe_parse_size(const char *s, int64_t *out)
+{
+    const char *e;
+    double v, mul = 1;
+
+    if (parse_num(s, &v, &e) != FLOE_OK)
+        return FLOE_EINVAL;
+    switch (toupper((unsigned char)*e)) {
+    case '\0': break;
+    case 'K': mul = 1024.0; e++; break;
+    case 'M': mul = 1024.0 * 1024; e++; break;
+    case 'G': mul = 1024.0 * 1024 * 1024; e++; break;
+    default: return FLOE_EINVAL;
+    }
+    if (*e == 'i' || *e == 'I')
+        e++;
+    if (*e == 'B' || *e == 'b')
+        e++;
+    if (*e != '\0' || v < 0 || v * mul > 9e18)
+        return FLOE_EINVAL;
+    *out = (int64_t)(v * mul);
+    return FLOE_OK;
+}
+
+int floe_parse_ms(const char *s, int64_t *out)
+{
+    const char *e;
+    double v, mul = 1000; /* a bare number is seconds */
+
+    if (parse_num(s, &v, &e) != FLOE_OK)
+        return FLOE_EINVAL;
+    if (strcmp(e, "ms") == 0)
+        mul = 1;
+    else if (strcmp(e, "s") == 0 || *e == '\0')
+        mul = 1000;
+    else if (strcmp(e, "m") == 0 || strcmp(e, "min") == 0)
+        mul = 60000;
+    else if (strcmp(e, "h") == 0)
+        mul = 3600000;
+    else
+        return FLOE_EINVAL;
+    if (v < 0 || v * mul > 9e15)
+        return FLOE_EINVAL;
+    *out = (int64_t)llround(v * mul);
+    return FLOE_OK;
+}
+
+int floe_parse_bool(const char *s, bool *out)
+{
+    static const char *yes[] = { "true", "yes", "on", "1", "t", "y" };
+    static const char *no[] = { "false", "no", "off", "0", "f", "n" };
+    size_t i;
+
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = true;
+            return FLOE_OK;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = false;
+            return FLOE_OK;
+        }
+    }
+    return FLOE_EINVAL;
+}
+
+static int set_one(const struct floe_opt *o, void *cfg, const char *value,
+                   char *err)
+{
+    int64_t iv = 0;
+    double dv = 0;
+    const char *e;
+    int rc = FLOE_OK;
+
+    switch (o->type) {
+    case FLOE_OPT_STR: {
+        char *copy = value ? strdup(value) : NULL;
+
+        if (value != NULL && copy == NULL)
+            return floe_err(err, FLOE_ENOMEM, "out of memory");
+        free(*FIELD(cfg, o, char *));
+        *FIELD(cfg, o, char *) = copy;
+        return FLOE_OK;
+    }
+    case FLOE_OPT_BOOL:
+        if (value == NULL) {
+            *FIELD(cfg, o, bool) = false;
+            return FLOE_OK;
+        }
+        if (floe_parse_bool(value, FIELD(cfg, o, bool)) != FLOE_OK)
+            return floe_err(err, FLOE_EINVAL,
+                            "--%s: '%s' is not a boolean (use true or false)",
+                            o->name, value);
+        return FLOE_OK;
+    case FLOE_OPT_INT:
+        if (value != NULL) {
+            rc = parse_num(value, &dv, &e);
+            if (rc == FLOE_OK && (*e != '\0' || dv != floor(dv)))
+                rc = FLOE_EINVAL;
+            iv = (int64_t)dv;
+        }
+        break;
+    case FLOE_OPT_SIZE:
+        if (value != NULL)
+            rc = floe_parse_size(value, &iv);
+        dv = (double)iv;
+        break;
+    case FLOE_OPT_MS:
+        if (value != NULL)
+            rc = floe_parse_ms(value, &iv);
+        dv = (double)iv;
+        break;
+    case FLOE_OPT_DOUBLE:
+        if (value != NULL) {
+            rc = parse_num(value, &dv, &e);
+            if (rc == FLOE_OK && *e != '\0')
+                rc = FLOE_EINVAL;
+        }
+        break;
+    }
+    if (rc != FLOE_OK)
+        return floe_err(err, FLOE_EINVAL, "--%s: '%s' is not a valid %s",
+                        o->name, value,
+                        o->type == FLOE_OPT_SIZE ? "size (e.g. 4M)"
+                        : o->type == FLOE_OPT_MS ? "duration (e.g. 500ms, 2s)"
+                                                 : "number");
+    if (o->min <= o->max && (dv < o->min || dv > o->max))
+        return floe_err(err, FLOE_EINVAL, "--%s: %s is out of range [%g, %g]",
+                        o->name, value, o->min, o->max);
+    if (o->type == FLOE_OPT_DOUBLE)
+        *FIELD(cfg, o, double) = dv;
+    else
+        *FIELD(cfg, o, int64_t) = iv;
+    return FLOE_OK;
+}
+
+int floe_opt_set(const struct floe_opt *opts, void *cfg, const char *name,
+                 const char *value, char *err)
+{
+    const struct floe_opt *o = find(opts, name, strlen(name));
+
+    if (o == NULL)
+        return floe_err(err, FLOE_EINVAL, "unknown option '%s'", name);
+    return set_one(o, cfg, value, err);
+}
+
+static int apply_env(const struct floe_cmd *cmd, void *cfg, char *err)
+{
+    const struct floe_opt *o;
+    char key[128];
+    size_t i, n;
+    int rc;
+
+    for (o = cmd->opts; o->name != NULL; o++) {
+        n = (size_t)snprintf(key, sizeof(key), "FLOE_%s_%s", cmd->name,
+                             o->name);
+        for (i = 0; i < n && i < sizeof(key); i++)
+            key[i] = key[i] == '-' ? '_' : (char)toupper((unsigned char)key[i]);
+        const char *v = getenv(key);
+        if (v == NULL)
+            continue;
+        rc = set_one(o, cfg, v, err);
+        if (rc != FLOE_OK) {
+            size_t l = strlen(err);
+            snprintf(err + l, FLOE_ERR_LEN - l, " (from %s)", key);
+            return rc;
+        }
+    }
+    return FLOE_OK;
+}
+
+int floe_opt_parse(const struct floe_cmd *cmd, void *cfg, int argc,
+                   char **argv, int *out_next, char *err)
+{
+    const struct floe_opt *o;
+    int i, rc;
+
+    *out_next = argc;
+    for (o = cmd->opts; o->name != NULL; o++) {
+        rc = set_one(o, cfg, o->def, err);
+        if (rc != FLOE_OK)
+            return rc;
+    }
+    rc = apply_env(cmd, cfg, err);
+    if (rc != FLOE_OK)
+        return rc;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *name, *eq, *val;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            floe_opt_help(cmd, stdout);
+            return FLOE_EHELP;
+        }
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+            break;
+        name = a + 2;
+        eq = strchr(name, '=');
+        o = find(cmd->opts, name, eq ? (size_t)(eq - name) : strlen(name));
+        if (o == NULL)
+            return floe_err(err, FLOE_EINVAL,
+                            "unknown option '%s' (see 'floe %s --help')", a,
+                            cmd->name);
+        if (eq != NULL)
+            val = eq + 1;
+        else if (o->type == FLOE_OPT_BOOL)
+            val = "true";
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return floe_err(err, FLOE_EINVAL, "option --%s needs a value",
+                            o->name);
+        rc = set_one(o, cfg, val, err);
+        if (rc != FLOE_OK)
+            return rc;
+    }
+    for (o = cmd->opts; o->name != NULL; o++)
+        if ((o->flags & FLOE_OPT_REQUIRED) && o->type == FLOE_OPT_STR &&
+            *FIELD(cfg, o, char *) == NULL)
+            return floe_err(err, FLOE_EINVAL,
+                            "option --%s is required (see 'floe %s --help')",
+                            o->name, cmd->name);
+    *out_next = i;
+    return FLOE_OK;
+}
+
+static const char *type_hint(enum floe_opt_type t)
+{
+    switch (t) {
+    case FLOE_OPT_STR: return "TEXT";
+    case FLOE_OPT_INT: return "N";
+    case FLOE_OPT_SIZE: return "SIZE";
+    case FLOE_OPT_MS: return "DURATION";
+    case FLOE_OPT_DOUBLE: return "X";
+    case FLOE_OPT_BOOL: return "";
+    }
+    return "";
+}
+
+void floe_opt_help(const struct floe_cmd *cmd, FILE *out)
+{
+    const struct floe_opt *o;
+    char left[64];
+
+    fprintf(out, "Usage: %s\n\n%s\n\nOptions:\n", cmd->usage, cmd->summary);
+    for (o = cmd->opts; o->name != NULL; o++) {
+        if (o->type == FLOE_OPT_BOOL)
+            snprintf(left, sizeof(left), "--%s", o->name);
+        else
+            snprintf(left, sizeof(left), "--%s %s", o->name,
+                     type_hint(o->type));
+        fprintf(out, "  %-28s %s", left, o->doc);
+        if (o->flags & FLOE_OPT_REQUIRED)
+            fprintf(out, " (required)");
+        else if (o->def != NULL && !(o->flags & FLOE_OPT_SECRET))
+            fprintf(out, " [default: %s]", o->def);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-28s %s\n", "-h, --help", "Show this help and exit.");
+    fprintf(out, "\nEvery option can also be set in the environment as "
+                 "FLOE_%s_<OPTION> (upper case, '-' as '_').\n", cmd->name);
+    if (cmd->epilog != NULL)
+        fprintf(out, "\n%s\n", cmd->epilog);
+}
+
+void floe_opt_free(const struct floe_opt *opts, void *cfg)
+{
+    for (; opts->name != NULL; opts++) {
+        if (opts->type == FLOE_OPT_STR) {
+            free(*FIELD(cfg, opts, char *));
+            *FIELD(cfg, opts, char *) = NULL;
+        }
+    }
+}

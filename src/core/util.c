@@ -1,0 +1,310 @@
+/* util.c - clocks, randomness, base64 and file-system helpers. */
+#define FLOE_LOG_MOD "core"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+int64_t floe_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t floe_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void floe_time_iso(int64_t ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    char head[24];
+
+    gmtime_r(&s, &tm);
+    strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%03dZ", head, (int)(ms % 1000));
+}
+
+int floe_random(void *p, size_t n)
+{
+    char *c = p;
+
+    while (n > 0) {
+        ssize_t got = getrandom(c, n, 0);
+
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return FLOE_EIO;
+        }
+        c += got;
+        n -= (size_t)got;
+    }
+    return FLOE_OK;
+}
+
+int floe_uuid(char out[FLOE_UUID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    int i, o = 0, rc;
+
+    rc = floe_random(b, sizeof(b));
+    if (rc != FLOE_OK)
+        return rc;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+    return FLOE_OK;
+}
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t floe_b64_enc_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
+
+size_t floe_b64_enc(const void *src, size_t n, char *out)
+{
+    const unsigned char *s = src;
+    size_t i, o = 0;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        out[o++] = b64[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)s[i + 1] << 8;
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return o;
+}
+
+size_t floe_b64_dec_max(size_t n)
+{
+    return n / 4 * 3 + 3;
+}
+
+int floe_b64_dec(const char *src, size_t n, void *out, size_t *out_len)
+{
+    static signed char rev[256];
+    static int ready; /* benign race: every thread writes the same table */
+    unsigned char *o = out;
+    size_t i, len = 0;
+    int pad = 0;
+
+    if (!ready) {
+        memset(rev, -1, sizeof(rev));
+        for (i = 0; i < 64; i++)
+            rev[(unsigned char)b64[i]] = (signed char)i;
+        ready = 1;
+    }
+    if (n % 4 != 0)
+        return FLOE_EINVAL;
+    if (n >= 1 && src[n - 1] == '=')
+        pad++;
+    if (n >= 2 && src[n - 2] == '=')
+        pad++;
+    for (i = 0; i < n; i += 4) {
+        int last = i + 4 == n;
+        int a = rev[(unsigned char)src[i]], b = rev[(unsigned char)src[i + 1]];
+        int c = (last && pad == 2) ? 0 : rev[(unsigned char)src[i + 2]];
+        int d = (last && pad >= 1) ? 0 : rev[(unsigned char)src[i + 3]];
+
+        if ((a | b | c | d) < 0)
+            return FLOE_EINVAL;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 |
+                     (uint32_t)c << 6 | (uint32_t)d;
+        o[len++] = (unsigned char)(v >> 16);
+        if (!(last && pad == 2))
+            o[len++] = (unsigned char)(v >> 8);
+        if (!(last && pad >= 1))
+            o[len++] = (unsigned char)v;
+    }
+    *out_len = len;
+    return FLOE_OK;
+}
+
+int floe_mkdirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path), i;
+
+    if (n == 0 || n >= sizeof(tmp))
+        return FLOE_EINVAL;
+    memcpy(tmp, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        char c = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+            floe_log_errno("mkdir %s", tmp);
+            return FLOE_EIO;
+        }
+        tmp[i] = c;
+    }
+    return FLOE_OK;
+}
+
+int floe_read_file(const char *path, struct floe_buf *out)
+{
+    char chunk[65536];
+    int fd, rc = FLOE_OK;
+    ssize_t n;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO;
+    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = FLOE_EIO;
+            break;
+        }
+        rc = floe_buf_add(out, chunk, (size_t)n);
+        if (rc != FLOE_OK)
+            break;
+    }
+    if (rc == FLOE_OK && out->data == NULL)
+        rc = floe_buf_reserve(out, 0); /* empty file: still a string */
+    close(fd);
+    return rc;
+}
+
+int floe_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = FLOE_OK;
+
+    if (fd < 0)
+        return FLOE_EIO;
+    if (fsync(fd) != 0)
+        rc = FLOE_EIO;
+    close(fd);
+    return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return FLOE_EIO;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return FLOE_OK;
+}
+
+int floe_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+    unsigned char r[6];
+    int fd, rc;
+
+    if (floe_random(r, sizeof(r)) != FLOE_OK)
+        return FLOE_EIO;
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x",
+                         path, r[0], r[1], r[2], r[3], r[4], r[5]) >=
+        sizeof(tmp))
+        return FLOE_EINVAL;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        floe_log_errno("create %s", tmp);
+        return FLOE_EIO;
+    }
+    rc = write_all(fd, data, len);
+    if (rc == FLOE_OK && fsync(fd) != 0)
+        rc = FLOE_EIO;
+    if (close(fd) != 0)
+        rc = FLOE_EIO;
+    if (rc == FLOE_OK && rename(tmp, path) != 0)
+        rc = FLOE_EIO;
+    if (rc != FLOE_OK) {
+        floe_log_errno("write %s", path);
+        unlink(tmp);
+        return rc;
+    }
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        return floe_fsync_dir(dir[0] ? dir : "/");
+    }
+    return floe_fsync_dir(".");
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int floe_rmtree(const char *path)
+{
+    if (!floe_path_exists(path))
+        return FLOE_OK;
+    return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 ? FLOE_OK
+                                                             : FLOE_EIO;
+}
+
+bool floe_path_exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+int floe_self_exe(char *out, size_t n)
+{
+    ssize_t got = readlink("/proc/self/exe", out, n - 1);
+
+    if (got < 0 || (size_t)got >= n - 1)
+        return FLOE_EIO;
+    out[got] = '\0';
+    return FLOE_OK;
+}

@@ -1,0 +1,47 @@
+/* util.h - small helpers every part uses: clocks, randomness, UUIDs,
+ * base64, and file-system basics (mkdir -p, whole-file read, durable
+ * atomic write). */
+#ifndef FLOE_CORE_UTIL_H
+#define FLOE_CORE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define FLOE_UUID_LEN 36 /* text form, NUL excluded */
+
+int64_t floe_now_ms(void);       /* wall clock, ms since the epoch */
+int64_t floe_mono_ms(void);      /* monotonic, ms */
+/* "2026-11-24T19:56:00.123Z" into out[32]. */
+void floe_time_iso(int64_t ms, char out[32]);
+
+/* Fill `p` with `n` random bytes from the kernel. */
+int floe_random(void *p, size_t n);
+/* Random (version 4) UUID, lower-case, into out[FLOE_UUID_LEN + 1]. */
+int floe_uuid(char out[FLOE_UUID_LEN + 1]);
+
+/* Standard base64 with padding. Decode rejects bad characters and bad
+ * padding with FLOE_EINVAL; `out` receives at most floe_b64_dec_max(n). */
+size_t floe_b64_enc_len(size_t n);
+size_t floe_b64_enc(const void *src, size_t n, char *out); /* no NUL */
+size_t floe_b64_dec_max(size_t n);
+int floe_b64_dec(const char *src, size_t n, void *out, size_t *out_len);
+
+/* mkdir -p with mode 0755; existing directories are fine. */
+int floe_mkdirs(const char *path);
+/* Read a whole file into `out` (appends; out->max applies). */
+int floe_read_file(const char *path, struct floe_buf *out);
+/* Write `data` to `path` durably: temp file beside it, fsync, rename,
+ * fsync of the directory. Readers see the old or the new file, never a
+ * part. */
+int floe_write_file_atomic(const char *path, const void *data, size_t len);
+int floe_fsync_dir(const char *dir);
+/* Remove a tree (rm -rf); a missing path is fine. */
+int floe_rmtree(const char *path);
+bool floe_path_exists(const char *path);
+/* Absolute path of the running binary into out[4096]. */
+int floe_self_exe(char *out, size_t n);
+
+#endif

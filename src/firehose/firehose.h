@@ -1,0 +1,8 @@
+/* firehose.h - entry point of this part (stub until it lands). */
+#ifndef FLOE_FIREHOSE_FIREHOSE_H
+#define FLOE_FIREHOSE_FIREHOSE_H
+
+/* The 'floe' subcommand; argv[0] is the command name. Exit status. */
+int floe_firehose_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,11 @@
+/* gen.c - stub entry point until this part lands. */
+#include <stdio.h>
+
+#include "gen/gen.h"
+
+int floe_emit_main(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "floe %s: not built yet\n", argv[0]);
+    return 1;
+}

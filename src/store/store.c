@@ -1,0 +1,162 @@
+/* store.c - backend dispatch and key rules shared by every backend. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct floe_store {
+    const struct floe_store_ops *ops;
+    void *ctx;
+    char *url;
+};
+
+static const struct floe_store_ops *const backends[] = {
+    &floe_store_fs_ops,
+};
+
+int floe_store_open(const char *url, struct floe_store **out, char *err)
+{
+    const struct floe_store_ops *ops = NULL;
+    const char *location = url, *sep;
+    struct floe_store *st;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (url == NULL || url[0] == '\0')
+        return floe_err(err, FLOE_EINVAL, "empty store URL");
+    sep = strstr(url, "://");
+    if (sep == NULL) {
+        ops = &floe_store_fs_ops; /* a plain path */
+    } else {
+        for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+            size_t n = strlen(backends[i]->scheme);
+            if ((size_t)(sep - url) == n &&
+                strncmp(url, backends[i]->scheme, n) == 0)
+                ops = backends[i];
+        }
+        if (ops == NULL)
+            return floe_err(err, FLOE_ENOTSUP,
+                            "store URL '%s': unknown scheme (use file:///dir "
+                            "or a directory path)", url);
+        location = sep + 3;
+    }
+    st = calloc(1, sizeof(*st));
+    if (st == NULL || (st->url = strdup(url)) == NULL) {
+        free(st);
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    }
+    st->ops = ops;
+    rc = ops->open(location, &st->ctx, err);
+    if (rc != FLOE_OK) {
+        free(st->url);
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return FLOE_OK;
+}
+
+void floe_store_close(struct floe_store *st)
+{
+    if (st == NULL)
+        return;
+    st->ops->close(st->ctx);
+    free(st->url);
+    free(st);
+}
+
+const char *floe_store_url(const struct floe_store *st)
+{
+    return st->url;
+}
+
+int floe_store_key_check(const char *key)
+{
+    size_t n = strlen(key), seg = 0, i;
+
+    if (n == 0 || n > FLOE_STORE_KEY_MAX || key[0] == '/')
+        return FLOE_EINVAL;
+    for (i = 0; i <= n; i++) {
+        unsigned char c = (unsigned char)key[i];
+
+        if (c == '/' || c == '\0') {
+            const char *s = key + i - seg;
+            if (seg == 0 && c == '/')
+                return FLOE_EINVAL;
+            if ((seg == 1 && s[0] == '.') ||
+                (seg == 2 && s[0] == '.' && s[1] == '.'))
+                return FLOE_EINVAL;
+            seg = 0;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return FLOE_EINVAL;
+        seg++;
+    }
+    return FLOE_OK;
+}
+
+int floe_store_put(struct floe_store *st, const char *key, const void *data,
+                   size_t len)
+{
+    if (floe_store_key_check(key) != FLOE_OK)
+        return FLOE_EINVAL;
+    return st->ops->put(st->ctx, key, data, len);
+}
+
+int floe_store_put_file(struct floe_store *st, const char *key,
+                        const char *path, bool move)
+{
+    if (floe_store_key_check(key) != FLOE_OK)
+        return FLOE_EINVAL;
+    return st->ops->put_file(st->ctx, key, path, move);
+}
+
+int floe_store_get(struct floe_store *st, const char *key,
+                   struct floe_buf *out)
+{
+    if (floe_store_key_check(key) != FLOE_OK)
+        return FLOE_EINVAL;
+    return st->ops->get(st->ctx, key, out);
+}
+
+int floe_store_head(struct floe_store *st, const char *key,
+                    struct floe_obj_info *out)
+{
+    if (floe_store_key_check(key) != FLOE_OK)
+        return FLOE_EINVAL;
+    return st->ops->head(st->ctx, key, out);
+}
+
+int floe_store_list(struct floe_store *st, const char *prefix,
+                    floe_store_list_cb cb, void *ud)
+{
+    return st->ops->list(st->ctx, prefix ? prefix : "", cb, ud);
+}
+
+int floe_store_copy(struct floe_store *st, const char *src_key,
+                    const char *dst_key)
+{
+    if (floe_store_key_check(src_key) != FLOE_OK ||
+        floe_store_key_check(dst_key) != FLOE_OK)
+        return FLOE_EINVAL;
+    return st->ops->copy(st->ctx, src_key, dst_key);
+}
+
+int floe_store_delete(struct floe_store *st, const char *key)
+{
+    if (floe_store_key_check(key) != FLOE_OK)
+        return FLOE_EINVAL;
+    return st->ops->del(st->ctx, key);
+}
+
+int floe_store_local_path(struct floe_store *st, const char *key, char *out,
+                          size_t n)
+{
+    if (floe_store_key_check(key) != FLOE_OK)
+        return FLOE_EINVAL;
+    if (st->ops->local_path == NULL)
+        return FLOE_ENOTSUP;
+    return st->ops->local_path(st->ctx, key, out, n);
+}

@@ -1,0 +1,88 @@
+/* store.h - object store with S3 semantics: the one seam between delivery
+ * and the rest of Floe.
+ * Keys are '/'-separated like S3 keys; the first segment is the zone
+ * (landing, processing, processed). Puts are atomic (a reader sees the
+ * whole object or none) and durable when they return; list is sorted by
+ * key bytes; copy then delete is how objects move between zones. A backend
+ * is one file filling one struct floe_store_ops: fs.c (file:// or a plain
+ * path, the default) and later s3.c (s3://bucket/prefix). */
+#ifndef FLOE_STORE_STORE_H
+#define FLOE_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define FLOE_ZONE_LANDING "landing"
+#define FLOE_ZONE_PROCESSING "processing"
+#define FLOE_ZONE_PROCESSED "processed"
+#define FLOE_STORE_KEY_MAX 1024 /* S3's limit */
+
+struct floe_store;
+
+struct floe_obj_info {
+    const char *key;   /* borrowed; valid during the callback only */
+    int64_t size;      /* bytes */
+    int64_t mtime_ms;  /* last modified, ms since the epoch */
+};
+
+/* Return non-zero to stop the listing; that value is returned by list. */
+typedef int (*floe_store_list_cb)(const struct floe_obj_info *info,
+                                  void *ud);
+
+struct floe_store_ops {
+    const char *scheme; /* "file", "s3" */
+    int (*open)(const char *location, void **out_ctx, char *err);
+    void (*close)(void *ctx);
+    int (*put)(void *ctx, const char *key, const void *data, size_t len);
+    int (*put_file)(void *ctx, const char *key, const char *path, bool move);
+    int (*get)(void *ctx, const char *key, struct floe_buf *out);
+    int (*head)(void *ctx, const char *key, struct floe_obj_info *out);
+    int (*list)(void *ctx, const char *prefix, floe_store_list_cb cb,
+                void *ud);
+    int (*copy)(void *ctx, const char *src_key, const char *dst_key);
+    int (*del)(void *ctx, const char *key);
+    int (*local_path)(void *ctx, const char *key, char *out, size_t n);
+};
+
+/* Open a store by URL: "file:///abs/dir", a plain directory path, or a
+ * scheme another backend registers. On FLOE_OK *out is owned by the caller
+ * (floe_store_close). On error err says what is wrong. */
+int floe_store_open(const char *url, struct floe_store **out, char *err);
+void floe_store_close(struct floe_store *st); /* NULL is a no-op */
+const char *floe_store_url(const struct floe_store *st);
+
+/* Atomic, durable put of `len` bytes (borrowed). Replaces an old object. */
+int floe_store_put(struct floe_store *st, const char *key, const void *data,
+                   size_t len);
+/* Put the contents of the local file `path`; with `move` the file may be
+ * consumed (renamed into place when the backend can). */
+int floe_store_put_file(struct floe_store *st, const char *key,
+                        const char *path, bool move);
+/* Append the object's bytes to `out` (out->max applies). FLOE_ENOTFOUND. */
+int floe_store_get(struct floe_store *st, const char *key,
+                   struct floe_buf *out);
+/* Size and time of one object; out->key is left NULL. FLOE_ENOTFOUND. */
+int floe_store_head(struct floe_store *st, const char *key,
+                    struct floe_obj_info *out);
+/* Every object whose key starts with `prefix`, in key order. */
+int floe_store_list(struct floe_store *st, const char *prefix,
+                    floe_store_list_cb cb, void *ud);
+int floe_store_copy(struct floe_store *st, const char *src_key,
+                    const char *dst_key);
+/* Delete; deleting a missing key is FLOE_OK, as in S3. */
+int floe_store_delete(struct floe_store *st, const char *key);
+/* A local file path holding the object, for engines that read files
+ * (DuckDB). FLOE_ENOTSUP when the backend has none (S3: download first). */
+int floe_store_local_path(struct floe_store *st, const char *key, char *out,
+                          size_t n);
+
+/* FLOE_OK when `key` is a valid object key: 1..1024 bytes, no leading '/',
+ * no empty, "." or ".." segments, no NUL or control bytes. */
+int floe_store_key_check(const char *key);
+
+extern const struct floe_store_ops floe_store_fs_ops;
+
+#endif

@@ -1,0 +1,117 @@
+/* test_store.c - the fs backend honours S3 semantics. */
+#include "core/util.h"
+#include "store/store.h"
+#include "test.h"
+
+struct seen {
+    char keys[16][128];
+    int n;
+};
+
+static int collect(const struct floe_obj_info *info, void *ud)
+{
+    struct seen *s = ud;
+
+    if (s->n < 16)
+        snprintf(s->keys[s->n++], 128, "%s", info->key);
+    return 0;
+}
+
+static void test_put_get_list_copy_delete(void)
+{
+    struct floe_store *st = NULL;
+    struct floe_buf b;
+    struct seen s = { .n = 0 };
+    char dir[256], err[FLOE_ERR_LEN];
+    struct floe_obj_info info;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/orders/2026/b.gz", "bb", 2) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/orders/2026/a.gz", "a", 1) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/orders-x/z", "z", 1) == FLOE_OK);
+    CHECK(floe_store_put(st, "processed/t/p=1/f", "f", 1) == FLOE_OK);
+
+    CHECK(floe_store_list(st, "landing/orders/", collect, &s) == FLOE_OK);
+    CHECK(s.n == 2 && strcmp(s.keys[0], "landing/orders/2026/a.gz") == 0 &&
+          strcmp(s.keys[1], "landing/orders/2026/b.gz") == 0);
+    s.n = 0;
+    CHECK(floe_store_list(st, "landing/orders", collect, &s) == FLOE_OK);
+    CHECK(s.n == 3 && strcmp(s.keys[2], "landing/orders/2026/b.gz") == 0 &&
+          strcmp(s.keys[0], "landing/orders-x/z") == 0); /* '-' < '/' */
+
+    floe_buf_init(&b, 1024);
+    CHECK(floe_store_copy(st, "landing/orders/2026/b.gz",
+                          "processing/batch=1/b.gz") == FLOE_OK);
+    CHECK(floe_store_delete(st, "landing/orders/2026/b.gz") == FLOE_OK);
+    CHECK(floe_store_get(st, "processing/batch=1/b.gz", &b) == FLOE_OK);
+    CHECK(b.len == 2 && memcmp(b.data, "bb", 2) == 0);
+    CHECK(floe_store_get(st, "landing/orders/2026/b.gz", &b) ==
+          FLOE_ENOTFOUND);
+    CHECK(floe_store_delete(st, "landing/never") == FLOE_OK);
+    CHECK(floe_store_head(st, "processing/batch=1/b.gz", &info) == FLOE_OK &&
+          info.size == 2);
+
+    /* overwrite is atomic replacement */
+    CHECK(floe_store_put(st, "processing/batch=1/b.gz", "new", 3) == FLOE_OK);
+    floe_buf_reset(&b);
+    CHECK(floe_store_get(st, "processing/batch=1/b.gz", &b) == FLOE_OK &&
+          b.len == 3);
+    floe_buf_free(&b);
+
+    /* deleting the last object prunes empty directories */
+    CHECK(floe_store_delete(st, "processed/t/p=1/f") == FLOE_OK);
+    s.n = 0;
+    CHECK(floe_store_list(st, "processed/", collect, &s) == FLOE_OK &&
+          s.n == 0);
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+static void test_key_rules(void)
+{
+    CHECK(floe_store_key_check("landing/a") == FLOE_OK);
+    CHECK(floe_store_key_check("processing/batch=7/_manifest.json") ==
+          FLOE_OK);
+    CHECK(floe_store_key_check("") == FLOE_EINVAL);
+    CHECK(floe_store_key_check("/abs") == FLOE_EINVAL);
+    CHECK(floe_store_key_check("a//b") == FLOE_EINVAL);
+    CHECK(floe_store_key_check("a/../b") == FLOE_EINVAL);
+    CHECK(floe_store_key_check("a/./b") == FLOE_EINVAL);
+    CHECK(floe_store_key_check("a/b\n") == FLOE_EINVAL);
+}
+
+static void test_put_file_move(void)
+{
+    struct floe_store *st = NULL;
+    char dir[256], src[300], err[FLOE_ERR_LEN];
+    struct floe_buf b;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    snprintf(src, sizeof(src), "%s/local.parquet", dir);
+    CHECK(floe_write_file_atomic(src, "PAR1", 4) == FLOE_OK);
+    CHECK(floe_store_put_file(st, "processed/orders/dt=2026-01-01/p.parquet",
+                              src, true) == FLOE_OK);
+    CHECK(!floe_path_exists(src));
+    floe_buf_init(&b, 64);
+    CHECK(floe_store_get(st, "processed/orders/dt=2026-01-01/p.parquet",
+                         &b) == FLOE_OK && b.len == 4);
+    floe_buf_free(&b);
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+static void test_bad_url(void)
+{
+    struct floe_store *st = NULL;
+    char err[FLOE_ERR_LEN];
+
+    CHECK(floe_store_open("gopher://x", &st, err) == FLOE_ENOTSUP);
+    CHECK(st == NULL && strstr(err, "unknown scheme") != NULL);
+}
+
+FLOE_TESTS({ "put_get_list_copy_delete", test_put_get_list_copy_delete },
+           { "key_rules", test_key_rules },
+           { "put_file_move", test_put_file_move },
+           { "bad_url", test_bad_url })
