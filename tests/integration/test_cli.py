@@ -1,0 +1,41 @@
+"""Every command answers --help completely and rejects bad options with a
+clear message and exit status 2."""
+import subprocess
+
+import pytest
+
+from conftest import FLOE
+
+COMMANDS = ["demo", "emit", "agent", "firehose", "run", "task"]
+
+
+def run(*args):
+    return subprocess.run([FLOE, *args], capture_output=True, text=True,
+                          timeout=30)
+
+
+def test_top_level_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    for c in COMMANDS:
+        assert f"  {c} " in r.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_subcommand_help(command):
+    r = run(command, "--help")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Usage: floe " + command)
+    assert "--help" in r.stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "emit", "firehose", "run"])
+def test_unknown_option_is_a_clear_error(command):
+    r = run(command, "--no-such-option")
+    assert r.returncode == 2
+    assert "--no-such-option" in r.stderr
+
+
+def test_unknown_command():
+    r = run("frobnicate")
+    assert r.returncode == 2 and "unknown command" in r.stderr
