@@ -293,8 +293,16 @@ void floe_opt_help(const struct floe_cmd *cmd, FILE *out)
         fputc('\n', out);
     }
     fprintf(out, "  %-28s %s\n", "-h, --help", "Show this help and exit.");
-    fprintf(out, "\nEvery option can also be set in the environment as "
-                 "FLOE_%s_<OPTION> (upper case, '-' as '_').\n", cmd->name);
+    {
+        char sect[64];
+        size_t i;
+
+        for (i = 0; cmd->name[i] != '\0' && i + 1 < sizeof(sect); i++)
+            sect[i] = (char)toupper((unsigned char)cmd->name[i]);
+        sect[i] = '\0';
+        fprintf(out, "\nEvery option can also be set in the environment as "
+                     "FLOE_%s_<OPTION> (upper case, '-' as '_').\n", sect);
+    }
     if (cmd->epilog != NULL)
         fprintf(out, "\n%s\n", cmd->epilog);
 }
