@@ -1,11 +1,350 @@
-/* agent.c - stub entry point until this part lands. */
-#include <stdio.h>
-
+/* agent.c - `floe agent` entry point: options, start-up and the one loop.
+ * Single-threaded: each turn rescans directories when due, reads new
+ * bytes of every flow (unless over the memory bound), closes due batches,
+ * sends the oldest closed batch of each flow whose retry time has come,
+ * and sleeps only when nothing happened. --exit-at-eof ends the loop once
+ * every file is read and every record acknowledged and checkpointed. */
+#define FLOE_LOG_MOD "agent"
 #include "agent/agent.h"
+
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/config.h"
+#include "agent/flow.h"
+#include "core/log.h"
+#include "core/opt.h"
+#include "core/util.h"
+
+struct agent_opts {
+    char *config;
+    char *checkpoint_file;
+    char *endpoint;
+    char *region;
+    bool exit_at_eof;
+    int64_t progress_interval;
+    int64_t max_buffered;
+};
+
+#define F(m) offsetof(struct agent_opts, m)
+static const struct floe_opt agent_opts[] = {
+    { "config", FLOE_OPT_STR, NULL, F(config), 0, 0, FLOE_OPT_REQUIRED,
+      "Kinesis Agent agent.json to read (also -c FILE)." },
+    { "checkpoint-file", FLOE_OPT_STR, NULL, F(checkpoint_file), 0, 0, 0,
+      "SQLite checkpoint database; overrides agent.json checkpointFile "
+      "(default ./floe-state/agent/checkpoints.db)." },
+    { "endpoint", FLOE_OPT_STR, NULL, F(endpoint), 0, 0, 0,
+      "Firehose endpoint (host, http://host:port or https://host); "
+      "overrides agent.json firehose.endpoint." },
+    { "region", FLOE_OPT_STR, NULL, F(region), 0, 0, 0,
+      "SigV4 signing region; overrides kinesis.region (default: from "
+      "the endpoint host, else us-east-1)." },
+    { "exit-at-eof", FLOE_OPT_BOOL, "false", F(exit_at_eof), 0, 0, 0,
+      "Batch mode: exit 0 once every matched file is read to its end and "
+      "every record is acknowledged and checkpointed (an unterminated "
+      "last line counts as a record)." },
+    { "progress-interval", FLOE_OPT_MS, "30s", F(progress_interval), 0,
+      86400000, 0, "How often to log the 'Agent: Progress:' line (0: "
+      "never)." },
+    { "max-buffered-bytes", FLOE_OPT_SIZE, "16M", F(max_buffered),
+      1048576, 1073741824, 0,
+      "Memory bound for records read but not yet acknowledged; above it "
+      "files are not read (back-pressure)." },
+    { NULL, 0, NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct floe_cmd agent_cmd = {
+    "agent",
+    "floe agent --config agent.json [options]",
+    "Tail log files like the Amazon Kinesis Agent and send each line as a "
+    "record to a\nKinesis Data Firehose endpoint (floe firehose, AWS, or "
+    "any compatible server) with\nPutRecordBatch: at most 500 records and "
+    "4 MiB per call, SigV4-signed when AWS\ncredentials exist (agent.json "
+    "awsAccessKeyId/awsSecretAccessKey, else\nAWS_ACCESS_KEY_ID, "
+    "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). Only failed records\nare "
+    "resent, with exponential backoff, forever. A file's checkpoint "
+    "advances only\nafter a whole batch was acknowledged, so a restart "
+    "resumes without loss.\n\nagent.json keys used: firehose.endpoint, "
+    "kinesis.region, awsAccessKeyId,\nawsSecretAccessKey, checkpointFile; "
+    "per flow: filePattern (glob on the file name,\nliteral directory), "
+    "deliveryStream, initialPosition (END_OF_FILE | START_OF_FILE),\n"
+    "maxBufferAgeMillis (1000-900000, default 60000), maxBufferSizeBytes "
+    "(<= 4194304),\nmaxBufferSizeRecords (<= 500), skipHeaderLines, "
+    "truncatedRecordTerminator,\nminTimeBetweenFilePollsMillis, "
+    "retryInitialBackoffMillis, retryMaxBackoffMillis,\n"
+    "dataProcessingOptions: CSVTOJSON (customFieldNames, delimiter) and "
+    "SINGLELINE\n(parseOptions NO_TRIM, ESCAPE_NEW_LINE). Other Kinesis "
+    "Agent keys are warned about\nand ignored; comments (// and /* */) are "
+    "allowed.",
+    agent_opts,
+    "Example agent.json:\n"
+    "  {\n"
+    "    \"firehose.endpoint\": \"http://127.0.0.1:4573\",\n"
+    "    \"checkpointFile\": \"./floe-state/agent/checkpoints.db\",\n"
+    "    \"flows\": [\n"
+    "      { \"filePattern\": \"/var/log/shop/orders.log*\",\n"
+    "        \"deliveryStream\": \"orders\",\n"
+    "        \"initialPosition\": \"START_OF_FILE\" },\n"
+    "      { \"filePattern\": \"/var/log/shop/customers.log\",\n"
+    "        \"deliveryStream\": \"customers\",\n"
+    "        \"initialPosition\": \"START_OF_FILE\",\n"
+    "        \"maxBufferAgeMillis\": 5000,\n"
+    "        \"dataProcessingOptions\": [\n"
+    "          { \"optionName\": \"CSVTOJSON\",\n"
+    "            \"customFieldNames\": [\"customer_id\", \"name\", "
+    "\"email\", \"country\",\n"
+    "              \"segment\", \"created_at\", \"updated_at\"] } ] }\n"
+    "    ]\n"
+    "  }\n\n"
+    "Examples:\n"
+    "  floe agent -c agent.json\n"
+    "  floe agent --config agent.json --endpoint http://127.0.0.1:4573 "
+    "--exit-at-eof\n\n"
+    "Exit status: 0 done or stopped by SIGINT/SIGTERM, 1 runtime failure, "
+    "2 bad usage\nor configuration.",
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+#define DEFAULT_CHECKPOINT "./floe-state/agent/checkpoints.db"
+#define READ_BUDGET (8u * 1024 * 1024)
+
+static void progress(const struct floe_flow_shared *sh, int64_t start_ms)
+{
+    floe_log_info("Agent: Progress: %" PRIu64 " records parsed (%" PRIu64
+                  " bytes), and %" PRIu64 " records sent successfully to "
+                  "destinations. Uptime: %" PRId64 "ms",
+                  sh->parsed, sh->parsed_bytes, sh->sent,
+                  floe_mono_ms() - start_ms);
+}
+
+static void tailer_progress(const struct floe_flow *f)
+{
+    floe_log_info("Tailer Progress: %s: %" PRIu64 " records sent; %zu "
+                  "buffers queued; %" PRIu64 " bytes behind; %" PRIu64
+                  " lines skipped, %" PRIu64 " truncated",
+                  f->cfg->id, f->sent, f->nqueued,
+                  floe_tail_behind(&f->tail), f->tail.lines_skipped,
+                  f->tail.lines_truncated);
+}
+
+/* Rewrite "-c FILE" as "--config FILE" (floe_opt_parse knows long names
+ * only). Returns a new argv (free() it; strings borrowed) or NULL. */
+static char **rewrite_short(int argc, char **argv)
+{
+    char **v = calloc((size_t)argc + 1, sizeof(*v));
+    int i;
+
+    if (v == NULL)
+        return NULL;
+    for (i = 0; i < argc; i++)
+        v[i] = strcmp(argv[i], "-c") == 0 ? (char *)"--config" : argv[i];
+    return v;
+}
+
+static int run(struct agent_opts *o, struct floe_agent_conf *conf)
+{
+    struct floe_flow_shared sh;
+    struct floe_flow *flows = NULL;
+    struct floe_ckpt *ck = NULL;
+    struct floe_sender *sender = NULL;
+    struct floe_sender_opts so;
+    char err[FLOE_ERR_LEN] = "";
+    int64_t start = floe_mono_ms(), next_progress;
+    size_t i, nflows = conf->nflows;
+    int rc = FLOE_OK;
+    const char *ckpath;
+
+    memset(&sh, 0, sizeof(sh));
+    sh.max_buffered = (size_t)o->max_buffered;
+    sh.exit_at_eof = o->exit_at_eof;
+    ckpath = o->checkpoint_file   ? o->checkpoint_file
+             : conf->checkpoint_file ? conf->checkpoint_file
+                                     : DEFAULT_CHECKPOINT;
+    rc = floe_ckpt_open(ckpath, &ck, err);
+    if (rc != FLOE_OK) {
+        floe_log_error("%s", err);
+        goto cleanup;
+    }
+    memset(&so, 0, sizeof(so));
+    so.endpoint = o->endpoint ? o->endpoint : conf->endpoint;
+    so.region = o->region ? o->region : conf->region;
+    so.access_key = conf->access_key;
+    so.secret_key = conf->secret_key;
+    so.session_token = conf->session_token;
+    rc = floe_sender_create(&so, &sender, err);
+    if (rc != FLOE_OK) {
+        floe_log_error("%s", err);
+        rc = rc == FLOE_EINVAL ? FLOE_EINVAL : rc;
+        goto cleanup;
+    }
+    flows = calloc(nflows, sizeof(*flows));
+    if (flows == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    for (i = 0; i < nflows; i++) {
+        rc = floe_flow_init(&flows[i], &conf->flows[i], &sh, ck, err);
+        if (rc != FLOE_OK) {
+            floe_log_error("%s", err);
+            nflows = i; /* only the ones set up are freed */
+            goto cleanup;
+        }
+    }
+    floe_log_info("agent started: %zu flow(s) to %s (region %s, %s), "
+                  "checkpoints in %s", nflows, floe_sender_url(sender),
+                  floe_sender_region(sender),
+                  conf->access_key ? "SigV4-signed" : "unsigned", ckpath);
+    for (i = 0; i < nflows; i++) {
+        rc = floe_flow_scan(&flows[i], floe_mono_ms());
+        if (rc != FLOE_OK)
+            goto cleanup;
+    }
+    next_progress = start + (o->progress_interval > 0 ? o->progress_interval
+                                                      : INT64_MAX / 4);
+    while (!stop_signal) {
+        int64_t now = floe_mono_ms(), wake;
+        bool busy = false, drained = true;
+
+        for (i = 0; i < nflows; i++) {
+            struct floe_flow *f = &flows[i];
+            size_t nread = 0;
+            bool did = false;
+
+            if (now >= f->next_scan_ms) {
+                rc = floe_flow_scan(f, now);
+                if (rc != FLOE_OK)
+                    goto cleanup;
+            }
+            rc = floe_flow_read(f, now, READ_BUDGET, &nread);
+            if (rc != FLOE_OK) {
+                floe_log_error("%s: reading failed (%s)", f->cfg->id,
+                               floe_strerror(rc));
+                goto cleanup;
+            }
+            busy = busy || nread > 0;
+            /* In batch mode a buffer closes as soon as the files are
+             * read; otherwise by size, age or memory pressure. */
+            floe_flow_close_due(f, floe_mono_ms(),
+                                o->exit_at_eof && nread == 0);
+            rc = floe_flow_send(f, sender, floe_mono_ms(), &did);
+            if (rc != FLOE_OK)
+                goto cleanup;
+            busy = busy || did;
+            if (f->qhead == NULL && (f->open == NULL || f->open->n == 0))
+                floe_tail_prune(&f->tail);
+            drained = drained && floe_flow_drained(f);
+        }
+        now = floe_mono_ms();
+        if (now >= next_progress) {
+            progress(&sh, start);
+            for (i = 0; i < nflows; i++)
+                tailer_progress(&flows[i]);
+            next_progress = now + o->progress_interval;
+        }
+        if (o->exit_at_eof && drained) {
+            /* Look once more for files that appeared meanwhile. */
+            bool still = true;
+
+            for (i = 0; i < nflows; i++) {
+                rc = floe_flow_scan(&flows[i], now);
+                if (rc != FLOE_OK)
+                    goto cleanup;
+                still = still && floe_flow_drained(&flows[i]);
+            }
+            if (still)
+                break;
+            continue;
+        }
+        if (busy)
+            continue;
+        wake = now + 100;
+        for (i = 0; i < nflows; i++) {
+            int64_t d = floe_flow_deadline(&flows[i]);
+            int64_t poll_at = now + flows[i].cfg->poll_ms;
+
+            if (d < wake)
+                wake = d;
+            if (poll_at < wake)
+                wake = poll_at;
+        }
+        if (wake > now)
+            poll(NULL, 0, (int)(wake - now));
+    }
+    progress(&sh, start);
+    if (stop_signal)
+        floe_log_info("stopping on signal %d; unacknowledged records will be "
+                      "read again from the checkpoint", (int)stop_signal);
+    else
+        floe_log_info("every file read and every record acknowledged; "
+                      "exiting (--exit-at-eof)");
+    rc = FLOE_OK;
+cleanup:
+    for (i = 0; flows != NULL && i < nflows; i++)
+        floe_flow_free(&flows[i]);
+    free(flows);
+    floe_flow_shared_free(&sh);
+    floe_sender_destroy(sender);
+    floe_ckpt_close(ck);
+    return rc;
+}
 
 int floe_agent_main(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "floe %s: not built yet\n", argv[0]);
-    return 1;
+    struct agent_opts o;
+    struct floe_agent_conf conf;
+    char err[FLOE_ERR_LEN] = "";
+    char **args = NULL;
+    int next = 0, rc, status = 0;
+    struct sigaction sa;
+
+    memset(&o, 0, sizeof(o));
+    memset(&conf, 0, sizeof(conf));
+    args = rewrite_short(argc, argv);
+    if (args == NULL) {
+        fprintf(stderr, "floe agent: out of memory\n");
+        return 1;
+    }
+    rc = floe_opt_parse(&agent_cmd, &o, argc, args, &next, err);
+    if (rc == FLOE_EHELP) {
+        status = 0;
+        goto cleanup;
+    }
+    if (rc == FLOE_OK && next < argc)
+        rc = floe_err(err, FLOE_EINVAL, "unexpected argument '%s' (see "
+                      "'floe agent --help')", argv[next]);
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe agent: %s\n", err);
+        status = 2;
+        goto cleanup;
+    }
+    rc = floe_agent_conf_load(o.config, &conf, err);
+    if (rc == FLOE_OK)
+        rc = floe_agent_conf_env(&conf);
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe agent: %s\n", err[0] ? err : floe_strerror(rc));
+        status = 2;
+        goto cleanup;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    rc = run(&o, &conf);
+    status = rc == FLOE_OK ? 0 : rc == FLOE_EINVAL ? 2 : 1;
+cleanup:
+    floe_agent_conf_free(&conf);
+    floe_opt_free(agent_opts, &o);
+    free(args);
+    return status;
 }

@@ -8,7 +8,6 @@
 #include "demo/demo.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,6 +28,7 @@
 #include "core/opt.h"
 #include "core/util.h"
 #include "demo/reconcile.h"
+#include "http/client.h"
 #include "store/store.h"
 
 extern char **environ;
@@ -184,21 +184,18 @@ static void path(const struct demo *d, char *out, const char *rel)
         FLOE_ASSERT(!"demo path too long");
 }
 
-static size_t collect_body(char *p, size_t size, size_t n, void *ud)
-{
-    return floe_buf_add(ud, p, size * n) == FLOE_OK ? size * n : 0;
-}
-
 /* Create a delivery stream through the Firehose API, like any client. */
 static int create_stream(struct demo *d, int port, const char *name,
                          char *err)
 {
-    struct curl_slist *hdr = NULL;
+    static const char *const headers[] = {
+        "Content-Type: application/x-amz-json-1.1",
+        "X-Amz-Target: Firehose_20150804.CreateDeliveryStream",
+    };
+    struct floe_http_client *c = NULL;
     struct floe_buf body, resp;
     char url[64];
     long status = 0;
-    CURLcode cc;
-    CURL *c;
     int rc;
 
     floe_buf_init(&body, 4096);
@@ -215,33 +212,20 @@ static int create_stream(struct demo *d, int port, const char *name,
                        "\"IntervalInSeconds\":%lld},"
                        "\"CompressionFormat\":\"GZIP\"}}",
                        name, name, name, (long long)d->cfg.interval_s);
-    c = curl_easy_init();
-    if (rc != FLOE_OK || c == NULL) {
-        floe_buf_free(&body);
-        return floe_err(err, FLOE_ENOMEM, "out of memory");
-    }
+    if (rc == FLOE_OK)
+        rc = floe_http_client_create(NULL, &c);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
-    hdr = curl_slist_append(hdr, "Content-Type: application/x-amz-json-1.1");
-    hdr = curl_slist_append(
-        hdr, "X-Amz-Target: Firehose_20150804.CreateDeliveryStream");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body.len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    cc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK)
-        rc = floe_err(err, FLOE_EIO, "CreateDeliveryStream %s: %s", name,
-                      curl_easy_strerror(cc));
-    else if (status != 200)
+    if (rc == FLOE_OK)
+        rc = floe_http_client_post(c, url, headers, 2, body.data, body.len,
+                                   &status, &resp, err);
+    if (rc == FLOE_OK && status != 200)
         rc = floe_err(err, FLOE_EREMOTE,
                       "CreateDeliveryStream %s: HTTP %ld %s", name, status,
                       resp.data ? resp.data : "");
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(c);
+    else if (rc != FLOE_OK && rc != FLOE_EIO)
+        floe_err(err, rc, "CreateDeliveryStream %s: %s", name,
+                 floe_strerror(rc));
+    floe_http_client_destroy(c);
     floe_buf_free(&body);
     floe_buf_free(&resp);
     return rc;
@@ -552,11 +536,9 @@ int floe_demo_main(int argc, char **argv)
         floe_opt_free(demo_opts, &d.cfg);
         return 1;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = prepare_dir(&d, err);
     if (rc == FLOE_OK)
         rc = pipeline(&d, &r, &landed, &objects, err);
-    curl_global_cleanup();
     if (rc != FLOE_OK) {
         fprintf(stderr, "floe demo: %s\n", err);
         floe_opt_free(demo_opts, &d.cfg);

@@ -1,0 +1,71 @@
+/* batch.h - one PutRecordBatch buffer: up to 500 records and 4 MiB of
+ * decoded data, stored back to back in one floe_buf with a small fixed
+ * record table (no allocation per record). Records remember the file slot
+ * and the file offset just past them, for the checkpoint once the whole
+ * buffer is acknowledged. Partial failures mark records acknowledged one
+ * by one, so a resend carries only the failed entries. */
+#ifndef FLOE_AGENT_BATCH_H
+#define FLOE_AGENT_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define FLOE_BATCH_MAX_RECORDS 500
+#define FLOE_BATCH_MAX_BYTES 4194304     /* decoded bytes per call */
+#define FLOE_RECORD_MAX_BYTES 1024000    /* decoded bytes per record */
+
+struct floe_batch_rec {
+    size_t off;        /* into data */
+    uint32_t len;
+    uint32_t file;     /* file slot in the flow's tracker */
+    uint64_t end_off;  /* file offset just past this record */
+    bool acked;
+};
+
+struct floe_batch {
+    struct floe_buf data;  /* records back to back, decoded */
+    struct floe_batch_rec recs[FLOE_BATCH_MAX_RECORDS];
+    size_t n;              /* records */
+    size_t n_acked;
+    size_t max_records;    /* <= FLOE_BATCH_MAX_RECORDS */
+    size_t max_bytes;      /* <= FLOE_BATCH_MAX_BYTES */
+    int64_t first_ms;      /* monotonic time of the first record */
+    unsigned attempts;     /* sends tried */
+    struct floe_batch *next; /* queue link, owned by the queue */
+};
+
+/* Set up an empty batch with the given limits (clamped to the API's). */
+void floe_batch_init(struct floe_batch *b, size_t max_records,
+                     size_t max_bytes);
+void floe_batch_reset(struct floe_batch *b); /* empty, keeps memory */
+void floe_batch_free(struct floe_batch *b);  /* NULL ok */
+
+/* Would a record of `len` bytes still fit (records and bytes)? */
+bool floe_batch_fits(const struct floe_batch *b, size_t len);
+/* Make data[start .. data.len) the next record. FLOE_ETOOBIG if it does
+ * not fit (nothing changes; the caller moves those bytes to a new batch).
+ * `now_ms` stamps the first record. */
+int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
+                      uint64_t end_off, int64_t now_ms);
+/* Records not yet acknowledged. */
+static inline size_t floe_batch_pending(const struct floe_batch *b)
+{
+    return b->n - b->n_acked;
+}
+
+/* Write the PutRecordBatch JSON body for the records not yet acknowledged
+ * into `body` (reset first), base64 straight into the buffer. */
+int floe_batch_body(const struct floe_batch *b, const char *stream,
+                    struct floe_buf *body);
+/* Apply a PutRecordBatch response (borrowed JSON): entries map in order
+ * to the records that were pending when the body was built; those with a
+ * RecordId are marked acknowledged. *out_acked gets how many were newly
+ * acknowledged. FLOE_EREMOTE (err says why) if the response is not a
+ * valid answer for this batch; nothing is marked then. */
+int floe_batch_apply_response(struct floe_batch *b, const char *json,
+                              size_t len, size_t *out_acked, char *err);
+
+#endif

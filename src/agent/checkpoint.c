@@ -1,0 +1,183 @@
+/* checkpoint.c - Kinesis-Agent-compatible SQLite checkpoints
+ * (checkpoint.h). Prepared statements are kept for the life of the handle;
+ * puts are one BEGIN IMMEDIATE .. COMMIT each. */
+#define FLOE_LOG_MOD "agent.checkpoint"
+#include "agent/checkpoint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+struct floe_ckpt {
+    sqlite3 *db;
+    sqlite3_stmt *get, *find, *put;
+    char path_out[4096];
+};
+
+static const char schema[] =
+    "create table if not exists FILE_CHECKPOINTS(flow text, path text, "
+    "fileId text, lastModifiedTime bigint, size bigint, offset bigint, "
+    "lastUpdated datetime, primary key (flow, path));";
+
+void floe_ckpt_close(struct floe_ckpt *ck)
+{
+    if (ck == NULL)
+        return;
+    sqlite3_finalize(ck->get);
+    sqlite3_finalize(ck->find);
+    sqlite3_finalize(ck->put);
+    sqlite3_close(ck->db);
+    free(ck);
+}
+
+int floe_ckpt_open(const char *path, struct floe_ckpt **out, char *err)
+{
+    struct floe_ckpt *ck = NULL;
+    char dir[4096];
+    const char *slash;
+    int rc = FLOE_OK;
+
+    *out = NULL;
+    slash = strrchr(path, '/');
+    if (slash != NULL && slash != path) {
+        size_t n = (size_t)(slash - path);
+
+        if (n >= sizeof(dir))
+            return floe_err(err, FLOE_EINVAL, "checkpoint path too long");
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+        if (floe_mkdirs(dir) != FLOE_OK)
+            return floe_err(err, FLOE_EIO, "cannot create directory %s",
+                            dir);
+    }
+    ck = calloc(1, sizeof(*ck));
+    if (ck == NULL)
+        return FLOE_ENOMEM;
+    if (sqlite3_open_v2(path, &ck->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = floe_err(err, FLOE_EIO, "checkpoint database %s: %s", path,
+                      ck->db ? sqlite3_errmsg(ck->db) : "out of memory");
+        goto cleanup;
+    }
+    sqlite3_busy_timeout(ck->db, 5000);
+    if (sqlite3_exec(ck->db,
+                     "pragma journal_mode=wal; pragma synchronous=normal;",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(ck->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ck->db,
+                           "select path, fileId, lastModifiedTime, size, "
+                           "offset from FILE_CHECKPOINTS where flow = ?1 "
+                           "and path = ?2",
+                           -1, &ck->get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ck->db,
+                           "select path, fileId, lastModifiedTime, size, "
+                           "offset from FILE_CHECKPOINTS where flow = ?1 "
+                           "and fileId = ?2 order by lastUpdated desc "
+                           "limit 1",
+                           -1, &ck->find, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ck->db,
+                           "insert into FILE_CHECKPOINTS(flow, path, fileId, "
+                           "lastModifiedTime, size, offset, lastUpdated) "
+                           "values (?1, ?2, ?3, ?4, ?5, ?6, "
+                           "strftime('%Y-%m-%d %H:%M:%f','now')) "
+                           "on conflict(flow, path) do update set "
+                           "fileId = excluded.fileId, lastModifiedTime = "
+                           "excluded.lastModifiedTime, size = excluded.size, "
+                           "offset = excluded.offset, lastUpdated = "
+                           "excluded.lastUpdated",
+                           -1, &ck->put, NULL) != SQLITE_OK) {
+        rc = floe_err(err, FLOE_EIO, "checkpoint database %s: %s", path,
+                      sqlite3_errmsg(ck->db));
+        goto cleanup;
+    }
+    *out = ck;
+    ck = NULL;
+cleanup:
+    floe_ckpt_close(ck);
+    return rc;
+}
+
+static int read_row(struct floe_ckpt *ck, sqlite3_stmt *st,
+                    struct floe_ckpt_row *out)
+{
+    int s = sqlite3_step(st), rc = FLOE_OK;
+
+    if (s == SQLITE_ROW) {
+        const unsigned char *p = sqlite3_column_text(st, 0);
+        const unsigned char *id = sqlite3_column_text(st, 1);
+
+        snprintf(ck->path_out, sizeof(ck->path_out), "%s",
+                 p ? (const char *)p : "");
+        snprintf(out->file_id, sizeof(out->file_id), "%s",
+                 id ? (const char *)id : "");
+        out->path = ck->path_out;
+        out->mtime_ms = sqlite3_column_int64(st, 2);
+        out->size = sqlite3_column_int64(st, 3);
+        out->offset = sqlite3_column_int64(st, 4);
+    } else if (s == SQLITE_DONE) {
+        rc = FLOE_ENOTFOUND;
+    } else {
+        floe_log_error("checkpoint read: %s", sqlite3_errmsg(ck->db));
+        rc = FLOE_EIO;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int floe_ckpt_get(struct floe_ckpt *ck, const char *flow, const char *path,
+                  struct floe_ckpt_row *out)
+{
+    sqlite3_bind_text(ck->get, 1, flow, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ck->get, 2, path, -1, SQLITE_STATIC);
+    return read_row(ck, ck->get, out);
+}
+
+int floe_ckpt_find_id(struct floe_ckpt *ck, const char *flow,
+                      const char *file_id, struct floe_ckpt_row *out)
+{
+    sqlite3_bind_text(ck->find, 1, flow, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ck->find, 2, file_id, -1, SQLITE_STATIC);
+    return read_row(ck, ck->find, out);
+}
+
+int floe_ckpt_put(struct floe_ckpt *ck, const char *flow,
+                  const struct floe_ckpt_row *rows, size_t n)
+{
+    size_t i;
+    int rc = FLOE_OK;
+
+    if (sqlite3_exec(ck->db, "begin immediate", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        floe_log_error("checkpoint begin: %s", sqlite3_errmsg(ck->db));
+        return FLOE_EIO;
+    }
+    for (i = 0; i < n && rc == FLOE_OK; i++) {
+        sqlite3_bind_text(ck->put, 1, flow, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ck->put, 2, rows[i].path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ck->put, 3, rows[i].file_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ck->put, 4, rows[i].mtime_ms);
+        sqlite3_bind_int64(ck->put, 5, rows[i].size);
+        sqlite3_bind_int64(ck->put, 6, rows[i].offset);
+        if (sqlite3_step(ck->put) != SQLITE_DONE) {
+            floe_log_error("checkpoint write: %s", sqlite3_errmsg(ck->db));
+            rc = FLOE_EIO;
+        }
+        sqlite3_reset(ck->put);
+        sqlite3_clear_bindings(ck->put);
+    }
+    if (sqlite3_exec(ck->db, rc == FLOE_OK ? "commit" : "rollback", NULL,
+                     NULL, NULL) != SQLITE_OK) {
+        floe_log_error("checkpoint commit: %s", sqlite3_errmsg(ck->db));
+        sqlite3_exec(ck->db, "rollback", NULL, NULL, NULL);
+        rc = FLOE_EIO;
+    }
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* checkpoint.h - the Kinesis Agent checkpoint database (SQLite):
+ * FILE_CHECKPOINTS(flow, path, fileId, lastModifiedTime, size, offset,
+ * lastUpdated, primary key (flow, path)), same table and columns, so an
+ * existing agent's file can be read. Rows are written only after a whole
+ * buffer was acknowledged; several rows go in one transaction. WAL mode:
+ * a crash can lose the newest rows (resend = duplicates), never data. */
+#ifndef FLOE_AGENT_CHECKPOINT_H
+#define FLOE_AGENT_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct floe_ckpt; /* opaque */
+
+struct floe_ckpt_row {
+    const char *path;     /* borrowed in put; owned by the db in get */
+    char file_id[64];     /* "(dev=<hex>,ino=<n>)" like the JVM file key */
+    int64_t mtime_ms;
+    int64_t size;
+    int64_t offset;       /* just past the last acknowledged record */
+};
+
+/* Open or create the database at `path` (parent directories created). On
+ * FLOE_OK *out is owned by the caller (floe_ckpt_close). */
+int floe_ckpt_open(const char *path, struct floe_ckpt **out, char *err);
+void floe_ckpt_close(struct floe_ckpt *ck); /* NULL ok */
+
+/* The row of (flow, path). FLOE_ENOTFOUND if none. out->path points to
+ * memory valid until the next call on `ck`. */
+int floe_ckpt_get(struct floe_ckpt *ck, const char *flow, const char *path,
+                  struct floe_ckpt_row *out);
+/* The newest row of `flow` whose fileId is `file_id` (a renamed file).
+ * FLOE_ENOTFOUND if none; out->path as for floe_ckpt_get. */
+int floe_ckpt_find_id(struct floe_ckpt *ck, const char *flow,
+                      const char *file_id, struct floe_ckpt_row *out);
+/* Upsert `n` rows of `flow` in one transaction. FLOE_EIO on failure
+ * (nothing written). */
+int floe_ckpt_put(struct floe_ckpt *ck, const char *flow,
+                  const struct floe_ckpt_row *rows, size_t n);
+
+#endif

@@ -1,0 +1,527 @@
+/* config.c - agent.json reader (config.h). cJSON does the parsing after a
+ * comment-stripping pass; each key is looked up in a table of supported
+ * keys and a table of Kinesis Agent keys floe knows but ignores. */
+#define FLOE_LOG_MOD "agent.config"
+#include "agent/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "agent/batch.h"
+#include "core/log.h"
+#include "core/util.h"
+
+/* Kinesis Agent keys that floe accepts but does not act on (yet). */
+static const char *const ignored_top[] = {
+    "kinesis.endpoint", "cloudwatch.endpoint", "sts.endpoint",
+    "cloudwatch.emitMetrics", "cloudwatch.namespace",
+    "cloudwatch.metricsBufferTimeMillis", "cloudwatch.metricsQueueSize",
+    "cloudwatch.tagInstance", "checkpointTimeToLiveDays",
+    "checkpoints.queryTimeoutSeconds", "checkpoints.connectionTimeoutSeconds",
+    "log.emitMetrics", "log.emitInternalMetrics",
+    "log.statusReportingPeriodSeconds", "maxSendingThreads",
+    "maxSendingThreadsPerCore", "sendingThreadsMaxQueueSize",
+    "sendingThreadsKeepAliveMillis", "maxConnections",
+    "connectionTimeoutMillis", "socketTimeoutMillis", "connectionTTLMillis",
+    "useTcpKeepAlive", "useHttpGzip", "shutdownTimeoutMillis", "userAgent",
+    "userAgentOverride", "assumeRoleARN", "assumeRoleExternalId",
+    "userDefinedCredentialsProvider.classname",
+    "userDefinedCredentialsProvider.location", NULL,
+};
+static const char *const ignored_flow[] = {
+    "maxTimeBetweenFileTrackerRefreshMillis", "publishQueueCapacity",
+    "waitOnFullPublishQueueMillis", "waitOnEmptyPublishQueueMillis",
+    "partitionKeyOption", NULL,
+};
+
+static bool in_list(const char *const *list, const char *k)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(*list, k) == 0)
+            return true;
+    return false;
+}
+
+int floe_agent_json_strip_comments(const char *text, size_t len,
+                                   struct floe_buf *out)
+{
+    size_t i = 0, run = 0;
+    bool in_str = false;
+    int rc = FLOE_OK;
+
+    floe_buf_reset(out);
+    rc = floe_buf_reserve(out, len);
+    while (rc == FLOE_OK && i < len) {
+        char c = text[i];
+
+        if (in_str) {
+            if (c == '\\' && i + 1 < len)
+                i++;
+            else if (c == '"')
+                in_str = false;
+            i++;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+            i++;
+            continue;
+        }
+        if (c == '/' && i + 1 < len &&
+            (text[i + 1] == '/' || text[i + 1] == '*')) {
+            rc = floe_buf_add(out, text + run, i - run);
+            if (text[i + 1] == '/') {
+                while (i < len && text[i] != '\n')
+                    i++;
+            } else {
+                i += 2;
+                while (i + 1 < len && !(text[i] == '*' && text[i + 1] == '/'))
+                    i++;
+                i = i + 2 <= len ? i + 2 : len;
+                if (rc == FLOE_OK)
+                    rc = floe_buf_addc(out, ' ');
+            }
+            run = i;
+            continue;
+        }
+        i++;
+    }
+    if (rc == FLOE_OK)
+        rc = floe_buf_add(out, text + run, len - run);
+    return rc;
+}
+
+/* A string value (numbers and booleans are not strings here). */
+static int get_str(const cJSON *v, const char *key, char **out, char *err)
+{
+    char *s;
+
+    if (!cJSON_IsString(v))
+        return floe_err(err, FLOE_EINVAL, "agent.json: \"%s\" must be a "
+                        "string", key);
+    s = strdup(v->valuestring);
+    if (s == NULL)
+        return FLOE_ENOMEM;
+    free(*out);
+    *out = s;
+    return FLOE_OK;
+}
+
+/* An integer given as a number or a numeric string (Jackson allows it). */
+static int get_int(const cJSON *v, const char *key, int64_t lo, int64_t hi,
+                   int64_t *out, char *err)
+{
+    double d;
+
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        char *end;
+
+        errno = 0;
+        d = strtod(v->valuestring, &end);
+        if (end == v->valuestring || *end != '\0' || errno != 0)
+            return floe_err(err, FLOE_EINVAL,
+                            "agent.json: \"%s\": '%s' is not a number", key,
+                            v->valuestring);
+    } else {
+        return floe_err(err, FLOE_EINVAL, "agent.json: \"%s\" must be a "
+                        "number", key);
+    }
+    if (!isfinite(d) || d != floor(d) || d < (double)lo || d > (double)hi)
+        return floe_err(err, FLOE_EINVAL,
+                        "agent.json: \"%s\" is %g; it must be a whole "
+                        "number from %lld to %lld",
+                        key, d, (long long)lo, (long long)hi);
+    *out = (int64_t)d;
+    return FLOE_OK;
+}
+
+static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
+                         char *err)
+{
+    const cJSON *o;
+    int rc = FLOE_OK;
+
+    if (!cJSON_IsArray(arr))
+        return floe_err(err, FLOE_EINVAL, "agent.json: "
+                        "\"dataProcessingOptions\" must be an array");
+    cJSON_ArrayForEach(o, arr) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "optionName");
+        const cJSON *k;
+
+        if (!cJSON_IsObject(o) || !cJSON_IsString(name))
+            return floe_err(err, FLOE_EINVAL, "agent.json: each "
+                            "dataProcessingOptions entry needs an "
+                            "\"optionName\"");
+        if (strcmp(name->valuestring, "SINGLELINE") == 0) {
+            const cJSON *po = cJSON_GetObjectItemCaseSensitive(o,
+                                                               "parseOptions");
+            bool no_trim = false, esc = false;
+
+            cJSON_ArrayForEach(k, o) {
+                if (strcmp(k->string, "optionName") != 0 &&
+                    strcmp(k->string, "parseOptions") != 0)
+                    floe_log_warn("agent.json: SINGLELINE: unknown key "
+                                  "\"%s\" ignored", k->string);
+            }
+            if (po != NULL) {
+                const cJSON *p;
+
+                if (!cJSON_IsArray(po))
+                    return floe_err(err, FLOE_EINVAL, "agent.json: "
+                                    "SINGLELINE \"parseOptions\" must be an "
+                                    "array");
+                cJSON_ArrayForEach(p, po) {
+                    if (cJSON_IsString(p) &&
+                        strcmp(p->valuestring, "NO_TRIM") == 0)
+                        no_trim = true;
+                    else if (cJSON_IsString(p) &&
+                             strcmp(p->valuestring, "ESCAPE_NEW_LINE") == 0)
+                        esc = true;
+                    else
+                        return floe_err(err, FLOE_EINVAL, "agent.json: "
+                                        "SINGLELINE parseOptions: use "
+                                        "NO_TRIM or ESCAPE_NEW_LINE");
+                }
+            }
+            rc = floe_convert_add_singleline(&f->conv, no_trim, esc);
+        } else if (strcmp(name->valuestring, "CSVTOJSON") == 0) {
+            const cJSON *names, *d, *n;
+            const char **list = NULL;
+            size_t cnt = 0;
+            char delim = ',';
+
+            names = cJSON_GetObjectItemCaseSensitive(o, "customFieldNames");
+            d = cJSON_GetObjectItemCaseSensitive(o, "delimiter");
+            cJSON_ArrayForEach(k, o) {
+                if (strcmp(k->string, "optionName") != 0 &&
+                    strcmp(k->string, "customFieldNames") != 0 &&
+                    strcmp(k->string, "delimiter") != 0)
+                    floe_log_warn("agent.json: CSVTOJSON: key \"%s\" is not "
+                                  "supported by floe; ignored", k->string);
+            }
+            if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
+                return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                                "needs \"customFieldNames\": a non-empty "
+                                "array of strings");
+            if (d != NULL) {
+                const char *ds = cJSON_IsString(d) ? d->valuestring : "";
+
+                /* Kinesis treats it as a Java regex: allow one character
+                 * or one escaped character ("\\|", "\\t"). */
+                if (strlen(ds) == 1)
+                    delim = ds[0];
+                else if (strlen(ds) == 2 && ds[0] == '\\')
+                    delim = ds[1] == 't' ? '\t' : ds[1];
+                else
+                    return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                                    "\"delimiter\" must be one character "
+                                    "(regular expressions are not "
+                                    "supported)");
+                if (delim == '"' || delim == '\n')
+                    return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                                    "\"delimiter\" cannot be a quote or a "
+                                    "newline");
+            }
+            list = calloc((size_t)cJSON_GetArraySize(names), sizeof(*list));
+            if (list == NULL)
+                return FLOE_ENOMEM;
+            cJSON_ArrayForEach(n, names) {
+                if (!cJSON_IsString(n)) {
+                    free(list);
+                    return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                                    "\"customFieldNames\" must hold strings");
+                }
+                list[cnt++] = n->valuestring;
+            }
+            rc = floe_convert_add_csv(&f->conv, list, cnt, delim, err);
+            free(list);
+        } else if (strcmp(name->valuestring, "LOGTOJSON") == 0 ||
+                   strcmp(name->valuestring, "ADDMETADATA") == 0 ||
+                   strcmp(name->valuestring, "ADDEC2METADATA") == 0 ||
+                   strcmp(name->valuestring, "ADDBRACKETS") == 0 ||
+                   strcmp(name->valuestring, "USINGPLUGGIN") == 0) {
+            return floe_err(err, FLOE_ENOTSUP, "agent.json: "
+                            "dataProcessingOptions \"%s\" is not supported "
+                            "yet by floe (supported: CSVTOJSON, SINGLELINE)",
+                            name->valuestring);
+        } else {
+            return floe_err(err, FLOE_EINVAL, "agent.json: unknown "
+                            "dataProcessingOptions optionName \"%s\"",
+                            name->valuestring);
+        }
+        if (rc != FLOE_OK)
+            return rc;
+    }
+    return FLOE_OK;
+}
+
+static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
+                      const cJSON *o, size_t idx, char *err)
+{
+    const cJSON *k;
+    int rc = FLOE_OK;
+
+    f->initial_position = FLOE_AGENT_END_OF_FILE;
+    f->max_buffer_age_ms = 60000;
+    f->max_buffer_bytes = FLOE_BATCH_MAX_BYTES;
+    f->max_buffer_records = FLOE_BATCH_MAX_RECORDS;
+    f->poll_ms = 100;
+    f->retry_initial_ms = 100;
+    f->retry_max_ms = 10000;
+    floe_convert_init(&f->conv);
+    if (!cJSON_IsObject(o))
+        return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] must be "
+                        "an object", idx);
+    cJSON_ArrayForEach(k, o) {
+        const char *key = k->string;
+
+        if (strcmp(key, "filePattern") == 0) {
+            rc = get_str(k, key, &f->file_pattern, err);
+        } else if (strcmp(key, "deliveryStream") == 0) {
+            rc = get_str(k, key, &f->stream, err);
+        } else if (strcmp(key, "kinesisStream") == 0) {
+            rc = floe_err(err, FLOE_ENOTSUP, "agent.json: flows[%zu] uses "
+                          "\"kinesisStream\": floe agent sends to Firehose "
+                          "delivery streams only (use \"deliveryStream\")",
+                          idx);
+        } else if (strcmp(key, "initialPosition") == 0) {
+            if (cJSON_IsString(k) &&
+                strcmp(k->valuestring, "END_OF_FILE") == 0)
+                f->initial_position = FLOE_AGENT_END_OF_FILE;
+            else if (cJSON_IsString(k) &&
+                     strcmp(k->valuestring, "START_OF_FILE") == 0)
+                f->initial_position = FLOE_AGENT_START_OF_FILE;
+            else
+                rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
+                              "\"initialPosition\" must be END_OF_FILE or "
+                              "START_OF_FILE", idx);
+        } else if (strcmp(key, "maxBufferAgeMillis") == 0) {
+            rc = get_int(k, key, 1000, 900000, &f->max_buffer_age_ms, err);
+        } else if (strcmp(key, "maxBufferSizeBytes") == 0) {
+            rc = get_int(k, key, 1, FLOE_BATCH_MAX_BYTES,
+                         &f->max_buffer_bytes, err);
+        } else if (strcmp(key, "maxBufferSizeRecords") == 0) {
+            rc = get_int(k, key, 1, FLOE_BATCH_MAX_RECORDS,
+                         &f->max_buffer_records, err);
+        } else if (strcmp(key, "skipHeaderLines") == 0) {
+            rc = get_int(k, key, 0, INT32_MAX, &f->skip_header_lines, err);
+        } else if (strcmp(key, "minTimeBetweenFilePollsMillis") == 0) {
+            rc = get_int(k, key, 1, 60000, &f->poll_ms, err);
+        } else if (strcmp(key, "retryInitialBackoffMillis") == 0) {
+            rc = get_int(k, key, 1, 600000, &f->retry_initial_ms, err);
+        } else if (strcmp(key, "retryMaxBackoffMillis") == 0) {
+            rc = get_int(k, key, 1, 600000, &f->retry_max_ms, err);
+        } else if (strcmp(key, "truncatedRecordTerminator") == 0) {
+            rc = get_str(k, key, &f->trunc_term, err);
+            if (rc == FLOE_OK && (strlen(f->trunc_term) == 0 ||
+                                  strlen(f->trunc_term) > 63))
+                rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
+                              "\"truncatedRecordTerminator\" must be 1 to 63 "
+                              "bytes", idx);
+        } else if (strcmp(key, "dataProcessingOptions") == 0) {
+            rc = parse_options(f, k, err);
+        } else if (in_list(ignored_flow, key)) {
+            floe_log_warn("agent.json: flows[%zu]: \"%s\" is not supported "
+                          "by floe; ignored", idx, key);
+            c->warnings++;
+        } else {
+            floe_log_warn("agent.json: flows[%zu]: unknown key \"%s\" "
+                          "ignored", idx, key);
+            c->warnings++;
+        }
+        if (rc != FLOE_OK)
+            return rc;
+    }
+    if (f->file_pattern == NULL || f->file_pattern[0] == '\0')
+        return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] needs a "
+                        "\"filePattern\"", idx);
+    if (f->stream == NULL || f->stream[0] == '\0')
+        return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] needs a "
+                        "\"deliveryStream\"", idx);
+    if (f->retry_max_ms < f->retry_initial_ms)
+        f->retry_max_ms = f->retry_initial_ms;
+    if (f->trunc_term == NULL) {
+        f->trunc_term = strdup("\n");
+        if (f->trunc_term == NULL)
+            return FLOE_ENOMEM;
+    }
+    f->trunc_term_len = strlen(f->trunc_term);
+    {
+        struct floe_buf id;
+
+        floe_buf_init(&id, FLOE_BUF_UNLIMITED);
+        rc = floe_buf_addf(&id, "fh:%s:%s", f->stream, f->file_pattern);
+        f->id = rc == FLOE_OK ? floe_buf_take(&id, NULL) : NULL;
+        floe_buf_free(&id);
+        if (f->id == NULL)
+            return FLOE_ENOMEM;
+    }
+    return FLOE_OK;
+}
+
+int floe_agent_conf_parse(const char *text, size_t len,
+                          struct floe_agent_conf *out, char *err)
+{
+    struct floe_buf clean;
+    cJSON *root = NULL;
+    const cJSON *k, *flows = NULL;
+    size_t i;
+    int rc = FLOE_OK;
+
+    memset(out, 0, sizeof(*out));
+    floe_buf_init(&clean, FLOE_BUF_UNLIMITED);
+    rc = floe_agent_json_strip_comments(text, len, &clean);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    root = cJSON_ParseWithLength(clean.data, clean.len);
+    if (root == NULL || !cJSON_IsObject(root)) {
+        const char *at = cJSON_GetErrorPtr();
+
+        rc = floe_err(err, FLOE_EINVAL, "agent.json is not a JSON object%s"
+                      "%.40s%s", at ? " (error near: " : "", at ? at : "",
+                      at ? ")" : "");
+        goto cleanup;
+    }
+    cJSON_ArrayForEach(k, root) {
+        const char *key = k->string;
+
+        if (strcmp(key, "firehose.endpoint") == 0)
+            rc = get_str(k, key, &out->endpoint, err);
+        else if (strcmp(key, "kinesis.region") == 0)
+            rc = get_str(k, key, &out->region, err);
+        else if (strcmp(key, "awsAccessKeyId") == 0)
+            rc = get_str(k, key, &out->access_key, err);
+        else if (strcmp(key, "awsSecretAccessKey") == 0)
+            rc = get_str(k, key, &out->secret_key, err);
+        else if (strcmp(key, "checkpointFile") == 0)
+            rc = get_str(k, key, &out->checkpoint_file, err);
+        else if (strcmp(key, "flows") == 0)
+            flows = k;
+        else if (in_list(ignored_top, key)) {
+            floe_log_warn("agent.json: \"%s\" is not supported by floe; "
+                          "ignored", key);
+            out->warnings++;
+        } else {
+            floe_log_warn("agent.json: unknown key \"%s\" ignored", key);
+            out->warnings++;
+        }
+        if (rc != FLOE_OK)
+            goto cleanup;
+    }
+    if (!cJSON_IsArray(flows) || cJSON_GetArraySize(flows) == 0) {
+        rc = floe_err(err, FLOE_EINVAL, "agent.json needs \"flows\": a "
+                      "non-empty array of flows");
+        goto cleanup;
+    }
+    out->flows = calloc((size_t)cJSON_GetArraySize(flows),
+                        sizeof(*out->flows));
+    if (out->flows == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    i = 0;
+    cJSON_ArrayForEach(k, flows) {
+        out->nflows = i + 1;
+        rc = parse_flow(out, &out->flows[i], k, i, err);
+        if (rc != FLOE_OK)
+            goto cleanup;
+        i++;
+    }
+    for (i = 0; i < out->nflows; i++) {
+        size_t j;
+
+        for (j = 0; j < i; j++) {
+            if (strcmp(out->flows[i].id, out->flows[j].id) == 0) {
+                rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] and "
+                              "flows[%zu] are the same flow (%s)", j, i,
+                              out->flows[i].id);
+                goto cleanup;
+            }
+        }
+    }
+cleanup:
+    if (rc != FLOE_OK)
+        floe_agent_conf_free(out);
+    cJSON_Delete(root);
+    floe_buf_free(&clean);
+    return rc;
+}
+
+int floe_agent_conf_load(const char *path, struct floe_agent_conf *out,
+                         char *err)
+{
+    struct floe_buf text;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    floe_buf_init(&text, 64 * 1024 * 1024);
+    rc = floe_read_file(path, &text);
+    if (rc != FLOE_OK) {
+        rc = floe_err(err, rc == FLOE_ENOTFOUND ? FLOE_ENOTFOUND : FLOE_EIO,
+                      "cannot read agent config %s (%s)", path,
+                      floe_strerror(rc));
+    } else {
+        rc = floe_agent_conf_parse(text.data ? text.data : "", text.len, out,
+                                   err);
+    }
+    floe_buf_free(&text);
+    return rc;
+}
+
+static int env_dup(const char *name, char **out)
+{
+    const char *v = getenv(name);
+
+    if (*out != NULL || v == NULL || v[0] == '\0')
+        return FLOE_OK;
+    *out = strdup(v);
+    return *out ? FLOE_OK : FLOE_ENOMEM;
+}
+
+int floe_agent_conf_env(struct floe_agent_conf *c)
+{
+    int rc = FLOE_OK;
+
+    /* Never mix a key from the file with a secret from the environment. */
+    if (c->access_key == NULL && c->secret_key == NULL) {
+        rc = env_dup("AWS_ACCESS_KEY_ID", &c->access_key);
+        if (rc == FLOE_OK)
+            rc = env_dup("AWS_SECRET_ACCESS_KEY", &c->secret_key);
+        if (rc == FLOE_OK)
+            rc = env_dup("AWS_SESSION_TOKEN", &c->session_token);
+    }
+    return rc;
+}
+
+void floe_agent_conf_free(struct floe_agent_conf *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < c->nflows; i++) {
+        struct floe_agent_flow *f = &c->flows[i];
+
+        free(f->id);
+        free(f->file_pattern);
+        free(f->stream);
+        free(f->trunc_term);
+        floe_convert_free(&f->conv);
+    }
+    free(c->flows);
+    free(c->endpoint);
+    free(c->region);
+    free(c->access_key);
+    if (c->secret_key != NULL)
+        memset(c->secret_key, 0, strlen(c->secret_key));
+    free(c->secret_key);
+    free(c->session_token);
+    free(c->checkpoint_file);
+    memset(c, 0, sizeof(*c));
+}

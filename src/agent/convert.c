@@ -1,0 +1,275 @@
+/* convert.c - CSVTOJSON and SINGLELINE record converters (convert.h).
+ * One pass per record: the worst-case output size is reserved once, then
+ * bytes are written through a pointer with a 256-entry escape table, so
+ * there is no per-field call or allocation on the hot path. */
+#include "agent/convert.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* 0: copy as is; otherwise the character after '\\' ('u' = \u00XX). */
+static const char esc_tab[256] = {
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
+    ['"'] = '"', ['\\'] = '\\',
+    [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+    [0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u',
+    [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+    [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+    [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+    [0x1e] = 'u', [0x1f] = 'u',
+};
+
+static inline char *put_esc(char *p, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e = esc_tab[c];
+
+    if (e == 0) {
+        *p++ = (char)c;
+    } else if (e != 'u') {
+        *p++ = '\\';
+        *p++ = e;
+    } else {
+        memcpy(p, "\\u00", 4);
+        p[4] = hex[c >> 4];
+        p[5] = hex[c & 15];
+        p += 6;
+    }
+    return p;
+}
+
+void floe_convert_init(struct floe_convert *c)
+{
+    memset(c, 0, sizeof(*c));
+    floe_buf_init(&c->scratch[0], FLOE_BUF_UNLIMITED);
+    floe_buf_init(&c->scratch[1], FLOE_BUF_UNLIMITED);
+}
+
+void floe_convert_free(struct floe_convert *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < c->n; i++) {
+        free(c->steps[i].keys);
+        free(c->steps[i].key_off);
+    }
+    free(c->steps);
+    c->steps = NULL;
+    c->n = 0;
+    floe_buf_free(&c->scratch[0]);
+    floe_buf_free(&c->scratch[1]);
+}
+
+static struct floe_convert_step *add_step(struct floe_convert *c)
+{
+    struct floe_convert_step *s;
+
+    s = realloc(c->steps, (c->n + 1) * sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    c->steps = s;
+    s = &c->steps[c->n++];
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+int floe_convert_add_singleline(struct floe_convert *c, bool no_trim,
+                                bool escape_newline)
+{
+    struct floe_convert_step *s = add_step(c);
+
+    if (s == NULL)
+        return FLOE_ENOMEM;
+    s->kind = FLOE_CONVERT_SINGLELINE;
+    s->no_trim = no_trim;
+    s->escape_newline = escape_newline;
+    return FLOE_OK;
+}
+
+int floe_convert_add_csv(struct floe_convert *c, const char *const *names,
+                         size_t nfields, char delim, char *err)
+{
+    struct floe_convert_step *s;
+    struct floe_buf keys;
+    size_t *off = NULL, i;
+    int rc = FLOE_OK;
+
+    if (nfields == 0)
+        return floe_err(err, FLOE_EINVAL,
+                        "CSVTOJSON needs a non-empty customFieldNames");
+    floe_buf_init(&keys, FLOE_BUF_UNLIMITED);
+    off = calloc(nfields + 1, sizeof(*off));
+    if (off == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    for (i = 0; i < nfields && rc == FLOE_OK; i++) {
+        off[i] = keys.len;
+        rc = floe_buf_add_json_str(&keys, names[i], strlen(names[i]));
+        if (rc == FLOE_OK)
+            rc = floe_buf_addc(&keys, ':');
+    }
+    if (rc != FLOE_OK)
+        goto cleanup;
+    off[nfields] = keys.len;
+    s = add_step(c);
+    if (s == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    s->kind = FLOE_CONVERT_CSVTOJSON;
+    s->delim = delim;
+    s->nfields = nfields;
+    s->keys = floe_buf_take(&keys, NULL);
+    s->key_off = off;
+    off = NULL;
+    if (s->keys == NULL) {
+        c->n--;
+        rc = FLOE_ENOMEM;
+    }
+cleanup:
+    free(off);
+    floe_buf_free(&keys);
+    return rc;
+}
+
+int floe_convert_csvtojson(const struct floe_convert_step *s, const char *rec,
+                           size_t len, struct floe_buf *out)
+{
+    const unsigned char *in = (const unsigned char *)rec;
+    size_t keys_len = s->key_off[s->nfields], pos = 0, f;
+    unsigned char delim = (unsigned char)s->delim;
+    char *p, *start;
+    int rc;
+
+    if (len > 0 && in[len - 1] == '\n')
+        len--;
+    if (len > 0 && in[len - 1] == '\r')
+        len--;
+    /* Worst case: every input byte escaped to 6, every field null. */
+    rc = floe_buf_reserve(out, keys_len + 6 * len + 7 * s->nfields + 4);
+    if (rc != FLOE_OK)
+        return rc;
+    start = p = out->data + out->len;
+    *p++ = '{';
+    for (f = 0; f < s->nfields; f++) {
+        size_t kl = s->key_off[f + 1] - s->key_off[f];
+
+        if (f > 0)
+            *p++ = ',';
+        memcpy(p, s->keys + s->key_off[f], kl);
+        p += kl;
+        if (pos > len) { /* the line has no more columns */
+            memcpy(p, "null", 4);
+            p += 4;
+            continue;
+        }
+        *p++ = '"';
+        if (pos < len && in[pos] == '"') {
+            pos++;
+            while (pos < len) {
+                if (in[pos] == '"') {
+                    if (pos + 1 < len && in[pos + 1] == '"') {
+                        *p++ = '\\';
+                        *p++ = '"';
+                        pos += 2;
+                        continue;
+                    }
+                    pos++; /* closing quote */
+                    break;
+                }
+                p = put_esc(p, in[pos++]);
+            }
+        }
+        /* Unquoted text (or stray text after a closing quote) up to the
+         * delimiter. */
+        while (pos < len && in[pos] != delim)
+            p = put_esc(p, in[pos++]);
+        *p++ = '"';
+        pos = pos < len ? pos + 1 : len + 1; /* skip the delimiter */
+    }
+    *p++ = '}';
+    *p++ = '\n';
+    out->len += (size_t)(p - start);
+    out->data[out->len] = '\0';
+    return FLOE_OK;
+}
+
+static inline int is_java_space(unsigned char c)
+{
+    return c <= ' ';
+}
+
+int floe_convert_singleline(const struct floe_convert_step *s,
+                            const char *rec, size_t len, struct floe_buf *out)
+{
+    const char *end = rec + len, *line = rec;
+    char *p, *start;
+    int rc, first = 1;
+
+    rc = floe_buf_reserve(out, 2 * len + 1);
+    if (rc != FLOE_OK)
+        return rc;
+    start = p = out->data + out->len;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *a = line, *b = nl ? nl : end;
+
+        if (!s->no_trim) {
+            while (a < b && is_java_space((unsigned char)*a))
+                a++;
+            while (b > a && is_java_space((unsigned char)b[-1]))
+                b--;
+        }
+        if (!first && s->escape_newline) {
+            *p++ = '\\';
+            *p++ = 'n';
+        }
+        first = 0;
+        memcpy(p, a, (size_t)(b - a));
+        p += b - a;
+        if (nl == NULL)
+            break;
+        line = nl + 1;
+    }
+    *p++ = '\n';
+    out->len += (size_t)(p - start);
+    out->data[out->len] = '\0';
+    return FLOE_OK;
+}
+
+static int apply_step(const struct floe_convert_step *s, const char *rec,
+                      size_t len, struct floe_buf *out)
+{
+    switch (s->kind) {
+    case FLOE_CONVERT_CSVTOJSON:
+        return floe_convert_csvtojson(s, rec, len, out);
+    case FLOE_CONVERT_SINGLELINE:
+        return floe_convert_singleline(s, rec, len, out);
+    }
+    return FLOE_EINVAL;
+}
+
+int floe_convert_apply(struct floe_convert *c, const char *rec, size_t len,
+                       struct floe_buf *out)
+{
+    const char *cur = rec;
+    size_t cur_len = len, i;
+    int rc;
+
+    if (c->n == 0)
+        return floe_buf_add(out, rec, len);
+    for (i = 0; i + 1 < c->n; i++) {
+        struct floe_buf *dst = &c->scratch[i & 1];
+
+        floe_buf_reset(dst);
+        rc = apply_step(&c->steps[i], cur, cur_len, dst);
+        if (rc != FLOE_OK)
+            return rc;
+        cur = dst->data;
+        cur_len = dst->len;
+    }
+    return apply_step(&c->steps[c->n - 1], cur, cur_len, out);
+}

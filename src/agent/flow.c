@@ -1,0 +1,404 @@
+/* flow.c - one flow at run time (flow.h): start positions, line to record
+ * (convert in place into the batch), batch queue, send with backoff,
+ * checkpoint after the whole batch was acknowledged. */
+#define FLOE_LOG_MOD "agent.flow"
+#include "agent/flow.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define MAX_FREE_BATCHES 4
+#define SCAN_INTERVAL_MS 1000
+
+int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
+                   struct floe_flow_shared *sh, struct floe_ckpt *ck,
+                   char *err)
+{
+    memset(f, 0, sizeof(*f));
+    f->cfg = cfg;
+    f->sh = sh;
+    f->ck = ck;
+    return floe_tail_init(&f->tail, cfg->file_pattern, cfg->trunc_term,
+                          cfg->trunc_term_len, err);
+}
+
+static void batch_destroy(struct floe_batch *b)
+{
+    floe_batch_free(b);
+    free(b);
+}
+
+void floe_flow_free(struct floe_flow *f)
+{
+    struct floe_batch *b, *next;
+
+    if (f == NULL)
+        return;
+    batch_destroy(f->open);
+    for (b = f->qhead; b != NULL; b = next) {
+        next = b->next;
+        batch_destroy(b);
+    }
+    floe_tail_free(&f->tail);
+    memset(f, 0, sizeof(*f));
+}
+
+void floe_flow_shared_free(struct floe_flow_shared *sh)
+{
+    struct floe_batch *b, *next;
+
+    for (b = sh->free_list; b != NULL; b = next) {
+        next = b->next;
+        batch_destroy(b);
+    }
+    sh->free_list = NULL;
+    sh->nfree = 0;
+}
+
+static struct floe_batch *batch_get(struct floe_flow *f)
+{
+    struct floe_batch *b = f->sh->free_list;
+
+    if (b != NULL) {
+        f->sh->free_list = b->next;
+        f->sh->nfree--;
+        floe_batch_reset(b);
+        b->max_records = (size_t)f->cfg->max_buffer_records;
+        b->max_bytes = (size_t)f->cfg->max_buffer_bytes;
+        return b;
+    }
+    b = malloc(sizeof(*b));
+    if (b != NULL)
+        floe_batch_init(b, (size_t)f->cfg->max_buffer_records,
+                        (size_t)f->cfg->max_buffer_bytes);
+    return b;
+}
+
+static void batch_put(struct floe_flow *f, struct floe_batch *b)
+{
+    f->sh->buffered -= b->data.len;
+    if (f->sh->nfree >= MAX_FREE_BATCHES) {
+        batch_destroy(b);
+        return;
+    }
+    b->next = f->sh->free_list;
+    f->sh->free_list = b;
+    f->sh->nfree++;
+}
+
+static void close_open(struct floe_flow *f)
+{
+    struct floe_batch *b = f->open;
+
+    if (b == NULL || b->n == 0)
+        return;
+    f->open = NULL;
+    b->next = NULL;
+    if (f->qtail != NULL)
+        f->qtail->next = b;
+    else
+        f->qhead = b;
+    f->qtail = b;
+    f->nqueued++;
+    floe_log_debug("%s: buffer of %zu records (%zu bytes) closed",
+                   f->cfg->id, b->n, b->data.len);
+}
+
+/* Where a newly found file starts. */
+static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
+                      bool first)
+{
+    struct floe_ckpt_row row;
+    int64_t skip = f->cfg->skip_header_lines;
+    uint64_t off = 0;
+    int rc;
+
+    rc = floe_ckpt_get(f->ck, f->cfg->id, tf->path, &row);
+    if (rc == FLOE_OK && strcmp(row.file_id, tf->file_id) != 0)
+        rc = FLOE_ENOTFOUND; /* another file lives at that path now */
+    if (rc == FLOE_ENOTFOUND)
+        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id, &row);
+    if (rc == FLOE_OK) {
+        if (row.offset <= tf->size) {
+            floe_log_info("%s: resuming at offset %" PRId64
+                          " from the checkpoint", tf->path, row.offset);
+            return floe_tail_seek(tf, (uint64_t)row.offset, 0);
+        }
+        floe_log_warn("%s: checkpoint offset %" PRId64 " is past the end "
+                      "(%" PRId64 " bytes): the file was truncated; reading "
+                      "it from the start", tf->path, row.offset, tf->size);
+        return floe_tail_seek(tf, 0, skip);
+    }
+    if (rc != FLOE_ENOTFOUND)
+        return rc;
+    if (first && f->cfg->initial_position == FLOE_AGENT_END_OF_FILE) {
+        rc = floe_tail_end_offset(tf, &off);
+        if (rc != FLOE_OK)
+            return rc;
+        floe_log_info("%s: no checkpoint; starting at the end (offset %"
+                      PRIu64 ", initialPosition END_OF_FILE)", tf->path, off);
+        return floe_tail_seek(tf, off, 0);
+    }
+    return floe_tail_seek(tf, 0, skip);
+}
+
+int floe_flow_scan(struct floe_flow *f, int64_t now_ms)
+{
+    bool first;
+    size_t i;
+    int rc;
+
+    f->next_scan_ms = now_ms + SCAN_INTERVAL_MS;
+    rc = floe_tail_scan(&f->tail, &first);
+    if (rc != FLOE_OK && rc != FLOE_EIO)
+        return rc;
+    for (i = 0; i < f->tail.nfiles; i++) {
+        struct floe_tail_file *tf = f->tail.files[i];
+
+        if (tf != NULL && tf->is_new) {
+            rc = start_file(f, tf, first);
+            if (rc != FLOE_OK)
+                return rc;
+        }
+    }
+    return FLOE_OK;
+}
+
+/* The tail callback: one line becomes one record in the open batch. */
+static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
+{
+    struct floe_flow *f = ctx;
+    struct floe_agent_flow *cfg = f->cfg;
+    struct floe_batch *b;
+    size_t start, len;
+    int rc, tries;
+
+    if (f->sh->buffered >= f->sh->max_buffered)
+        return FLOE_EAGAIN; /* back-pressure: the line comes again */
+    for (tries = 0;; tries++) {
+        if (f->open == NULL) {
+            f->open = batch_get(f);
+            if (f->open == NULL)
+                return FLOE_ENOMEM;
+        }
+        b = f->open;
+        start = b->data.len;
+        rc = floe_convert_apply(&cfg->conv, l->line, l->len, &b->data);
+        if (rc == FLOE_OK && l->no_newline && cfg->conv.n == 0)
+            rc = floe_buf_addc(&b->data, '\n');
+        if (rc == FLOE_ETOOBIG && b->n > 0 && tries == 0) {
+            b->data.len = start;
+            b->data.data[start] = '\0';
+            close_open(f);
+            continue;
+        }
+        break;
+    }
+    if (rc != FLOE_OK)
+        return rc;
+    len = b->data.len - start;
+    if (len > FLOE_RECORD_MAX_BYTES) {
+        /* The converted record is over the API limit: cut it like the
+         * Kinesis Agent cuts raw lines. */
+        b->data.len = start + FLOE_RECORD_MAX_BYTES - cfg->trunc_term_len;
+        memcpy(b->data.data + b->data.len, cfg->trunc_term,
+               cfg->trunc_term_len);
+        b->data.len += cfg->trunc_term_len;
+        b->data.data[b->data.len] = '\0';
+        len = FLOE_RECORD_MAX_BYTES;
+        f->sh->truncated++;
+        floe_log_warn("%s: a converted record of %zu bytes is over %d "
+                      "bytes; truncated", cfg->id, b->data.len - start,
+                      FLOE_RECORD_MAX_BYTES);
+    }
+    rc = floe_batch_commit(b, start, slot, l->end_off, f->now_ms);
+    if (rc == FLOE_ETOOBIG) {
+        /* Does not fit: move the bytes to a fresh batch. */
+        struct floe_batch *nb = batch_get(f);
+
+        if (nb == NULL)
+            return FLOE_ENOMEM;
+        rc = floe_buf_add(&nb->data, b->data.data + start, len);
+        b->data.len = start;
+        b->data.data[start] = '\0';
+        close_open(f);
+        f->open = nb;
+        if (rc == FLOE_OK)
+            rc = floe_batch_commit(nb, 0, slot, l->end_off, f->now_ms);
+        b = nb;
+    }
+    if (rc != FLOE_OK)
+        return rc;
+    f->sh->buffered += len;
+    f->sh->parsed++;
+    f->sh->parsed_bytes += l->len;
+    if (l->truncated)
+        f->sh->truncated++;
+    if (l->no_newline)
+        floe_log_warn("%s: the last line of %s has no newline; sent as a "
+                      "complete record (--exit-at-eof)", cfg->id,
+                      f->tail.files[slot]->path);
+    if (b->n >= b->max_records)
+        close_open(f);
+    return FLOE_OK;
+}
+
+int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
+                   size_t *out_read)
+{
+    size_t i, total = 0;
+    uint64_t skipped = f->tail.lines_skipped;
+    int rc = FLOE_OK;
+
+    *out_read = 0;
+    f->now_ms = now_ms;
+    for (i = 0; i < f->tail.nfiles && total < budget; i++) {
+        struct floe_tail_file *tf = f->tail.files[i];
+        size_t n = 0;
+
+        if (tf == NULL || tf->fd < 0)
+            continue;
+        if (f->sh->buffered >= f->sh->max_buffered)
+            break;
+        rc = floe_tail_read(&f->tail, (uint32_t)i, budget - total, on_line,
+                            f, &n);
+        total += n;
+        if (rc != FLOE_OK)
+            break;
+        if (f->sh->exit_at_eof && tf->eof && tf->len > 0 &&
+            f->sh->buffered < f->sh->max_buffered)
+            rc = floe_tail_flush(&f->tail, (uint32_t)i, on_line, f);
+        if (rc != FLOE_OK)
+            break;
+    }
+    f->sh->skipped += f->tail.lines_skipped - skipped;
+    *out_read = total;
+    return rc;
+}
+
+void floe_flow_close_due(struct floe_flow *f, int64_t now_ms, bool force)
+{
+    if (f->open == NULL || f->open->n == 0)
+        return;
+    if (force || now_ms - f->open->first_ms >= f->cfg->max_buffer_age_ms ||
+        f->sh->buffered >= f->sh->max_buffered)
+        close_open(f);
+}
+
+/* Write the checkpoint rows of a fully acknowledged batch. */
+static void checkpoint(struct floe_flow *f, const struct floe_batch *b)
+{
+    struct floe_ckpt_row rows[16];
+    uint32_t slots[16];
+    size_t n = 0, i, j;
+
+    for (i = b->n; i > 0; i--) { /* the last record of each file wins */
+        const struct floe_batch_rec *r = &b->recs[i - 1];
+        const struct floe_tail_file *tf;
+
+        for (j = 0; j < n && slots[j] != r->file; j++)
+            ;
+        if (j < n)
+            continue;
+        tf = r->file < f->tail.nfiles ? f->tail.files[r->file] : NULL;
+        if (tf == NULL)
+            continue;
+        if (n == sizeof(rows) / sizeof(rows[0])) {
+            floe_ckpt_put(f->ck, f->cfg->id, rows, n);
+            n = 0;
+        }
+        slots[n] = r->file;
+        rows[n].path = tf->path;
+        memcpy(rows[n].file_id, tf->file_id, sizeof(rows[n].file_id));
+        rows[n].mtime_ms = tf->mtime_ms;
+        rows[n].size = tf->size;
+        rows[n].offset = (int64_t)r->end_off;
+        n++;
+    }
+    if (n > 0 && floe_ckpt_put(f->ck, f->cfg->id, rows, n) != FLOE_OK)
+        floe_log_error("%s: checkpoint not saved; those records may be "
+                       "sent again after a restart", f->cfg->id);
+}
+
+int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
+                   int64_t now_ms, bool *out_did)
+{
+    struct floe_batch *b = f->qhead;
+    char err[FLOE_ERR_LEN] = "";
+    size_t acked = 0, pending;
+    int rc;
+
+    *out_did = false;
+    if (b == NULL || now_ms < f->next_send_ms)
+        return FLOE_OK;
+    *out_did = true;
+    pending = floe_batch_pending(b);
+    b->attempts++;
+    rc = floe_sender_put(s, f->cfg->stream, b, &acked, err);
+    f->sh->sent += acked;
+    f->sent += acked;
+    if (rc == FLOE_OK) {
+        f->failures /= 10;
+        f->next_send_ms = 0;
+        floe_log_debug("%s: %zu records sent to %s (attempt %u)", f->cfg->id,
+                       b->n, f->cfg->stream, b->attempts);
+        checkpoint(f, b);
+        f->qhead = b->next;
+        if (f->qhead == NULL)
+            f->qtail = NULL;
+        f->nqueued--;
+        batch_put(f, b);
+        return FLOE_OK;
+    }
+    if (rc == FLOE_EAGAIN)
+        f->failures += (double)(pending - acked) / (double)pending;
+    else
+        f->failures += 1;
+    {
+        int64_t d = floe_send_backoff_ms(f->failures, f->cfg->retry_initial_ms,
+                                         f->cfg->retry_max_ms);
+
+        f->next_send_ms = now_ms + d;
+        if (rc == FLOE_EAGAIN)
+            floe_log_warn("%s: %zu of %zu records rejected by %s (%s); "
+                          "resending only those in %" PRId64 " ms",
+                          f->cfg->id, pending - acked, pending,
+                          f->cfg->stream, err, d);
+        else
+            floe_log_warn("%s: PutRecordBatch of %zu records to %s failed "
+                          "(%s); retrying in %" PRId64 " ms", f->cfg->id,
+                          pending, f->cfg->stream, err, d);
+    }
+    return FLOE_OK;
+}
+
+bool floe_flow_drained(const struct floe_flow *f)
+{
+    size_t i;
+
+    if (f->qhead != NULL || (f->open != NULL && f->open->n > 0))
+        return false;
+    for (i = 0; i < f->tail.nfiles; i++) {
+        const struct floe_tail_file *tf = f->tail.files[i];
+
+        if (tf != NULL && tf->fd >= 0 &&
+            (tf->is_new || !tf->eof || tf->len > 0))
+            return false;
+    }
+    return true;
+}
+
+int64_t floe_flow_deadline(const struct floe_flow *f)
+{
+    int64_t d = f->next_scan_ms;
+
+    if (f->qhead != NULL && f->next_send_ms < d)
+        d = f->next_send_ms;
+    if (f->open != NULL && f->open->n > 0 &&
+        f->open->first_ms + f->cfg->max_buffer_age_ms < d)
+        d = f->open->first_ms + f->cfg->max_buffer_age_ms;
+    return d;
+}

@@ -1,0 +1,70 @@
+/* flow.h - one agent.json flow at run time: its file tracker, the batch
+ * being filled, the FIFO of closed batches, the retry state and counters.
+ * Lines go tail -> convert -> batch in place; a batch is sent whole (only
+ * its failed entries again on a partial failure) and checkpointed once
+ * every record in it was acknowledged. Batches of a flow go out one at a
+ * time, in order, so checkpoints only move forward. */
+#ifndef FLOE_AGENT_FLOW_H
+#define FLOE_AGENT_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/batch.h"
+#include "agent/checkpoint.h"
+#include "agent/config.h"
+#include "agent/send.h"
+#include "agent/tail.h"
+
+/* State shared by every flow of one agent (borrowed by each flow). */
+struct floe_flow_shared {
+    size_t buffered;        /* bytes in open and queued batches */
+    size_t max_buffered;    /* stop reading files above this */
+    struct floe_batch *free_list; /* recycled batches */
+    size_t nfree;
+    bool exit_at_eof;       /* treat an unterminated last line as whole */
+    uint64_t parsed, parsed_bytes, sent, skipped, truncated;
+};
+
+struct floe_flow {
+    struct floe_agent_flow *cfg;   /* borrowed from the conf */
+    struct floe_flow_shared *sh;   /* borrowed */
+    struct floe_ckpt *ck;          /* borrowed */
+    struct floe_tail tail;
+    struct floe_batch *open;       /* owned; being filled, or NULL */
+    struct floe_batch *qhead, *qtail; /* owned FIFO of closed batches */
+    size_t nqueued;
+    double failures;               /* backoff exponent */
+    int64_t next_send_ms;          /* monotonic */
+    int64_t next_scan_ms;
+    int64_t now_ms;                /* stamp for records being added */
+    uint64_t sent;
+};
+
+int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
+                   struct floe_flow_shared *sh, struct floe_ckpt *ck,
+                   char *err);
+void floe_flow_free(struct floe_flow *f);
+/* Release the shared free list. */
+void floe_flow_shared_free(struct floe_flow_shared *sh);
+
+/* Rescan the directory; decide where new files start (checkpoint, else
+ * initialPosition on the first scan, else offset 0). */
+int floe_flow_scan(struct floe_flow *f, int64_t now_ms);
+/* Read every file up to `budget` bytes in all; *out_read gets the bytes
+ * read. Stops early under back-pressure. */
+int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
+                   size_t *out_read);
+/* Close the open batch if it is old enough, full, or `force`. */
+void floe_flow_close_due(struct floe_flow *f, int64_t now_ms, bool force);
+/* Send the oldest closed batch if its retry time has come. *out_did says
+ * whether a request was made. Errors are logged and retried later. */
+int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
+                   int64_t now_ms, bool *out_did);
+/* Every file read to its end, nothing buffered or queued. */
+bool floe_flow_drained(const struct floe_flow *f);
+/* The earliest monotonic time this flow needs attention (INT64_MAX). */
+int64_t floe_flow_deadline(const struct floe_flow *f);
+
+#endif

@@ -1,0 +1,497 @@
+/* tail.c - per-flow file tracker and line splitter (tail.h).
+ * Reads go into a per-file buffer of 2 MiB (>= 1 MiB per read since a
+ * partial line is always shorter than the record limit). Offsets are
+ * counted in bytes handed out, so a checkpoint is exact. */
+#define FLOE_LOG_MOD "agent.tail"
+#include "agent/tail.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define BUF_CAP (2 * FLOE_TAIL_READ_SIZE)
+
+int floe_tail_init(struct floe_tail *t, const char *file_pattern,
+                   const char *trunc_term, size_t trunc_term_len, char *err)
+{
+    const char *slash = strrchr(file_pattern, '/');
+    size_t dlen;
+
+    memset(t, 0, sizeof(*t));
+    t->max_line = 1024000;
+    t->trunc_term = trunc_term;
+    t->trunc_term_len = trunc_term_len;
+    if (slash == NULL) {
+        t->dir = strdup(".");
+        t->glob = strdup(file_pattern);
+    } else {
+        dlen = slash == file_pattern ? 1 : (size_t)(slash - file_pattern);
+        t->dir = strndup(file_pattern, dlen);
+        t->glob = strdup(slash + 1);
+    }
+    if (t->dir == NULL || t->glob == NULL) {
+        floe_tail_free(t);
+        return FLOE_ENOMEM;
+    }
+    if (strpbrk(t->dir, "*?[") != NULL) {
+        floe_err(err, FLOE_EINVAL,
+                 "filePattern '%s': the directory part must be literal "
+                 "(a glob is allowed on the file name only)",
+                 file_pattern);
+        floe_tail_free(t);
+        return FLOE_EINVAL;
+    }
+    if (t->glob[0] == '\0') {
+        floe_err(err, FLOE_EINVAL,
+                 "filePattern '%s' has no file name part", file_pattern);
+        floe_tail_free(t);
+        return FLOE_EINVAL;
+    }
+    return FLOE_OK;
+}
+
+static void file_free(struct floe_tail_file *f)
+{
+    if (f == NULL)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f->buf);
+    free(f->path);
+    free(f);
+}
+
+void floe_tail_free(struct floe_tail *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->nfiles; i++)
+        file_free(t->files[i]);
+    free(t->files);
+    free(t->dir);
+    free(t->glob);
+    memset(t, 0, sizeof(*t));
+}
+
+static bool ignored_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return (n > 3 && strcmp(name + n - 3, ".gz") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".bz2") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".zip") == 0);
+}
+
+static void set_id(struct floe_tail_file *f, const struct stat *st)
+{
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    snprintf(f->file_id, sizeof(f->file_id), "(dev=%llx,ino=%llu)",
+             (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
+    f->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 +
+                  st->st_mtim.tv_nsec / 1000000;
+    f->size = (int64_t)st->st_size;
+}
+
+static struct floe_tail_file *find_inode(struct floe_tail *t, dev_t dev,
+                                         ino_t ino)
+{
+    size_t i;
+
+    for (i = 0; i < t->nfiles; i++) {
+        struct floe_tail_file *f = t->files[i];
+
+        if (f != NULL && f->fd >= 0 && f->dev == dev && f->ino == ino)
+            return f;
+    }
+    return NULL;
+}
+
+static int add_file(struct floe_tail *t, const char *path, int fd,
+                    const struct stat *st)
+{
+    struct floe_tail_file *f, **files;
+    size_t i;
+
+    f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return FLOE_ENOMEM;
+    f->path = strdup(path);
+    if (f->path == NULL) {
+        free(f);
+        return FLOE_ENOMEM;
+    }
+    f->fd = fd;
+    set_id(f, st);
+    f->is_new = true;
+    for (i = 0; i < t->nfiles; i++) {
+        if (t->files[i] == NULL) {
+            t->files[i] = f;
+            return FLOE_OK;
+        }
+    }
+    files = realloc(t->files, (t->nfiles + 1) * sizeof(*files));
+    if (files == NULL) {
+        f->fd = -1; /* the caller closes it */
+        file_free(f);
+        return FLOE_ENOMEM;
+    }
+    t->files = files;
+    t->files[t->nfiles++] = f;
+    return FLOE_OK;
+}
+
+int floe_tail_scan(struct floe_tail *t, bool *out_first)
+{
+    DIR *d;
+    struct dirent *de;
+    char path[4096];
+    size_t i;
+    int rc = FLOE_OK;
+
+    *out_first = !t->first_scan_done;
+    t->first_scan_done = true;
+    d = opendir(t->dir);
+    if (d == NULL) {
+        if (errno != ENOENT)
+            floe_log_errno("opendir %s", t->dir);
+        for (i = 0; i < t->nfiles; i++)
+            if (t->files[i] != NULL)
+                t->files[i]->gone = true;
+        return errno == ENOENT ? FLOE_OK : FLOE_EIO;
+    }
+    for (i = 0; i < t->nfiles; i++)
+        if (t->files[i] != NULL)
+            t->files[i]->gone = true; /* until seen again */
+    while ((de = readdir(d)) != NULL && rc == FLOE_OK) {
+        struct floe_tail_file *f;
+        struct stat st;
+        int fd;
+
+        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+                                     strcmp(de->d_name, "..") == 0))
+            continue;
+        if (fnmatch(t->glob, de->d_name, FNM_PERIOD) != 0 ||
+            ignored_name(de->d_name))
+            continue;
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->dir,
+                             de->d_name) >= sizeof(path))
+            continue;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        f = find_inode(t, st.st_dev, st.st_ino);
+        if (f != NULL) {
+            f->gone = false;
+            if (strcmp(f->path, path) != 0) {
+                char *np = strdup(path);
+
+                if (np == NULL) {
+                    rc = FLOE_ENOMEM;
+                    break;
+                }
+                floe_log_info("%s was renamed to %s; following it",
+                              f->path, path);
+                free(f->path);
+                f->path = np;
+            }
+            continue;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            floe_log_errno("open %s", path);
+            continue;
+        }
+        if (fstat(fd, &st) != 0) {
+            close(fd);
+            continue;
+        }
+        rc = add_file(t, path, fd, &st);
+        if (rc != FLOE_OK)
+            close(fd);
+        else
+            floe_log_info("tailing %s", path);
+    }
+    closedir(d);
+    return rc;
+}
+
+int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
+                   int64_t skip_lines)
+{
+    f->offset = offset;
+    f->len = 0;
+    f->discarding = false;
+    f->eof = false;
+    f->is_new = false;
+    f->skip_lines = offset == 0 ? skip_lines : 0;
+    if (lseek(f->fd, (off_t)offset, SEEK_SET) < 0) {
+        floe_log_errno("lseek %s", f->path);
+        return FLOE_EIO;
+    }
+    return FLOE_OK;
+}
+
+int floe_tail_end_offset(struct floe_tail_file *f, uint64_t *out)
+{
+    char tmp[65536];
+    uint64_t pos = (uint64_t)f->size;
+    /* Like the Kinesis Agent: look back at most 4 MiB for a newline. */
+    uint64_t limit = pos > 4194304 ? pos - 4194304 : 0;
+
+    while (pos > limit) {
+        size_t n = pos - limit < sizeof(tmp) ? (size_t)(pos - limit)
+                                             : sizeof(tmp);
+        ssize_t r = pread(f->fd, tmp, n, (off_t)(pos - n));
+        size_t i;
+
+        if (r != (ssize_t)n) {
+            floe_log_errno("pread %s", f->path);
+            return FLOE_EIO;
+        }
+        for (i = n; i > 0; i--) {
+            if (tmp[i - 1] == '\n') {
+                *out = pos - n + i; /* just past this newline */
+                return FLOE_OK;
+            }
+        }
+        pos -= n;
+    }
+    *out = limit;
+    return FLOE_OK;
+}
+
+/* Emit the first max_line bytes of an over-long line, ending in the
+ * truncation terminator. */
+static int emit_truncated(struct floe_tail *t, struct floe_tail_file *f,
+                          uint32_t slot, floe_tail_fn fn, void *ctx)
+{
+    struct floe_tail_line l;
+    size_t keep = t->max_line - t->trunc_term_len;
+    char saved[64];
+    int rc;
+
+    /* Write the terminator over the buffer just after the kept part (the
+     * rest of the line is discarded anyway), then restore it. */
+    memcpy(saved, f->buf + keep, t->trunc_term_len);
+    memcpy(f->buf + keep, t->trunc_term, t->trunc_term_len);
+    l.line = f->buf;
+    l.len = t->max_line;
+    l.end_off = f->offset + f->len; /* every buffered byte is consumed */
+    l.truncated = true;
+    l.no_newline = false;
+    rc = fn(ctx, slot, &l);
+    memcpy(f->buf + keep, saved, t->trunc_term_len);
+    if (rc == FLOE_OK) {
+        t->lines_truncated++;
+        floe_log_warn("%s: a line at offset %llu is over %zu bytes; "
+                      "truncated with the truncatedRecordTerminator",
+                      f->path, (unsigned long long)f->offset, t->max_line);
+    }
+    return rc;
+}
+
+/* Hand out the complete lines in the buffer; keeps the partial tail. */
+static int split(struct floe_tail *t, struct floe_tail_file *f, uint32_t slot,
+                 floe_tail_fn fn, void *ctx)
+{
+    size_t pos = 0;
+    int rc = FLOE_OK;
+
+    while (pos < f->len) {
+        char *nl = memchr(f->buf + pos, '\n', f->len - pos);
+        size_t n;
+
+        if (nl == NULL)
+            break;
+        n = (size_t)(nl - (f->buf + pos)) + 1;
+        if (f->discarding) {
+            f->discarding = false;
+        } else if (f->skip_lines > 0) {
+            f->skip_lines--;
+            t->lines_skipped++;
+        } else if (n > t->max_line) {
+            /* A whole over-long line in the buffer. */
+            size_t keep = t->max_line - t->trunc_term_len;
+            struct floe_tail_line l;
+            char saved[64];
+
+            memcpy(saved, f->buf + pos + keep, t->trunc_term_len);
+            memcpy(f->buf + pos + keep, t->trunc_term, t->trunc_term_len);
+            l.line = f->buf + pos;
+            l.len = t->max_line;
+            l.end_off = f->offset + pos + n;
+            l.truncated = true;
+            l.no_newline = false;
+            rc = fn(ctx, slot, &l);
+            memcpy(f->buf + pos + keep, saved, t->trunc_term_len);
+            if (rc != FLOE_OK)
+                break;
+            t->lines_truncated++;
+            floe_log_warn("%s: a %zu-byte line is over %zu bytes; truncated",
+                          f->path, n, t->max_line);
+        } else {
+            struct floe_tail_line l = { f->buf + pos, n,
+                                        f->offset + pos + n, false, false };
+
+            rc = fn(ctx, slot, &l);
+            if (rc != FLOE_OK)
+                break;
+        }
+        pos += n;
+    }
+    if (rc == FLOE_EAGAIN || rc == FLOE_OK) {
+        f->offset += pos;
+        if (pos > 0) {
+            memmove(f->buf, f->buf + pos, f->len - pos);
+            f->len -= pos;
+        }
+    }
+    if (rc == FLOE_OK && f->len >= t->max_line) {
+        /* No newline within the limit: cut here, drop the rest of it. */
+        if (f->discarding) {
+            f->offset += f->len;
+            f->len = 0;
+        } else if (f->skip_lines == 0) {
+            rc = emit_truncated(t, f, slot, fn, ctx);
+            if (rc == FLOE_OK) {
+                f->offset += f->len;
+                f->len = 0;
+                f->discarding = true;
+            }
+        } else {
+            f->offset += f->len;
+            f->len = 0;
+            f->discarding = true;
+            f->skip_lines--;
+            t->lines_skipped++;
+        }
+    }
+    return rc;
+}
+
+int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
+                   floe_tail_fn fn, void *ctx, size_t *out_read)
+{
+    struct floe_tail_file *f = t->files[slot];
+    size_t total = 0;
+    struct stat st;
+    int rc;
+
+    *out_read = 0;
+    if (f == NULL || f->fd < 0 || f->is_new)
+        return FLOE_OK;
+    if (fstat(f->fd, &st) == 0) {
+        if ((uint64_t)st.st_size < f->offset + f->len) {
+            floe_log_warn("%s shrank from %llu to %lld bytes (truncated, "
+                          "e.g. copytruncate); reading it again from 0",
+                          f->path, (unsigned long long)(f->offset + f->len),
+                          (long long)st.st_size);
+            rc = floe_tail_seek(f, 0, 0);
+            if (rc != FLOE_OK)
+                return rc;
+        }
+        f->size = (int64_t)st.st_size;
+        f->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
+                      st.st_mtim.tv_nsec / 1000000;
+    }
+    if (f->buf == NULL) {
+        f->buf = malloc(BUF_CAP);
+        if (f->buf == NULL)
+            return FLOE_ENOMEM;
+    }
+    /* First what is already buffered (a previous stop left it). */
+    rc = split(t, f, slot, fn, ctx);
+    while (rc == FLOE_OK && total < budget) {
+        ssize_t n = read(f->fd, f->buf + f->len, BUF_CAP - f->len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            floe_log_errno("read %s", f->path);
+            return FLOE_EIO;
+        }
+        if (n == 0) {
+            f->eof = true;
+            break;
+        }
+        f->eof = false;
+        f->len += (size_t)n;
+        total += (size_t)n;
+        rc = split(t, f, slot, fn, ctx);
+    }
+    *out_read = total;
+    if (rc == FLOE_OK && f->eof && f->len == 0 && f->buf != NULL) {
+        free(f->buf); /* idle files keep no buffer */
+        f->buf = NULL;
+    }
+    return rc == FLOE_EAGAIN ? FLOE_OK : rc;
+}
+
+int floe_tail_flush(struct floe_tail *t, uint32_t slot, floe_tail_fn fn,
+                    void *ctx)
+{
+    struct floe_tail_file *f = t->files[slot];
+    struct floe_tail_line l;
+    int rc;
+
+    if (f == NULL || f->len == 0)
+        return FLOE_OK;
+    if (f->discarding || f->skip_lines > 0) {
+        if (f->skip_lines > 0) {
+            f->skip_lines--;
+            t->lines_skipped++;
+        }
+        f->offset += f->len;
+        f->len = 0;
+        f->discarding = false;
+        return FLOE_OK;
+    }
+    l.line = f->buf;
+    l.len = f->len;
+    l.end_off = f->offset + f->len;
+    l.truncated = false;
+    l.no_newline = true;
+    rc = fn(ctx, slot, &l);
+    if (rc == FLOE_OK) {
+        f->offset += f->len;
+        f->len = 0;
+    }
+    return rc == FLOE_EAGAIN ? FLOE_OK : rc;
+}
+
+void floe_tail_prune(struct floe_tail *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->nfiles; i++) {
+        struct floe_tail_file *f = t->files[i];
+
+        if (f != NULL && f->gone && f->eof && f->len == 0) {
+            floe_log_info("%s: done (no longer matched), closing", f->path);
+            file_free(f);
+            t->files[i] = NULL;
+        }
+    }
+}
+
+uint64_t floe_tail_behind(const struct floe_tail *t)
+{
+    uint64_t sum = 0;
+    size_t i;
+
+    for (i = 0; i < t->nfiles; i++) {
+        const struct floe_tail_file *f = t->files[i];
+
+        if (f != NULL && (uint64_t)f->size > f->offset)
+            sum += (uint64_t)f->size - f->offset;
+    }
+    return sum;
+}

@@ -1,0 +1,98 @@
+/* tail.h - the file tracker of one flow: a literal directory and a glob
+ * on file names. Files are identified by device + inode, so a rename keeps
+ * its reading state; a new inode at a known path is a new file (the old
+ * one is read to its end through its open descriptor); a file that
+ * shrinks below what was read was truncated and is read again from 0.
+ * Bytes come in with big reads (>= 1 MiB) into a per-file buffer and are
+ * split into lines ('\n' kept) by one memchr pass. Polling today; the
+ * tracker is the place for inotify later. */
+#ifndef FLOE_AGENT_TAIL_H
+#define FLOE_AGENT_TAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+
+#define FLOE_TAIL_READ_SIZE (1024 * 1024)
+
+struct floe_tail_file {
+    char *path;            /* owned; the current name */
+    char file_id[64];      /* "(dev=<hex>,ino=<n>)" */
+    dev_t dev;
+    ino_t ino;
+    int fd;                /* -1 once closed */
+    uint64_t offset;       /* file offset just past the last line handed out */
+    int64_t mtime_ms;
+    int64_t size;          /* at the last stat */
+    char *buf;             /* owned read buffer; [0, len) not yet consumed */
+    size_t len;
+    bool is_new;           /* found by the last scan, start not decided */
+    bool eof;              /* the last read hit the end of the file */
+    bool gone;             /* no longer matched: dropped at its end */
+    bool discarding;       /* inside the rest of an over-long line */
+    int64_t skip_lines;    /* header lines still to skip */
+};
+
+/* What the tracker hands out per line: `line` (borrowed, valid during the
+ * call) is `len` bytes including its '\n' (none when `no_newline`: the
+ * unterminated end of a file, see floe_tail_flush). `end_off` is the file
+ * offset just past it. Return FLOE_OK to go on, FLOE_EAGAIN to stop here
+ * (the line is not consumed and comes again next time), anything else
+ * aborts the read with that code. */
+struct floe_tail_line {
+    const char *line;
+    size_t len;
+    uint64_t end_off;
+    bool truncated;        /* cut at the record limit */
+    bool no_newline;
+};
+typedef int (*floe_tail_fn)(void *ctx, uint32_t slot,
+                            const struct floe_tail_line *l);
+
+struct floe_tail {
+    char *dir;             /* owned, literal directory */
+    char *glob;            /* owned, fnmatch pattern on names */
+    struct floe_tail_file **files; /* owned; a slot never moves */
+    size_t nfiles;
+    bool first_scan_done;
+    size_t max_line;       /* record limit (1,024,000) */
+    const char *trunc_term; /* borrowed */
+    size_t trunc_term_len;
+    uint64_t lines_truncated;
+    uint64_t lines_skipped;
+};
+
+/* Split "dir/pattern" (directory literal). FLOE_EINVAL with err if the
+ * directory part has glob characters or the pattern is empty. */
+int floe_tail_init(struct floe_tail *t, const char *file_pattern,
+                   const char *trunc_term, size_t trunc_term_len,
+                   char *err);
+void floe_tail_free(struct floe_tail *t);
+
+/* List the directory and update the tracked set. New files get
+ * is_new = true and offset 0; *out_first tells whether this was the first
+ * scan (initialPosition applies only then). */
+int floe_tail_scan(struct floe_tail *t, bool *out_first);
+/* Start reading `f` at `offset`, skipping `skip_lines` lines first. */
+int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
+                   int64_t skip_lines);
+/* Offset just after the last '\n' of the file (END_OF_FILE start). */
+int floe_tail_end_offset(struct floe_tail_file *f, uint64_t *out);
+
+/* Read from slot `slot` and hand out complete lines until EOF, the
+ * callback says FLOE_EAGAIN, or about `budget` bytes were read. */
+int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
+                   floe_tail_fn fn, void *ctx, size_t *out_read);
+/* Hand out the unterminated rest of `slot` (if any) as a final line. */
+int floe_tail_flush(struct floe_tail *t, uint32_t slot, floe_tail_fn fn,
+                    void *ctx);
+/* Close and forget files that are gone and fully read. Only call when no
+ * batch refers to any slot (slots are reused then). */
+void floe_tail_prune(struct floe_tail *t);
+/* Bytes on disk not yet handed out, over all files. */
+uint64_t floe_tail_behind(const struct floe_tail *t);
+
+#endif

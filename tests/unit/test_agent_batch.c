@@ -1,0 +1,170 @@
+/* test_agent_batch.c - PutRecordBatch buffer limits (500 records, 4 MiB),
+ * body encoding and partial-failure handling. */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "agent/batch.h"
+#include "core/util.h"
+#include "test.h"
+
+static int add(struct floe_batch *b, const char *p, size_t n, uint64_t end)
+{
+    size_t start = b->data.len;
+    int rc = floe_buf_add(&b->data, p, n);
+
+    if (rc != FLOE_OK)
+        return rc;
+    rc = floe_batch_commit(b, start, 0, end, 1);
+    if (rc != FLOE_OK) {
+        b->data.len = start;
+        b->data.data[start] = '\0';
+    }
+    return rc;
+}
+
+static void test_record_limit_500(void)
+{
+    struct floe_batch b;
+    int i;
+
+    floe_batch_init(&b, 10000, 0); /* clamped to 500 */
+    CHECK(b.max_records == 500 && b.max_bytes == FLOE_BATCH_MAX_BYTES);
+    for (i = 0; i < 500; i++)
+        CHECK(add(&b, "x\n", 2, (uint64_t)(i + 1) * 2) == FLOE_OK);
+    CHECK(add(&b, "x\n", 2, 0) == FLOE_ETOOBIG);
+    CHECK(b.n == 500 && b.data.len == 1000);
+    floe_batch_free(&b);
+}
+
+static void test_byte_limit_4mib(void)
+{
+    struct floe_batch b;
+    char *rec = malloc(FLOE_RECORD_MAX_BYTES);
+    int i;
+
+    memset(rec, 'a', FLOE_RECORD_MAX_BYTES);
+    floe_batch_init(&b, 0, 0);
+    for (i = 0; i < 4; i++) /* 4 x 1,024,000 = 4,096,000 <= 4,194,304 */
+        CHECK(add(&b, rec, FLOE_RECORD_MAX_BYTES, 0) == FLOE_OK);
+    CHECK(!floe_batch_fits(&b, 98305));
+    CHECK(floe_batch_fits(&b, 98304));
+    CHECK(add(&b, rec, 98305, 0) == FLOE_ETOOBIG);
+    CHECK(add(&b, rec, 98304, 0) == FLOE_OK);
+    CHECK(b.data.len == FLOE_BATCH_MAX_BYTES);
+    floe_batch_free(&b);
+    /* A record over the per-record limit never fits. */
+    floe_batch_init(&b, 0, 0);
+    CHECK(add(&b, rec, FLOE_RECORD_MAX_BYTES, 0) == FLOE_OK);
+    floe_batch_reset(&b);
+    memset(rec, 'b', 10);
+    floe_buf_add(&b.data, rec, FLOE_RECORD_MAX_BYTES);
+    floe_buf_addc(&b.data, 'x');
+    CHECK(floe_batch_commit(&b, 0, 0, 0, 0) == FLOE_ETOOBIG);
+    floe_batch_free(&b);
+    /* A smaller configured byte limit. */
+    floe_batch_init(&b, 0, 10);
+    CHECK(add(&b, "12345", 5, 0) == FLOE_OK);
+    CHECK(add(&b, "123456", 6, 0) == FLOE_ETOOBIG);
+    CHECK(add(&b, "12345", 5, 0) == FLOE_OK);
+    floe_batch_free(&b);
+    free(rec);
+}
+
+static void test_body_and_partial_failure(void)
+{
+    struct floe_batch b;
+    struct floe_buf body;
+    char err[FLOE_ERR_LEN];
+    size_t acked;
+    cJSON *j, *recs;
+
+    floe_batch_init(&b, 0, 0);
+    floe_buf_init(&body, FLOE_BUF_UNLIMITED);
+    CHECK(add(&b, "hello\n", 6, 6) == FLOE_OK);
+    CHECK(add(&b, "world\n", 6, 12) == FLOE_OK);
+    CHECK(add(&b, "third\n", 6, 18) == FLOE_OK);
+    CHECK(floe_batch_body(&b, "orders", &body) == FLOE_OK);
+    CHECK(strcmp(body.data,
+                 "{\"DeliveryStreamName\":\"orders\",\"Records\":["
+                 "{\"Data\":\"aGVsbG8K\"},{\"Data\":\"d29ybGQK\"},"
+                 "{\"Data\":\"dGhpcmQK\"}]}") == 0);
+    j = cJSON_Parse(body.data);
+    CHECK(j != NULL);
+    cJSON_Delete(j);
+
+    /* The middle one fails: only it is sent again. */
+    {
+        const char *resp =
+            "{\"FailedPutCount\":1,\"Encrypted\":false,\"RequestResponses\":["
+            "{\"RecordId\":\"r1\"},{\"ErrorCode\":\"ServiceUnavailable"
+            "Exception\",\"ErrorMessage\":\"Slow down.\"},"
+            "{\"RecordId\":\"r3\"}]}";
+
+        CHECK(floe_batch_apply_response(&b, resp, strlen(resp), &acked,
+                                        err) == FLOE_OK);
+        CHECK(acked == 2 && floe_batch_pending(&b) == 1);
+        CHECK(strstr(err, "Slow down.") != NULL);
+    }
+    CHECK(floe_batch_body(&b, "orders", &body) == FLOE_OK);
+    j = cJSON_Parse(body.data);
+    recs = cJSON_GetObjectItem(j, "Records");
+    CHECK(cJSON_GetArraySize(recs) == 1);
+    CHECK(strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(recs, 0), "Data")
+                     ->valuestring, "d29ybGQK") == 0);
+    cJSON_Delete(j);
+    /* A response with the wrong number of entries changes nothing. */
+    {
+        const char *bad = "{\"FailedPutCount\":0,\"RequestResponses\":["
+                          "{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}]}";
+        const char *ok = "{\"FailedPutCount\":0,\"RequestResponses\":["
+                         "{\"RecordId\":\"a\"}]}";
+
+        CHECK(floe_batch_apply_response(&b, bad, strlen(bad), &acked, err) ==
+              FLOE_EREMOTE);
+        CHECK(floe_batch_pending(&b) == 1);
+        CHECK(floe_batch_apply_response(&b, "nope", 4, &acked, err) ==
+              FLOE_EREMOTE);
+        CHECK(floe_batch_apply_response(&b, ok, strlen(ok), &acked, err) ==
+              FLOE_OK);
+        CHECK(acked == 1 && floe_batch_pending(&b) == 0);
+    }
+    floe_buf_free(&body);
+    floe_batch_free(&b);
+}
+
+static void test_body_roundtrip_binary(void)
+{
+    struct floe_batch b;
+    struct floe_buf body;
+    unsigned char raw[256], dec[300];
+    size_t dlen = 0;
+    cJSON *j;
+    const char *d;
+    int i;
+
+    for (i = 0; i < 256; i++)
+        raw[i] = (unsigned char)i;
+    floe_batch_init(&b, 0, 0);
+    floe_buf_init(&body, FLOE_BUF_UNLIMITED);
+    CHECK(add(&b, (const char *)raw, 256, 256) == FLOE_OK);
+    CHECK(floe_batch_body(&b, "s\"q", &body) == FLOE_OK);
+    j = cJSON_Parse(body.data);
+    CHECK(j != NULL);
+    CHECK(strcmp(cJSON_GetObjectItem(j, "DeliveryStreamName")->valuestring,
+                 "s\"q") == 0);
+    d = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j,
+                                                                   "Records"),
+                                               0),
+                            "Data")->valuestring;
+    CHECK(floe_b64_dec(d, strlen(d), dec, &dlen) == FLOE_OK);
+    CHECK(dlen == 256 && memcmp(dec, raw, 256) == 0);
+    cJSON_Delete(j);
+    floe_buf_free(&body);
+    floe_batch_free(&b);
+}
+
+FLOE_TESTS({ "record_limit_500", test_record_limit_500 },
+           { "byte_limit_4mib", test_byte_limit_4mib },
+           { "body_and_partial_failure", test_body_and_partial_failure },
+           { "body_roundtrip_binary", test_body_roundtrip_binary });
