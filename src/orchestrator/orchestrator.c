@@ -1,16 +1,538 @@
-/* orchestrator.c - stub entry points until this part lands. */
-#include <stdio.h>
-
+/* orchestrator.c - `floe run` (built-in scheduler) and `floe task` (one DAG
+ * task, what Airflow calls): option tables, signal handling, listing and
+ * the human / JSON reports. The DAG itself lives in dag.c. Exit status: 0
+ * success, 1 a task failed, 2 bad usage. */
+#define FLOE_LOG_MOD "orch"
 #include "orchestrator/orchestrator.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/opt.h"
+#include "core/util.h"
+#include "orchestrator/dag.h"
+
+struct orch_cfg {
+    char *lake;
+    char *state_dir;
+    char *engine;
+    char *batch;
+    int64_t schedule_ms;
+    int64_t max_objects;
+    int64_t max_bytes;
+    int64_t retries;
+    int64_t retry_delay_ms;
+    int64_t empty_exit;
+    bool once;
+    bool json;
+    bool list;
+    bool force;
+};
+
+#define F(m) offsetof(struct orch_cfg, m)
+#define COMMON_OPTS                                                         \
+    { "lake", FLOE_OPT_STR, "./lake", F(lake), 0, 0, 0,                     \
+      "Object store: a directory or file:///dir holding landing/, "         \
+      "processing/ and processed/." },                                      \
+    { "state-dir", FLOE_OPT_STR, "./floe-state", F(state_dir), 0, 0, 0,     \
+      "Directory of the state database (orchestrator.db), the runner "      \
+      "lock and the warehouse." },                                          \
+    { "engine", FLOE_OPT_STR, "duckdb", F(engine), 0, 0, 0,                 \
+      "Warehouse engine that loads, transforms and unloads batches." },     \
+    { "max-objects", FLOE_OPT_INT, "1000", F(max_objects), 0, 1e9, 0,       \
+      "Most landing objects one batch claims (0: no limit)." },             \
+    { "max-bytes", FLOE_OPT_SIZE, "1G", F(max_bytes), 0, 1e15, 0,           \
+      "Most bytes one batch claims (0: no limit); a single larger object "  \
+      "still goes alone." },                                                \
+    { "retries", FLOE_OPT_INT, "3", F(retries), 0, 100, 0,                  \
+      "Retries of a failed task before its batch is marked failed." },      \
+    { "retry-delay", FLOE_OPT_MS, "1s", F(retry_delay_ms), 0, 3600000, 0,   \
+      "Backoff before the first retry; doubles for each further one "       \
+      "(at most 5m)." },                                                    \
+    { "json", FLOE_OPT_BOOL, "false", F(json), 0, 0, 0,                     \
+      "Print one JSON object on stdout instead of text." }
+
+static const struct floe_opt run_opts[] = {
+    COMMON_OPTS,
+    { "once", FLOE_OPT_BOOL, "false", F(once), 0, 0, 0,
+      "Process what is pending now, then exit (default: run every "
+      "--schedule until SIGINT/SIGTERM)." },
+    { "schedule", FLOE_OPT_MS, "60s", F(schedule_ms), 100, 86400000.0, 0,
+      "Time between passes when not --once." },
+    { "list", FLOE_OPT_BOOL, "false", F(list), 0, 0, 0,
+      "List batches and their states (same as 'floe task list'), then "
+      "exit." },
+    { NULL },
+};
+
+static const struct floe_opt task_opts[] = {
+    COMMON_OPTS,
+    { "batch", FLOE_OPT_STR, NULL, F(batch), 0, 0, 0,
+      "Batch id; required by load, transform, unload and finalize. claim "
+      "without it creates a batch and prints its id; list with it shows "
+      "the batch's attempts." },
+    { "force", FLOE_OPT_BOOL, "false", F(force), 0, 0, 0,
+      "Run the task even if it already succeeded for the batch." },
+    { "empty-exit", FLOE_OPT_INT, "0", F(empty_exit), 0, 255, 0,
+      "Exit status of sense and claim when nothing is pending (99 makes "
+      "Airflow's BashOperator skip the rest of the run)." },
+    { NULL },
+};
+
+static const struct floe_cmd run_cmd = {
+    "run", "floe run [options]",
+    "Run the landing_to_processed DAG with the built-in scheduler: sense "
+    "-> claim -> load\n-> transform -> unload -> finalize. Each pass "
+    "first finishes batches an earlier\nrun left half-way, then claims "
+    "what is pending in landing/ in bounded batches.\nEvery task is "
+    "recorded in the state database and skipped once it succeeded;\nfailed "
+    "tasks are retried with exponential backoff, then the batch is marked\n"
+    "failed and the exit status is 1. A progress line per task goes to "
+    "stderr on a\nterminal.",
+    run_opts,
+    "Examples:\n"
+    "  floe run --once --lake ./lake --state-dir ./floe-state\n"
+    "  floe run --schedule 30s             # until Ctrl-C or SIGTERM\n"
+    "  floe run --once --json              # summary: batches, objects, "
+    "counts\n"
+    "  floe run --list                     # batches and their states",
+};
+
+static const struct floe_cmd task_cmd = {
+    "task", "floe task <sense|claim|load|transform|unload|finalize|list> "
+            "[--batch ID] [options]",
+    "Run one task of the landing_to_processed DAG for one batch (what the "
+    "Airflow DAG\ncalls). sense prints what is pending; claim without "
+    "--batch creates a batch and\nprints its id on stdout (nothing when "
+    "nothing is pending); load, transform,\nunload and finalize need "
+    "--batch and refuse to run before their predecessor\nsucceeded. A task "
+    "that already succeeded is skipped unless --force. 'list'\nshows "
+    "batches and their states.",
+    task_opts,
+    "Examples:\n"
+    "  id=$(floe task claim --lake ./lake --state-dir ./floe-state)\n"
+    "  floe task load --batch \"$id\" --lake ./lake --state-dir ./floe-state\n"
+    "  floe task list --batch \"$id\"           # its attempts and counts",
+};
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* First SIGINT/SIGTERM stops between tasks; a second one kills. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void dag_cfg_of(const struct orch_cfg *c, struct floe_dag_cfg *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->lake = c->lake;
+    d->state_dir = c->state_dir;
+    d->engine = c->engine;
+    d->retries = c->retries;
+    d->retry_delay_ms = c->retry_delay_ms;
+    d->max_objects = c->max_objects;
+    d->max_bytes = c->max_bytes;
+    d->force = c->force;
+    d->progress = isatty(STDERR_FILENO) != 0;
+    d->stop = &g_stop;
+}
+
+static int parse(const struct floe_cmd *cmd, struct orch_cfg *cfg, int argc,
+                 char **argv, int *next)
+{
+    char err[FLOE_ERR_LEN];
+    int rc;
+
+    memset(cfg, 0, sizeof(*cfg));
+    rc = floe_opt_parse(cmd, cfg, argc, argv, next, err);
+    if (rc == FLOE_EHELP)
+        return 0;
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe %s: %s\n", cmd->name, err);
+        return 2;
+    }
+    return -1; /* go on */
+}
+
+/* --- list ---------------------------------------------------------- */
+
+struct list_ctx {
+    bool json;
+    int n;
+    struct floe_buf out;
+};
+
+static int list_batch(const struct floe_state_batch *b, void *ud)
+{
+    struct list_ctx *l = ud;
+    int rc = FLOE_OK;
+
+    if (!l->json) {
+        if (l->n++ == 0)
+            printf("%-32s %-12s %8s %12s  %-24s %s\n", "BATCH", "STATE",
+                   "OBJECTS", "BYTES", "UPDATED", "ERROR");
+        printf("%-32s %-12s %8lld %12lld  %-24s %s\n", b->batch_id, b->state,
+               (long long)b->objects, (long long)b->bytes, b->updated_at,
+               b->error);
+        return 0;
+    }
+    rc = floe_buf_adds(&l->out, l->n++ ? ",{\"batch_id\":" : "{\"batch_id\":");
+    rc = rc ? rc : floe_buf_add_json_str(&l->out, b->batch_id,
+                                         strlen(b->batch_id));
+    rc = rc ? rc : floe_buf_addf(&l->out, ",\"state\":\"%s\",\"objects\":%lld,"
+                                 "\"bytes\":%lld,\"created_at\":\"%s\","
+                                 "\"updated_at\":\"%s\",\"error\":",
+                                 b->state, (long long)b->objects,
+                                 (long long)b->bytes, b->created_at,
+                                 b->updated_at);
+    rc = rc ? rc : b->error[0] ? floe_buf_add_json_str(&l->out, b->error,
+                                                       strlen(b->error))
+                               : floe_buf_adds(&l->out, "null");
+    return rc ? rc : floe_buf_addc(&l->out, '}');
+}
+
+static int list_run(const struct floe_state_run *r, void *ud)
+{
+    struct list_ctx *l = ud;
+    int rc;
+
+    if (!l->json) {
+        if (l->n++ == 0)
+            printf("\n%-10s %7s %-8s %-24s %9s  %s\n", "TASK", "ATTEMPT",
+                   "STATE", "STARTED", "MS", "COUNTS / ERROR");
+        printf("%-10s %7d %-8s %-24s %9lld  %s\n", r->task, r->attempt,
+               r->state, r->started_at, (long long)r->duration_ms,
+               r->error[0] ? r->error : r->counts);
+        return 0;
+    }
+    rc = floe_buf_addf(&l->out, "%s{\"task\":\"%s\",\"attempt\":%d,"
+                       "\"state\":\"%s\",\"started_at\":\"%s\","
+                       "\"duration_ms\":%lld,\"counts\":%s,\"error\":",
+                       l->n++ ? "," : "", r->task, r->attempt, r->state,
+                       r->started_at, (long long)r->duration_ms,
+                       r->counts[0] ? r->counts : "null");
+    rc = rc ? rc : r->error[0] ? floe_buf_add_json_str(&l->out, r->error,
+                                                       strlen(r->error))
+                               : floe_buf_adds(&l->out, "null");
+    return rc ? rc : floe_buf_addc(&l->out, '}');
+}
+
+static int do_list(const struct orch_cfg *c, const char *cmd)
+{
+    struct floe_state *st = NULL;
+    struct list_ctx l = { c->json, 0, { 0 } };
+    char err[FLOE_ERR_LEN];
+    int rc;
+
+    floe_buf_init(&l.out, FLOE_BUF_UNLIMITED);
+    rc = floe_state_open(c->state_dir, &st, err);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    if (c->batch != NULL) {
+        struct floe_state_batch b;
+
+        rc = floe_state_batch_get(st, c->batch, &b, err);
+        if (rc == FLOE_OK && c->json)
+            rc = floe_buf_adds(&l.out, "{\"batch\":");
+        if (rc == FLOE_OK)
+            rc = list_batch(&b, &l);
+        if (rc == FLOE_OK && c->json)
+            rc = floe_buf_adds(&l.out, ",\"attempts\":[");
+        l.n = 0;
+        if (rc == FLOE_OK)
+            rc = floe_state_task_list(st, c->batch, list_run, &l, err);
+        if (rc == FLOE_OK && c->json)
+            rc = floe_buf_adds(&l.out, "]}");
+    } else {
+        if (c->json)
+            floe_buf_addc(&l.out, '[');
+        rc = floe_state_batch_list(st, FLOE_STATE_ALL, list_batch, &l, err);
+        if (rc == FLOE_OK && c->json)
+            rc = floe_buf_addc(&l.out, ']');
+        if (rc == FLOE_OK && !c->json && l.n == 0)
+            printf("no batches yet in %s/%s\n", c->state_dir, FLOE_STATE_DB);
+    }
+    if (rc == FLOE_OK && c->json)
+        printf("%s\n", l.out.data);
+cleanup:
+    if (rc != FLOE_OK)
+        fprintf(stderr, "floe %s: %s\n", cmd,
+                err[0] && rc != FLOE_ENOMEM ? err : floe_strerror(rc));
+    floe_buf_free(&l.out);
+    floe_state_close(st);
+    return rc == FLOE_OK ? 0 : 1;
+}
+
+/* --- reports ------------------------------------------------------- */
+
+static void print_json(const struct floe_dag_summary *s, const char *batch)
+{
+    struct floe_buf b;
+    int rc;
+
+    floe_buf_init(&b, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_addf(&b,
+                       "{\"dag\":\"%s\",\"batches\":%lld,\"claimed\":%lld,"
+                       "\"objects\":%lld,\"bytes\":%lld,\"failed\":%lld,"
+                       "\"skipped\":%lld,"
+                       "\"pending\":%lld,\"pending_bytes\":%lld,"
+                       "\"landing_errors\":%lld,\"unknown\":%lld,"
+                       "\"counts\":",
+                       FLOE_DAG_NAME, (long long)s->batches,
+                       (long long)s->claimed, (long long)s->objects,
+                       (long long)s->bytes, (long long)s->failed,
+                       (long long)s->skipped,
+                       (long long)s->pending, (long long)s->pending_bytes,
+                       (long long)s->landing_errors, (long long)s->unknown);
+    rc = rc ? rc : floe_dag_counts_json(&s->counts, &b);
+    rc = rc ? rc : floe_buf_adds(&b, ",\"batch\":");
+    rc = rc ? rc : batch && batch[0] ? floe_buf_add_json_str(&b, batch,
+                                                             strlen(batch))
+                                     : floe_buf_adds(&b, "null");
+    if (rc == FLOE_OK && s->failed_batch[0] != '\0') {
+        rc = floe_buf_addf(&b, ",\"failed_batch\":\"%s\",\"failed_task\":"
+                           "\"%s\",\"error\":", s->failed_batch,
+                           s->failed_task);
+        rc = rc ? rc : floe_buf_add_json_str(&b, s->error, strlen(s->error));
+    }
+    rc = rc ? rc : floe_buf_addc(&b, '}');
+    if (rc == FLOE_OK)
+        printf("%s\n", b.data);
+    else
+        fprintf(stderr, "floe: cannot print the summary: %s\n",
+                floe_strerror(rc));
+    floe_buf_free(&b);
+}
+
+static const char *plural(int64_t n, const char *many)
+{
+    return n == 1 ? "" : many;
+}
+
+static void print_run_text(const struct orch_cfg *c,
+                           const struct floe_dag_summary *s)
+{
+    const struct floe_wh_counts *w = &s->counts;
+
+    if (s->batches == 0 && s->claimed == 0 && s->failed == 0) {
+        printf("nothing pending in %s/landing/\n", c->lake);
+    } else {
+        printf("%lld batch%s done, %lld failed; %lld object%s (%lld bytes) "
+               "claimed into %lld new batch%s\n",
+               (long long)s->batches, plural(s->batches, "es"),
+               (long long)s->failed, (long long)s->objects,
+               plural(s->objects, "s"), (long long)s->bytes,
+               (long long)s->claimed, plural(s->claimed, "es"));
+        printf("orders: %lld new, %lld duplicate, %lld quarantined; "
+               "customer versions: %lld new, %lld duplicate, %lld "
+               "quarantined; %lld enriched orders; %lld parquet file%s\n",
+               (long long)w->new_orders, (long long)w->duplicate_orders,
+               (long long)w->quarantined_orders,
+               (long long)w->new_customer_versions,
+               (long long)w->duplicate_customers,
+               (long long)w->quarantined_customers,
+               (long long)w->enriched_orders, (long long)w->parquet_files,
+               plural(w->parquet_files, "s"));
+    }
+    if (s->landing_errors > 0)
+        printf("%lld object%s under landing/errors/ need%s a human\n",
+               (long long)s->landing_errors, plural(s->landing_errors, "s"),
+               s->landing_errors == 1 ? "s" : "");
+}
+
+/* --- floe run ------------------------------------------------------ */
 
 int floe_run_main(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "floe %s: not built yet\n", argv[0]);
-    return 1;
+    struct orch_cfg c;
+    struct floe_dag_cfg dc;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary total, pass;
+    char err[FLOE_ERR_LEN];
+    int next, status, rc;
+
+    status = parse(&run_cmd, &c, argc, argv, &next);
+    if (status >= 0)
+        goto cleanup;
+    if (next < argc) {
+        fprintf(stderr, "floe run: unexpected argument '%s' (see 'floe run "
+                        "--help')\n", argv[next]);
+        status = 2;
+        goto cleanup;
+    }
+    if (c.list) {
+        status = do_list(&c, "run");
+        goto cleanup;
+    }
+    dag_cfg_of(&c, &dc);
+    rc = floe_dag_open(&dc, &dag, err);
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe run: %s\n", err);
+        status = 1;
+        goto cleanup;
+    }
+    catch_signals();
+    memset(&total, 0, sizeof(total));
+    status = 0;
+    if (!c.once)
+        floe_log_info("running %s every %.1fs on %s (state in %s); Ctrl-C "
+                      "stops", FLOE_DAG_NAME, (double)c.schedule_ms / 1000.0,
+                      c.lake, c.state_dir);
+    while (!g_stop) {
+        int64_t t0 = floe_mono_ms();
+
+        rc = floe_dag_run_once(dag, &pass, err);
+        floe_dag_summary_add(&total, &pass);
+        if (rc == FLOE_EAGAIN && g_stop) {
+            floe_log_info("stopped: %s", err);
+            break;
+        }
+        if (rc != FLOE_OK) {
+            fprintf(stderr, "floe run: %s\n", err);
+            status = 1;
+            if (c.once)
+                break;
+        } else if (!c.once && pass.claimed > 0) {
+            floe_log_info("pass: %lld batches, %lld objects in %.2fs",
+                          (long long)pass.batches, (long long)pass.objects,
+                          (double)(floe_mono_ms() - t0) / 1000.0);
+        }
+        if (c.once)
+            break;
+        /* Sleep to the next tick, waking for a stop signal. */
+        while (!g_stop && floe_mono_ms() - t0 < c.schedule_ms) {
+            struct timespec ts = { 0, 50 * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (c.json)
+        print_json(&total, NULL);
+    else if (c.once || total.claimed > 0)
+        print_run_text(&c, &total);
+cleanup:
+    floe_dag_close(dag);
+    floe_opt_free(run_opts, &c);
+    return status;
+}
+
+/* --- floe task ----------------------------------------------------- */
+
+static void print_task_text(int task, const char *batch,
+                            const struct floe_dag_summary *s)
+{
+    char text[512];
+
+    if (task == FLOE_TASK_SENSE) {
+        printf("%lld object%s (%lld bytes) pending in landing/; %lld under "
+               "landing/errors/; %lld of no known stream\n",
+               (long long)s->pending, plural(s->pending, "s"),
+               (long long)s->pending_bytes, (long long)s->landing_errors,
+               (long long)s->unknown);
+        return;
+    }
+    if (task == FLOE_TASK_CLAIM && batch[0] != '\0')
+        printf("%s\n", batch); /* the one line Airflow's XCom takes */
+    if (batch[0] == '\0' || isatty(STDERR_FILENO))
+        return; /* on a terminal the progress line said it all */
+    if (s->skipped > 0) {
+        floe_log_info("%s %s: already succeeded, skipped (--force re-runs "
+                      "it)", floe_dag_task_name(task), batch);
+    } else if (task == FLOE_TASK_CLAIM) {
+        floe_log_info("claim %s: %lld object%s (%lld bytes)", batch,
+                      (long long)s->objects, plural(s->objects, "s"),
+                      (long long)s->bytes);
+    } else {
+        floe_dag_counts_text(&s->counts, text, sizeof(text));
+        floe_log_info("%s %s succeeded%s%s", floe_dag_task_name(task), batch,
+                      text[0] ? ": " : "", text);
+    }
 }
 
 int floe_task_main(int argc, char **argv)
 {
-    return floe_run_main(argc, argv);
+    struct orch_cfg c;
+    struct floe_dag_cfg dc;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary s;
+    char err[FLOE_ERR_LEN], batch[FLOE_BATCH_ID_MAX + 1] = "";
+    const char *name = NULL;
+    int next, status, rc, task = -1, off = 0;
+
+    /* The task name comes first ("floe task load --batch X"), but options
+     * before it work too. */
+    if (argc > 1 && argv[1][0] != '-') {
+        name = argv[1];
+        off = 1;
+    }
+    status = parse(&task_cmd, &c, argc - off, argv + off, &next);
+    if (status >= 0)
+        goto cleanup;
+    next += off;
+    if (name == NULL && next < argc)
+        name = argv[next++];
+    if (next < argc) {
+        fprintf(stderr, "floe task: unexpected argument '%s' (options go "
+                        "after the task name)\n", argv[next]);
+        status = 2;
+        goto cleanup;
+    }
+    if (name == NULL) {
+        fprintf(stderr, "floe task: which task? Usage: %s\n", task_cmd.usage);
+        status = 2;
+        goto cleanup;
+    }
+    if (strcmp(name, "list") == 0) {
+        status = do_list(&c, "task list");
+        goto cleanup;
+    }
+    task = floe_dag_task_parse(name);
+    if (task < 0) {
+        fprintf(stderr, "floe task: unknown task '%s' (sense, claim, load, "
+                        "transform, unload, finalize or list)\n", name);
+        status = 2;
+        goto cleanup;
+    }
+    dag_cfg_of(&c, &dc);
+    rc = floe_dag_open(&dc, &dag, err);
+    if (rc == FLOE_OK)
+        rc = floe_dag_task_run(dag, task, c.batch, batch, &s, err);
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe task %s: %s\n", name, err);
+        status = rc == FLOE_EINVAL ? 2 : 1;
+        goto cleanup;
+    }
+    if (c.json)
+        print_json(&s, batch);
+    else
+        print_task_text(task, batch, &s);
+    status = 0;
+    if ((task == FLOE_TASK_SENSE && s.pending == 0) ||
+        (task == FLOE_TASK_CLAIM && batch[0] == '\0')) {
+        floe_log_info("nothing pending in %s/landing/", c.lake);
+        status = (int)c.empty_exit;
+    }
+cleanup:
+    floe_dag_close(dag);
+    floe_opt_free(task_opts, &c);
+    return status;
 }

@@ -9,7 +9,13 @@
  *   processing/batch=<id>/<stream>/<original landing path...>
  * where <stream> is "orders" or "customers"; each object is a Firehose
  * delivery (gzip or plain) of newline-terminated JSON records.
- * Outputs go to the processed zone (see DESIGN.md "Zones"). */
+ * Outputs go to the processed zone (see DESIGN.md "Zones").
+ *
+ * A batch id is 1-128 characters of [A-Za-z0-9._:=-], not starting with
+ * '.' (anything else is FLOE_EINVAL). A handle runs one step at a time
+ * (not thread-safe); the DuckDB file allows one process at a time. Errors:
+ * FLOE_EREMOTE (the engine's SQL error text is in err), FLOE_EIO,
+ * FLOE_ECORRUPT (bad gzip; counts that do not add up), FLOE_EINVAL. */
 #ifndef FLOE_WAREHOUSE_WAREHOUSE_H
 #define FLOE_WAREHOUSE_WAREHOUSE_H
 
@@ -43,12 +49,16 @@ int floe_wh_open(const char *engine, const char *state_dir,
 void floe_wh_close(struct floe_wh *wh); /* NULL is a no-op */
 
 /* Load every object under processing/batch=<batch>/ into the raw tables,
- * tagged with the batch id; every line is counted, none dropped. */
+ * tagged with the batch id; every line is counted, none dropped (invalid
+ * UTF-8 is kept, repaired and flagged, and quarantined by transform).
+ * Files named "_*" at the batch root (the manifest) are skipped; an object
+ * under any stream other than orders/ or customers/ is FLOE_EINVAL. */
 int floe_wh_load(struct floe_wh *wh, struct floe_store *st,
                  const char *batch, struct floe_wh_counts *out, char *err);
 /* Clean, type, validate (invalid rows to quarantine with a reason),
  * deduplicate and MERGE the batch into core.customers, core.orders and
- * mart.orders_enriched. */
+ * mart.orders_enriched; recompute mart.daily_sales for the days it
+ * touches. One transaction: on error nothing of the batch changed. */
 int floe_wh_transform(struct floe_wh *wh, const char *batch,
                       struct floe_wh_counts *out, char *err);
 /* Write what the batch added as Parquet into the processed zone:

@@ -30,9 +30,9 @@ def read_truth(path):
 
 
 def table(lake, name):
-    files = sorted((lake / "processed" / name).rglob("*.parquet"))
-    assert files, f"no parquet under processed/{name}"
-    return ds.dataset([str(f) for f in files], format="parquet",
+    root = lake / "processed" / name
+    assert list(root.rglob("*.parquet")), f"no parquet under {root}"
+    return ds.dataset(str(root), format="parquet",
                       partitioning="hive").to_table()
 
 
@@ -83,6 +83,7 @@ def test_demo_reconciles_and_parquet_matches_emitted(tmp_path):
         assert got["currency"] == want["currency"]
         assert abs(float(got["total"]) - want["total"]) < 0.005
         assert as_utc(got["ts"]) == parse_ts(want["ts"])
+        assert str(got["dt"]) == want["ts"][:10]  # hive partition = UTC day
 
     versions = table(lake, "customer_versions")
     assert versions.num_rows == len(valid_versions)

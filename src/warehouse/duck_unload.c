@@ -1,0 +1,283 @@
+/* duck_unload.c - DuckDB engine, unload step: COPY what a batch added to
+ * Parquet in a staging dir under the state dir, then move each file into
+ * the processed zone (floe_store_put_file with move; atomic per object).
+ * Per-batch files have fixed keys (part-<batch>.parquet), so a re-run
+ * overwrites them; snapshots (customers, daily_sales) are replaced whole.
+ * A per-batch export with no rows deletes its key instead. */
+#define FLOE_LOG_MOD "warehouse.unload"
+#include "warehouse/duck.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define ORDER_COLS                                                          \
+    "event_id, order_id, customer_id, status, items, total, currency, ts, " \
+    "channel, coupon"
+
+enum kind {
+    PARTITIONED, /* <table>/dt=<day>/part-<batch>.parquet */
+    PER_BATCH,   /* <table>/part-<batch>.parquet, deleted when empty */
+    SNAPSHOT,    /* <table>/<file>, the whole table */
+};
+
+struct export {
+    const char *name;   /* key path under processed/ */
+    enum kind kind;
+    const char *select; /* $b: the batch id literal */
+};
+
+static const struct export exports[] = {
+    { "orders", PARTITIONED,
+      "SELECT " ORDER_COLS ", dt FROM core.orders WHERE _batch_id = $b" },
+    { "orders_enriched", PARTITIONED,
+      "SELECT " ORDER_COLS ", customer_known, customer_name,"
+      " customer_email, customer_country, customer_segment, dt"
+      " FROM mart.orders_enriched WHERE _batch_id = $b" },
+    { "customer_versions", PER_BATCH,
+      "SELECT customer_id, name, email, country, segment, created_at,"
+      " updated_at FROM core.customer_versions WHERE _batch_id = $b"
+      " ORDER BY customer_id, updated_at" },
+    { "quarantine/orders", PER_BATCH,
+      "SELECT table_name, batch_id, source_key, line_no, raw, reason"
+      " FROM quarantine.orders WHERE batch_id = $b"
+      " ORDER BY source_key, line_no" },
+    { "quarantine/customers", PER_BATCH,
+      "SELECT table_name, batch_id, source_key, line_no, raw, reason"
+      " FROM quarantine.customers WHERE batch_id = $b"
+      " ORDER BY source_key, line_no" },
+    { "customers/customers.parquet", SNAPSHOT,
+      "SELECT customer_id, name, email, country, segment, created_at,"
+      " updated_at FROM core.customers ORDER BY customer_id" },
+    { "daily_sales/daily_sales.parquet", SNAPSHOT,
+      "SELECT dt, currency, orders, events, paid_events, revenue"
+      " FROM mart.daily_sales ORDER BY dt, currency" },
+};
+
+/* Append `select` with $b replaced by the quoted batch id. */
+static int add_select(struct floe_buf *q, const char *select,
+                      const char *batch)
+{
+    const char *p = select, *at;
+    int rc = FLOE_OK;
+
+    while (rc == FLOE_OK && (at = strstr(p, "$b")) != NULL) {
+        rc = floe_buf_add(q, p, (size_t)(at - p));
+        if (rc == FLOE_OK)
+            rc = floe_duck_add_str(q, batch);
+        p = at + 2;
+    }
+    return rc == FLOE_OK ? floe_buf_adds(q, p) : rc;
+}
+
+/* COPY (select [restricted to one dt]) TO dst as Parquet. */
+static int copy_to(struct floe_duck *d, const struct export *x,
+                   const char *batch, const char *dt, const char *dst,
+                   bool partitioned, char *err)
+{
+    struct floe_buf q;
+    int rc;
+
+    floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_adds(&q, "COPY (");
+    if (rc == FLOE_OK && dt != NULL) {
+        /* Hive layout: the day is in the path, not in the file. */
+        rc = floe_buf_adds(&q, "SELECT * EXCLUDE (dt) FROM (");
+        if (rc == FLOE_OK)
+            rc = add_select(&q, x->select, batch);
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&q, ") WHERE dt = CAST(");
+        if (rc == FLOE_OK)
+            rc = floe_duck_add_str(&q, dt);
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&q, " AS DATE)");
+    } else if (rc == FLOE_OK) {
+        rc = add_select(&q, x->select, batch);
+    }
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(&q, ") TO ");
+    if (rc == FLOE_OK)
+        rc = floe_duck_add_str(&q, dst);
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(&q, partitioned
+                                   ? " (FORMAT parquet, PARTITION_BY (dt), "
+                                     "FILENAME_PATTERN 'part-{i}', "
+                                     "OVERWRITE true)"
+                                   : " (FORMAT parquet)");
+    if (rc == FLOE_OK)
+        rc = floe_duck_exec(d, x->name, q.data, err);
+    floe_buf_free(&q);
+    return rc;
+}
+
+static int put(struct floe_store *st, const char *key, const char *path,
+               int64_t *files, char *err)
+{
+    int rc = floe_store_put_file(st, key, path, true);
+
+    if (rc != FLOE_OK)
+        return floe_err(err, rc, "cannot store %s: %s", key,
+                        floe_strerror(rc));
+    (*files)++;
+    return FLOE_OK;
+}
+
+/* Regular files in `dir` (at most 2 are looked at); count in *out_n. */
+static int files_in(const char *dir, char first[PATH_MAX], int *out_n)
+{
+    struct dirent *de;
+    DIR *dh = opendir(dir);
+
+    *out_n = 0;
+    if (dh == NULL)
+        return FLOE_EIO;
+    while ((de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (*out_n == 0 &&
+            (size_t)snprintf(first, PATH_MAX, "%s/%s", dir, de->d_name) >=
+                PATH_MAX) {
+            closedir(dh);
+            return FLOE_ETOOBIG;
+        }
+        (*out_n)++;
+    }
+    closedir(dh);
+    return FLOE_OK;
+}
+
+/* One partitioned COPY, then each dt=<day>/ directory becomes one object.
+ * DuckDB may split a partition into several files (many partitions open
+ * at once); such a day is re-exported on its own into a single file. */
+static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
+                              const struct export *x, const char *batch,
+                              const char *stage, int64_t *files, char *err)
+{
+    char dir[PATH_MAX], sub[PATH_MAX], file[PATH_MAX];
+    char key[FLOE_STORE_KEY_MAX];
+    struct dirent *de;
+    DIR *dh = NULL;
+    int rc, n;
+
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", stage, x->name) >=
+        sizeof(dir))
+        return floe_err(err, FLOE_ETOOBIG, "state dir path too long");
+    rc = copy_to(d, x, batch, NULL, dir, true, err);
+    if (rc != FLOE_OK)
+        return rc;
+    dh = opendir(dir);
+    if (dh == NULL)
+        return FLOE_OK; /* no rows: DuckDB made no directory */
+    while (rc == FLOE_OK && (de = readdir(dh)) != NULL) {
+        if (strncmp(de->d_name, "dt=", 3) != 0)
+            continue;
+        if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >=
+                sizeof(sub) ||
+            (size_t)snprintf(key, sizeof(key), "%s/%s/%s/part-%s.parquet",
+                             FLOE_ZONE_PROCESSED, x->name, de->d_name,
+                             batch) >= sizeof(key)) {
+            rc = floe_err(err, FLOE_ETOOBIG, "path too long");
+            break;
+        }
+        rc = files_in(sub, file, &n);
+        if (rc != FLOE_OK) {
+            rc = floe_err(err, rc, "cannot read %s", sub);
+            break;
+        }
+        if (n == 0)
+            continue;
+        if (n > 1) {
+            if ((size_t)snprintf(file, sizeof(file), "%s/%s.parquet", dir,
+                                 de->d_name) >= sizeof(file)) {
+                rc = floe_err(err, FLOE_ETOOBIG, "path too long");
+                break;
+            }
+            rc = copy_to(d, x, batch, de->d_name + 3, file, false, err);
+        }
+        if (rc == FLOE_OK)
+            rc = put(st, key, file, files, err);
+    }
+    closedir(dh);
+    return rc;
+}
+
+/* A single-file export; a PER_BATCH one with no rows deletes its key. */
+static int unload_file(struct floe_duck *d, struct floe_store *st,
+                       const struct export *x, const char *batch,
+                       const char *stage, int64_t *files, char *err)
+{
+    char file[PATH_MAX], key[FLOE_STORE_KEY_MAX];
+    struct floe_buf q;
+    int64_t rows = 1;
+    int rc;
+
+    if (x->kind == SNAPSHOT)
+        rc = snprintf(key, sizeof(key), "%s/%s", FLOE_ZONE_PROCESSED,
+                      x->name) >= (int)sizeof(key);
+    else
+        rc = snprintf(key, sizeof(key), "%s/%s/part-%s.parquet",
+                      FLOE_ZONE_PROCESSED, x->name, batch) >=
+             (int)sizeof(key);
+    if (rc != 0 || (size_t)snprintf(file, sizeof(file), "%s/%lld.parquet",
+                                    stage, (long long)(x - exports)) >=
+                       sizeof(file))
+        return floe_err(err, FLOE_ETOOBIG, "path too long");
+    if (x->kind == PER_BATCH) {
+        floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+        rc = floe_buf_adds(&q, "SELECT count(*) FROM (");
+        if (rc == FLOE_OK)
+            rc = add_select(&q, x->select, batch);
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&q, ")");
+        if (rc == FLOE_OK)
+            rc = floe_duck_i64(d, q.data, &rows, 1, err);
+        floe_buf_free(&q);
+        if (rc != FLOE_OK)
+            return rc;
+        if (rows == 0) {
+            rc = floe_store_delete(st, key);
+            return rc == FLOE_OK ? rc
+                                 : floe_err(err, rc, "cannot delete %s: %s",
+                                            key, floe_strerror(rc));
+        }
+    }
+    rc = copy_to(d, x, batch, NULL, file, false, err);
+    return rc == FLOE_OK ? put(st, key, file, files, err) : rc;
+}
+
+int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
+                     struct floe_wh_counts *out, char *err)
+{
+    struct floe_duck *d = ctx;
+    char stage[PATH_MAX];
+    int64_t files = 0, t0 = floe_mono_ms();
+    size_t i;
+    int rc;
+
+    if ((size_t)snprintf(stage, sizeof(stage), "%s/unload/batch=%s",
+                         d->state_dir, batch) >= sizeof(stage))
+        return floe_err(err, FLOE_ETOOBIG, "state dir path too long");
+    /* Leftovers of a crashed run must not be picked up. */
+    if (floe_rmtree(stage) != FLOE_OK || floe_mkdirs(stage) != FLOE_OK)
+        return floe_err(err, FLOE_EIO, "cannot prepare %s", stage);
+    rc = FLOE_OK;
+    for (i = 0; rc == FLOE_OK && i < sizeof(exports) / sizeof(*exports); i++)
+        rc = exports[i].kind == PARTITIONED
+                 ? unload_partitioned(d, st, &exports[i], batch, stage,
+                                      &files, err)
+                 : unload_file(d, st, &exports[i], batch, stage, &files,
+                               err);
+    if (floe_rmtree(stage) != FLOE_OK)
+        floe_log_warn("cannot remove %s", stage);
+    if (rc != FLOE_OK)
+        return rc;
+    out->parquet_files = files;
+    floe_log_debug("unload %s: %lld parquet files in %lld ms", batch,
+                   (long long)files, (long long)(floe_mono_ms() - t0));
+    return FLOE_OK;
+}

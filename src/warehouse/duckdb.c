@@ -1,0 +1,316 @@
+/* duckdb.c - the embedded DuckDB warehouse engine: open, transform, and
+ * the query helpers the load and unload files share.
+ * The database is <state_dir>/warehouse.duckdb, opened with extension
+ * auto-install/auto-load and community extensions off and the
+ * configuration locked, so DuckDB never reaches the network. Transform runs
+ * the compiled-in SQL steps in one transaction: a failed step leaves the
+ * batch exactly as before; counts come from queries, and an invariant
+ * (staged = valid + quarantined) proves no line went missing. */
+#define FLOE_LOG_MOD "warehouse.duckdb"
+#include "warehouse/duck.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "warehouse/engine.h"
+#include "warehouse/sql.h"
+
+#define ENGINE "duckdb"
+
+int floe_duck_exec(struct floe_duck *d, const char *what, const char *sql,
+                   char *err)
+{
+    duckdb_result res;
+    int rc = FLOE_OK;
+
+    if (duckdb_query(d->con, sql, &res) != DuckDBSuccess) {
+        const char *msg = duckdb_result_error(&res);
+        rc = floe_err(err, FLOE_EREMOTE, "duckdb %s: %s", what,
+                      msg ? msg : "unknown error");
+    }
+    duckdb_destroy_result(&res);
+    return rc;
+}
+
+int floe_duck_i64(struct floe_duck *d, const char *sql, int64_t *out, int n,
+                  char *err)
+{
+    duckdb_data_chunk chunk = NULL;
+    duckdb_result res;
+    int rc = FLOE_OK, i;
+
+    if (duckdb_query(d->con, sql, &res) != DuckDBSuccess) {
+        const char *msg = duckdb_result_error(&res);
+        rc = floe_err(err, FLOE_EREMOTE, "duckdb query: %s",
+                      msg ? msg : "unknown error");
+        goto cleanup;
+    }
+    if (duckdb_column_count(&res) < (idx_t)n) {
+        rc = floe_err(err, FLOE_EINVAL, "duckdb query: %d columns expected",
+                      n);
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++)
+        if (duckdb_column_type(&res, (idx_t)i) != DUCKDB_TYPE_BIGINT) {
+            rc = floe_err(err, FLOE_EINVAL,
+                          "duckdb query: column %d is not BIGINT", i);
+            goto cleanup;
+        }
+    chunk = duckdb_fetch_chunk(res);
+    if (chunk == NULL || duckdb_data_chunk_get_size(chunk) == 0) {
+        rc = floe_err(err, FLOE_ENOTFOUND, "duckdb query: no row");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        duckdb_vector v = duckdb_data_chunk_get_vector(chunk, (idx_t)i);
+        uint64_t *valid = duckdb_vector_get_validity(v);
+        out[i] = duckdb_validity_row_is_valid(valid, 0)
+                     ? ((int64_t *)duckdb_vector_get_data(v))[0]
+                     : 0;
+    }
+cleanup:
+    if (chunk != NULL)
+        duckdb_destroy_data_chunk(&chunk);
+    duckdb_destroy_result(&res);
+    return rc;
+}
+
+int floe_duck_add_str(struct floe_buf *b, const char *s)
+{
+    int rc = floe_buf_addc(b, '\'');
+
+    for (; rc == FLOE_OK && *s != '\0'; s++)
+        rc = *s == '\'' ? floe_buf_add(b, "''", 2) : floe_buf_addc(b, *s);
+    return rc == FLOE_OK ? floe_buf_addc(b, '\'') : rc;
+}
+
+void floe_duck_rollback(struct floe_duck *d)
+{
+    char err[FLOE_ERR_LEN];
+
+    if (floe_duck_exec(d, "rollback", "ROLLBACK", err) != FLOE_OK)
+        floe_log_warn("%s", err);
+}
+
+static void duck_close(void *ctx)
+{
+    struct floe_duck *d = ctx;
+
+    if (d == NULL)
+        return;
+    if (d->con != NULL)
+        duckdb_disconnect(&d->con);
+    if (d->db != NULL)
+        duckdb_close(&d->db);
+    free(d);
+}
+
+static int set_config(duckdb_config cfg, const char *name, const char *value,
+                      char *err)
+{
+    if (duckdb_set_config(cfg, name, value) != DuckDBSuccess)
+        return floe_err(err, FLOE_EREMOTE, "duckdb: cannot set %s=%s", name,
+                        value);
+    return FLOE_OK;
+}
+
+static int run_sql_files(struct floe_duck *d, bool setup, char *err)
+{
+    const struct floe_sql_file *f;
+    int64_t t0;
+    int rc;
+
+    for (f = floe_sql_files; f->name != NULL; f++) {
+        if (floe_sql_is_setup(f) != setup || !floe_sql_applies(f, ENGINE))
+            continue;
+        t0 = floe_mono_ms();
+        rc = floe_duck_exec(d, f->name, f->text, err);
+        if (rc != FLOE_OK)
+            return rc;
+        floe_log_debug("%s: %lld ms", f->name,
+                       (long long)(floe_mono_ms() - t0));
+    }
+    return FLOE_OK;
+}
+
+static int duck_open(const char *state_dir, void **out_ctx, char *err)
+{
+    struct floe_duck *d = NULL;
+    duckdb_config cfg = NULL;
+    char path[PATH_MAX], *open_err = NULL;
+    int rc;
+
+    *out_ctx = NULL;
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    if ((size_t)snprintf(d->state_dir, sizeof(d->state_dir), "%s",
+                         state_dir) >= sizeof(d->state_dir) ||
+        (size_t)snprintf(path, sizeof(path), "%s/warehouse.duckdb",
+                         state_dir) >= sizeof(path)) {
+        rc = floe_err(err, FLOE_ETOOBIG, "state dir path too long");
+        goto cleanup;
+    }
+    if (duckdb_create_config(&cfg) != DuckDBSuccess) {
+        rc = floe_err(err, FLOE_ENOMEM, "duckdb: cannot create config");
+        goto cleanup;
+    }
+    /* No network, ever: no extension downloads or auto-loading. */
+    rc = set_config(cfg, "autoinstall_known_extensions", "false", err);
+    if (rc == FLOE_OK)
+        rc = set_config(cfg, "autoload_known_extensions", "false", err);
+    if (rc == FLOE_OK)
+        rc = set_config(cfg, "allow_community_extensions", "false", err);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    if (duckdb_open_ext(path, &d->db, cfg, &open_err) != DuckDBSuccess) {
+        rc = floe_err(err, FLOE_EIO, "duckdb: cannot open %s: %s", path,
+                      open_err ? open_err : "unknown error");
+        d->db = NULL;
+        goto cleanup;
+    }
+    if (duckdb_connect(d->db, &d->con) != DuckDBSuccess) {
+        rc = floe_err(err, FLOE_EIO, "duckdb: cannot connect to %s", path);
+        d->con = NULL;
+        goto cleanup;
+    }
+    /* Time zone fixed before the lock so results never depend on the
+     * host's zone (ICU registers the option, hence SET, not config). */
+    rc = floe_duck_exec(d, "configure",
+                        "SET TimeZone = 'UTC'; SET lock_configuration = true",
+                        err);
+    if (rc == FLOE_OK)
+        rc = run_sql_files(d, true, err);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    floe_log_debug("duckdb %s: %s", duckdb_library_version(), path);
+    *out_ctx = d;
+    d = NULL;
+cleanup:
+    if (open_err != NULL)
+        duckdb_free(open_err);
+    if (cfg != NULL)
+        duckdb_destroy_config(&cfg);
+    duck_close(d);
+    return rc;
+}
+
+/* Counts of a transformed batch, all from the tables, plus the check that
+ * every staged line is either valid or quarantined. */
+static int transform_counts(struct floe_duck *d, const char *batch,
+                            struct floe_wh_counts *out, char *err)
+{
+    static const char sql[] =
+        "SELECT"
+        " (SELECT count(*) FROM _stg_orders),"
+        " (SELECT count(*) FROM _stg_orders WHERE reason IS NULL),"
+        " (SELECT count(*) FROM core.orders WHERE _batch_id = $b),"
+        " (SELECT count(*) FROM quarantine.orders WHERE batch_id = $b),"
+        " (SELECT count(*) FROM mart.orders_enriched WHERE _batch_id = $b),"
+        " (SELECT count(*) FROM _stg_customers),"
+        " (SELECT count(*) FROM _stg_customers WHERE reason IS NULL),"
+        " (SELECT count(*) FROM core.customer_versions"
+        "   WHERE _batch_id = $b),"
+        " (SELECT count(*) FROM quarantine.customers WHERE batch_id = $b),"
+        " (SELECT count(*) FROM raw.orders WHERE batch_id = $b),"
+        " (SELECT count(*) FROM raw.customers WHERE batch_id = $b)";
+    struct floe_buf q;
+    int64_t v[11];
+    char *at;
+    int rc;
+
+    /* $b is spelled out: batch ids are checked to be quote-free. */
+    floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_adds(&q, "");
+    for (const char *p = sql; rc == FLOE_OK && *p != '\0'; p = at + 2) {
+        at = strstr(p, "$b");
+        if (at == NULL) {
+            rc = floe_buf_adds(&q, p);
+            break;
+        }
+        rc = floe_buf_add(&q, p, (size_t)(at - p));
+        if (rc == FLOE_OK)
+            rc = floe_duck_add_str(&q, batch);
+    }
+    if (rc == FLOE_OK)
+        rc = floe_duck_i64(d, q.data, v, 11, err);
+    floe_buf_free(&q);
+    if (rc != FLOE_OK)
+        return rc;
+    out->new_orders = v[2];
+    out->duplicate_orders = v[1] - v[2];
+    out->quarantined_orders = v[3];
+    out->enriched_orders = v[4];
+    out->new_customer_versions = v[7];
+    out->duplicate_customers = v[6] - v[7];
+    out->quarantined_customers = v[8];
+    if (v[0] != v[9] || v[1] + v[3] != v[0] || v[5] != v[10] ||
+        v[6] + v[8] != v[5] || v[4] != v[2] || v[2] > v[1] || v[7] > v[6])
+        return floe_err(err, FLOE_ECORRUPT,
+                        "batch %s: counts do not add up (orders raw %lld "
+                        "staged %lld valid %lld quarantined %lld new %lld "
+                        "enriched %lld; customers raw %lld staged %lld valid "
+                        "%lld quarantined %lld new %lld)", batch,
+                        (long long)v[9], (long long)v[0], (long long)v[1],
+                        (long long)v[3], (long long)v[2], (long long)v[4],
+                        (long long)v[10], (long long)v[5], (long long)v[6],
+                        (long long)v[8], (long long)v[7]);
+    return FLOE_OK;
+}
+
+static int duck_transform(void *ctx, const char *batch,
+                          struct floe_wh_counts *out, char *err)
+{
+    struct floe_duck *d = ctx;
+    struct floe_buf q;
+    int64_t t0 = floe_mono_ms();
+    bool in_tx = false;
+    int rc;
+
+    floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_adds(&q, "SET VARIABLE floe_batch = ");
+    if (rc == FLOE_OK)
+        rc = floe_duck_add_str(&q, batch);
+    if (rc == FLOE_OK)
+        rc = floe_duck_exec(d, "set batch", q.data, err);
+    if (rc == FLOE_OK)
+        rc = floe_duck_exec(d, "begin", "BEGIN TRANSACTION", err);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    in_tx = true;
+    rc = run_sql_files(d, false, err);
+    if (rc == FLOE_OK)
+        rc = transform_counts(d, batch, out, err);
+    if (rc == FLOE_OK)
+        rc = floe_duck_exec(d, "commit", "COMMIT", err);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    in_tx = false;
+    floe_log_debug("transform %s: %lld new orders, %lld duplicates, %lld + "
+                   "%lld quarantined, %lld new customer versions in %lld ms",
+                   batch, (long long)out->new_orders,
+                   (long long)out->duplicate_orders,
+                   (long long)out->quarantined_orders,
+                   (long long)out->quarantined_customers,
+                   (long long)out->new_customer_versions,
+                   (long long)(floe_mono_ms() - t0));
+cleanup:
+    if (in_tx)
+        floe_duck_rollback(d);
+    if (rc != FLOE_OK)
+        memset(out, 0, sizeof(*out)); /* a failed step reports nothing */
+    floe_buf_free(&q);
+    return rc;
+}
+
+const struct floe_wh_engine floe_wh_duckdb = {
+    .name = ENGINE,
+    .open = duck_open,
+    .close = duck_close,
+    .load = floe_duck_load,
+    .transform = duck_transform,
+    .unload = floe_duck_unload,
+};

@@ -1,0 +1,41 @@
+-- 40_customers.sql - customer versions and the latest customer.
+-- A version is (customer_id, updated_at): the first occurrence wins, within
+-- the batch (source_key, line_no order) and across batches (anti-join).
+-- core.customers is then re-derived for every customer this batch touches
+-- (before or now) as its newest version, with MERGE, so re-runs and
+-- out-of-order batches converge on the same state.
+INSERT INTO core.customer_versions
+    SELECT s.customer_id, s.name, s.email, s.country, s.segment,
+           s.created_at, s.updated_at, s.batch_id, s.source_key, s.line_no
+    FROM _stg_customers s
+    WHERE s.reason IS NULL
+      AND NOT EXISTS (SELECT 1 FROM core.customer_versions v
+                      WHERE v.customer_id = s.customer_id
+                        AND v.updated_at = s.updated_at)
+    QUALIFY row_number() OVER (PARTITION BY s.customer_id, s.updated_at
+                               ORDER BY s.source_key, s.line_no) = 1
+    ORDER BY s.source_key, s.line_no;
+
+INSERT INTO _touched_customers
+    SELECT DISTINCT customer_id FROM _stg_customers WHERE reason IS NULL;
+
+MERGE INTO core.customers t
+USING (
+    SELECT v.* EXCLUDE (_source_key, _line_no)
+    FROM core.customer_versions v
+    WHERE v.customer_id IN (SELECT customer_id FROM _touched_customers)
+    QUALIFY row_number() OVER (PARTITION BY v.customer_id
+                               ORDER BY v.updated_at DESC) = 1
+) s
+ON t.customer_id = s.customer_id
+WHEN MATCHED AND (t.updated_at <> s.updated_at OR t._batch_id <> s._batch_id)
+    THEN UPDATE SET name = s.name, email = s.email, country = s.country,
+        segment = s.segment, created_at = s.created_at,
+        updated_at = s.updated_at, _batch_id = s._batch_id
+WHEN NOT MATCHED THEN INSERT BY NAME;
+
+-- A customer whose only versions came from a re-run batch that no longer
+-- yields them has no version left: it must not linger.
+DELETE FROM core.customers
+WHERE customer_id IN (SELECT customer_id FROM _touched_customers)
+  AND customer_id NOT IN (SELECT customer_id FROM core.customer_versions);

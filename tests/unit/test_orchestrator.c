@@ -1,0 +1,838 @@
+/* test_orchestrator.c - batch ids, sense, claim (exactly-once moves, crash
+ * re-runs), manifests, the state database, and the DAG end to end against
+ * the embedded warehouse: retries, failure, re-run, resume. */
+#include <sqlite3.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/util.h"
+#include "orchestrator/claim.h"
+#include "orchestrator/dag.h"
+#include "orchestrator/state.h"
+#include "store/store.h"
+#include "test.h"
+
+/* --- helpers ------------------------------------------------------- */
+
+struct keys {
+    char v[64][256];
+    int n;
+};
+
+static int collect(const struct floe_obj_info *info, void *ud)
+{
+    struct keys *k = ud;
+
+    if (k->n < 64)
+        snprintf(k->v[k->n++], 256, "%s", info->key);
+    return 0;
+}
+
+static int count_keys(struct floe_store *st, const char *prefix)
+{
+    struct keys k = { .n = 0 };
+
+    floe_store_list(st, prefix, collect, &k);
+    return k.n;
+}
+
+static bool has_key(struct floe_store *st, const char *key)
+{
+    struct floe_obj_info info;
+
+    return floe_store_head(st, key, &info) == FLOE_OK;
+}
+
+static bool same_bytes(struct floe_store *st, const char *key,
+                       const char *want)
+{
+    struct floe_buf b;
+    bool ok;
+
+    floe_buf_init(&b, 1 << 20);
+    ok = floe_store_get(st, key, &b) == FLOE_OK && b.len == strlen(want) &&
+         memcmp(b.data, want, b.len) == 0;
+    floe_buf_free(&b);
+    return ok;
+}
+
+/* Put `text` gzip-compressed (one member, as Firehose writes it). */
+static int put_gz(struct floe_store *st, const char *key, const char *text)
+{
+    unsigned char out[16384];
+    z_stream z;
+    int rc;
+
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return FLOE_EIO;
+    z.next_in = (unsigned char *)(uintptr_t)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out;
+    z.avail_out = sizeof(out);
+    rc = deflate(&z, Z_FINISH);
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END)
+        return FLOE_EIO;
+    return floe_store_put(st, key, out, sizeof(out) - z.avail_out);
+}
+
+static const char *const landing[] = {
+    "landing/customers/2026/11/24/19/customers-1-2026-11-24-19-56-00-a.gz",
+    "landing/orders/2026/11/24/19/orders-1-2026-11-24-19-56-00-b.gz",
+    "landing/orders/2026/11/24/19/orders-1-2026-11-24-19-57-00-c.gz",
+};
+
+/* --- batch ids and keys -------------------------------------------- */
+
+static void test_batch_ids_sort_by_time(void)
+{
+    char a[FLOE_CLAIM_ID_LEN + 1], b[FLOE_CLAIM_ID_LEN + 1];
+    char c[FLOE_CLAIM_ID_LEN + 1], d[FLOE_CLAIM_ID_LEN + 1];
+    int64_t t = 1795550160123LL; /* 2026-11-24T19:56:00.123Z */
+    int i;
+
+    CHECK(floe_claim_batch_id(t, NULL, a) == FLOE_OK);
+    CHECK(strlen(a) == FLOE_CLAIM_ID_LEN);
+    CHECK(strncmp(a, "20261124T195600Z-", 17) == 0);
+    for (i = 17; i < 23; i++)
+        CHECK(strchr("0123456789abcdef", a[i]) != NULL);
+    CHECK(floe_claim_check_id(a) == FLOE_OK);
+    /* a later second always sorts later, whatever the random part */
+    for (i = 0; i < 50; i++) {
+        CHECK(floe_claim_batch_id(t + 1000, NULL, b) == FLOE_OK);
+        CHECK(strcmp(a, b) < 0);
+        CHECK(floe_claim_batch_id(t + 3600 * 1000 * 24, NULL, c) == FLOE_OK);
+        CHECK(strcmp(b, c) < 0);
+    }
+    /* same second: made after `a`, so it sorts after `a` */
+    for (i = 0; i < 50; i++) {
+        CHECK(floe_claim_batch_id(t + 500, a, b) == FLOE_OK);
+        CHECK(strcmp(a, b) < 0);
+        CHECK(strncmp(a, b, 17) == 0);
+    }
+    /* clock stepped back: still after the last id */
+    CHECK(floe_claim_batch_id(t + 3600 * 1000 * 24, NULL, c) == FLOE_OK);
+    CHECK(floe_claim_batch_id(t, c, d) == FLOE_OK);
+    CHECK(strcmp(c, d) < 0);
+    /* the hex part counts up past the last id of the same second */
+    CHECK(floe_claim_batch_id(t, "20261124T195600Z-fffffe", d) == FLOE_OK);
+    CHECK(strcmp(d, "20261124T195600Z-ffffff") == 0);
+    CHECK(floe_claim_batch_id(t, "20261124T195600Z-00000f", d) == FLOE_OK);
+    CHECK(strcmp(d, "20261124T195600Z-00000f") > 0);
+}
+
+static void test_check_id(void)
+{
+    static const struct {
+        const char *id;
+        int ok;
+    } cases[] = {
+        { "20261124T195600Z-0a1b2c", 1 }, { "manual__2026-01-01", 1 },
+        { "a", 1 },                       { "", 0 },
+        { ".hidden", 0 },                 { "a/b", 0 },
+        { "..", 0 },                      { "a b", 0 },
+        { "x=1", 0 },
+        { "0123456789012345678901234567890123456789012345678901234567890123",
+          1 },
+        { "01234567890123456789012345678901234567890123456789012345678901234",
+          0 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int ok = floe_claim_check_id(cases[i].id) == FLOE_OK;
+        if (ok != cases[i].ok)
+            fprintf(stderr, "  check_id('%s') = %d\n", cases[i].id, ok);
+        CHECK(ok == cases[i].ok);
+    }
+}
+
+static void test_dest_key(void)
+{
+    static const struct {
+        const char *src, *want;
+    } cases[] = {
+        { "landing/orders/2026/11/24/19/orders-1-x.gz",
+          "processing/batch=B1/orders/2026/11/24/19/orders-1-x.gz" },
+        { "landing/customers/c.gz", "processing/batch=B1/customers/c.gz" },
+        { "landing/x.gz", NULL },
+        { "landing/orders/", NULL },
+        { "landing//a", NULL },
+        { "processed/orders/a", NULL },
+    };
+    char out[FLOE_STORE_KEY_MAX + 1];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = floe_claim_dest_key("B1", cases[i].src, out, sizeof(out));
+        if (cases[i].want) {
+            CHECK(rc == FLOE_OK && strcmp(out, cases[i].want) == 0);
+        } else {
+            CHECK(rc != FLOE_OK);
+        }
+    }
+    CHECK(floe_claim_dest_key("B1", cases[0].src, out, 20) ==
+          FLOE_ETOOBIG);
+    CHECK(floe_claim_manifest_key("B1", out, sizeof(out)) == FLOE_OK &&
+          strcmp(out, "processing/batch=B1/_manifest.json") == 0);
+}
+
+/* --- sense --------------------------------------------------------- */
+
+static void test_sense_ignores_errors_and_strays(void)
+{
+    struct floe_store *st = NULL;
+    struct floe_pending p = { 0 };
+    char dir[256], err[FLOE_ERR_LEN];
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[2], "ccc", 3) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[0], "a", 1) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[1], "bb", 2) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/errors/2026/11/24/19/e.gz", "eeee",
+                         4) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/stray.gz", "s", 1) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/orderz/x.gz", "s", 1) == FLOE_OK);
+    CHECK(floe_store_put(st, "processing/batch=x/orders/a.gz", "p", 1) ==
+          FLOE_OK);
+
+    CHECK(floe_claim_sense(st, &p, err) == FLOE_OK);
+    CHECK(p.n == 3);
+    if (p.n == 3) { /* sorted by key */
+        CHECK(strcmp(p.v[0].source, landing[0]) == 0 && p.v[0].size == 1);
+        CHECK(strcmp(p.v[1].source, landing[1]) == 0 && p.v[1].size == 2);
+        CHECK(strcmp(p.v[2].source, landing[2]) == 0 && p.v[2].size == 3);
+    }
+    CHECK(p.bytes == 6);
+    CHECK(p.errors == 1 && p.error_bytes == 4);
+    CHECK(p.unknown == 2);
+
+    /* limits: objects, bytes, and a lone oversize object still goes */
+    CHECK(floe_claim_take(&p, 0, 0, 0) == 3);
+    CHECK(floe_claim_take(&p, 0, 2, 0) == 2);
+    CHECK(floe_claim_take(&p, 2, 2, 0) == 1);
+    CHECK(floe_claim_take(&p, 0, 0, 3) == 2);
+    CHECK(floe_claim_take(&p, 0, 0, 2) == 1);
+    CHECK(floe_claim_take(&p, 2, 0, 1) == 1);
+    CHECK(floe_claim_take(&p, 3, 0, 0) == 0);
+
+    /* sense is read-only: everything is still there */
+    CHECK(count_keys(st, "landing/") == 6);
+    floe_pending_free(&p);
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+/* --- claim --------------------------------------------------------- */
+
+static void test_claim_moves_exactly_once(void)
+{
+    struct floe_store *st = NULL;
+    struct floe_pending p = { 0 };
+    struct floe_claim_counts c;
+    struct floe_manifest m;
+    char dir[256], err[FLOE_ERR_LEN], dst[FLOE_STORE_KEY_MAX + 1];
+    int i;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[0], "cust\n", 5) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[1], "ord1\n", 5) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[2], "ord22\n", 6) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/errors/e.gz", "e", 1) == FLOE_OK);
+    CHECK(floe_claim_sense(st, &p, err) == FLOE_OK && p.n == 3);
+
+    CHECK(floe_claim_new(st, "B1", "2026-11-24T19:56:00.000Z", p.v, p.n, &c,
+                         err) == FLOE_OK);
+    CHECK(c.objects == 3 && c.bytes == 16 && c.copied == 3 &&
+          c.deleted == 3 && c.missing == 0);
+    /* landing keeps only the error output */
+    CHECK(count_keys(st, "landing/") == 1);
+    CHECK(has_key(st, "landing/errors/e.gz"));
+    /* processing: 3 objects + manifest, bytes intact */
+    CHECK(count_keys(st, "processing/batch=B1/") == 4);
+    CHECK(same_bytes(st, "processing/batch=B1/orders/2026/11/24/19/"
+                         "orders-1-2026-11-24-19-57-00-c.gz", "ord22\n"));
+    CHECK(same_bytes(st, "processing/batch=B1/customers/2026/11/24/19/"
+                         "customers-1-2026-11-24-19-56-00-a.gz", "cust\n"));
+
+    CHECK(floe_manifest_read(st, "B1", &m, err) == FLOE_OK);
+    CHECK(strcmp(m.batch_id, "B1") == 0);
+    CHECK(strcmp(m.state, FLOE_MANIFEST_CLAIMED) == 0);
+    CHECK(strcmp(m.created_at, "2026-11-24T19:56:00.000Z") == 0);
+    CHECK(m.n == 3);
+    for (i = 0; i < 3 && m.n == 3; i++) {
+        CHECK(strcmp(m.v[i].source, landing[i]) == 0);
+        CHECK(floe_claim_dest_key("B1", landing[i], dst, sizeof(dst)) ==
+                  FLOE_OK &&
+              strcmp(m.v[i].key, dst) == 0);
+        CHECK(!m.v[i].missing);
+    }
+    CHECK(m.n == 3 && m.v[2].size == 6);
+    floe_manifest_free(&m);
+
+    /* re-running is a no-op: nothing copied or deleted twice */
+    CHECK(floe_claim_resume(st, "B1", &c, err) == FLOE_OK);
+    CHECK(c.objects == 3 && c.copied == 0 && c.deleted == 0 &&
+          c.missing == 0);
+    CHECK(count_keys(st, "processing/") == 4);
+
+    /* finalize's manifest update */
+    CHECK(floe_manifest_set_state(st, "B1", FLOE_MANIFEST_DONE, err) ==
+          FLOE_OK);
+    CHECK(floe_manifest_read(st, "B1", &m, err) == FLOE_OK &&
+          strcmp(m.state, "done") == 0 && m.n == 3);
+    floe_manifest_free(&m);
+
+    floe_pending_free(&p);
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+/* A claim that crashed half-way: the manifest is written, one object is
+ * fully moved, one copied but not deleted, one not copied at all, and one
+ * destination copy was lost. Re-running finishes without duplicates. */
+static void test_claim_interrupted_reruns_to_completion(void)
+{
+    static const char *const body[] = { "c0\n", "o1\n", "o22\n" };
+    struct floe_store *st = NULL;
+    struct floe_claim_obj objs[3];
+    struct floe_claim_counts c;
+    struct floe_manifest m;
+    char dir[256], err[FLOE_ERR_LEN], dst[3][FLOE_STORE_KEY_MAX + 1];
+    int i;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    memset(&m, 0, sizeof(m));
+    snprintf(m.batch_id, sizeof(m.batch_id), "B2");
+    snprintf(m.created_at, sizeof(m.created_at), "2026-11-24T19:56:00.000Z");
+    snprintf(m.state, sizeof(m.state), "%s", FLOE_MANIFEST_CLAIMING);
+    for (i = 0; i < 3; i++) {
+        CHECK(floe_claim_dest_key("B2", landing[i], dst[i],
+                                  sizeof(dst[i])) == FLOE_OK);
+        objs[i].source = (char *)landing[i];
+        objs[i].key = dst[i];
+        objs[i].size = (int64_t)strlen(body[i]);
+        objs[i].missing = false;
+        CHECK(floe_store_put(st, landing[i], body[i], strlen(body[i])) ==
+              FLOE_OK);
+    }
+    m.v = objs;
+    m.n = 3;
+    CHECK(floe_manifest_write(st, &m, err) == FLOE_OK);
+    /* object 0 fully moved, object 1 copied only, object 2 untouched */
+    CHECK(floe_store_copy(st, landing[0], dst[0]) == FLOE_OK);
+    CHECK(floe_store_delete(st, landing[0]) == FLOE_OK);
+    CHECK(floe_store_copy(st, landing[1], dst[1]) == FLOE_OK);
+
+    CHECK(floe_claim_resume(st, "B2", &c, err) == FLOE_OK);
+    CHECK(c.objects == 3 && c.copied == 1 && c.deleted == 2 &&
+          c.missing == 0);
+    CHECK(count_keys(st, "landing/") == 0);
+    CHECK(count_keys(st, "processing/batch=B2/") == 4);
+    for (i = 0; i < 3; i++)
+        CHECK(same_bytes(st, dst[i], body[i]));
+    memset(&m, 0, sizeof(m));
+    CHECK(floe_manifest_read(st, "B2", &m, err) == FLOE_OK &&
+          strcmp(m.state, FLOE_MANIFEST_CLAIMED) == 0);
+    floe_manifest_free(&m);
+
+    /* a lost destination copy whose landing object is still there (the
+     * copy was never made durable) is copied again, once */
+    CHECK(floe_store_delete(st, dst[2]) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[2], body[2], strlen(body[2])) ==
+          FLOE_OK);
+    CHECK(floe_claim_resume(st, "B2", &c, err) == FLOE_OK);
+    CHECK(c.copied == 1 && c.deleted == 1 && c.missing == 0);
+    CHECK(same_bytes(st, dst[2], body[2]));
+    CHECK(count_keys(st, "landing/") == 0);
+    CHECK(count_keys(st, "processing/batch=B2/") == 4);
+
+    /* a claim that gave up (manifest "failed") is complete once re-run */
+    CHECK(floe_manifest_set_state(st, "B2", FLOE_MANIFEST_FAILED, err) ==
+          FLOE_OK);
+    CHECK(floe_claim_resume(st, "B2", &c, err) == FLOE_OK && c.copied == 0);
+    CHECK(floe_manifest_read(st, "B2", &m, err) == FLOE_OK &&
+          strcmp(m.state, FLOE_MANIFEST_CLAIMED) == 0);
+    floe_manifest_free(&m);
+
+    /* gone from both places: recorded as missing, not a crash */
+    CHECK(floe_store_delete(st, dst[1]) == FLOE_OK);
+    CHECK(floe_claim_resume(st, "B2", &c, err) == FLOE_OK);
+    CHECK(c.missing == 1 && c.copied == 0);
+    CHECK(floe_manifest_read(st, "B2", &m, err) == FLOE_OK && m.n == 3 &&
+          m.v[1].missing && !m.v[0].missing);
+    floe_manifest_free(&m);
+
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+static void test_manifest_errors(void)
+{
+    static const char *const bad[] = {
+        "not json",
+        "{\"batch_id\":\"OTHER\",\"created_at\":\"x\",\"state\":\"claimed\","
+        "\"objects\":[]}",
+        "{\"batch_id\":\"B3\",\"state\":\"claimed\",\"objects\":[]}",
+        "{\"batch_id\":\"B3\",\"created_at\":\"x\",\"state\":\"claimed\","
+        "\"objects\":[{\"source\":\"landing/orders/a\",\"key\":"
+        "\"processing/batch=B9/orders/a\",\"size\":1}]}",
+        "{\"batch_id\":\"B3\",\"created_at\":\"x\",\"state\":\"claimed\","
+        "\"objects\":[{\"source\":\"landing/orders/a\",\"key\":"
+        "\"processing/batch=B3/orders/a\",\"size\":-1}]}",
+    };
+    struct floe_store *st = NULL;
+    struct floe_manifest m;
+    struct floe_claim_counts c;
+    char dir[256], err[FLOE_ERR_LEN];
+    size_t i;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_manifest_read(st, "B3", &m, err) == FLOE_ENOTFOUND);
+    CHECK(floe_claim_resume(st, "B3", &c, err) == FLOE_ENOTFOUND);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(floe_store_put(st, "processing/batch=B3/_manifest.json",
+                             bad[i], strlen(bad[i])) == FLOE_OK);
+        CHECK(floe_manifest_read(st, "B3", &m, err) == FLOE_ECORRUPT);
+        CHECK(strstr(err, "_manifest.json") != NULL);
+    }
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+/* --- state database ------------------------------------------------ */
+
+struct runs {
+    int n;
+    int attempt[8];
+    char state[8][16];
+    char err[8][128];
+    char counts[8][128];
+};
+
+static int collect_run(const struct floe_state_run *r, void *ud)
+{
+    struct runs *x = ud;
+
+    if (x->n < 8) {
+        x->attempt[x->n] = r->attempt;
+        snprintf(x->state[x->n], 16, "%s", r->state);
+        snprintf(x->err[x->n], 128, "%s", r->error);
+        snprintf(x->counts[x->n], 128, "%s", r->counts);
+        x->n++;
+    }
+    return 0;
+}
+
+static int collect_batch(const struct floe_state_batch *b, void *ud)
+{
+    struct keys *k = ud;
+
+    if (k->n < 64)
+        snprintf(k->v[k->n++], 256, "%s:%s", b->batch_id, b->state);
+    return 0;
+}
+
+static void test_state_records_attempts(void)
+{
+    struct floe_state *s = NULL;
+    struct floe_state_batch b;
+    struct runs r = { 0 };
+    struct keys k = { .n = 0 };
+    char dir[256], err[FLOE_ERR_LEN], path[300], last[FLOE_BATCH_ID_MAX + 1];
+    int64_t run;
+    int attempt;
+    bool ok;
+    sqlite3 *db;
+    sqlite3_stmt *q;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_state_open(dir, &s, err) == FLOE_OK);
+    CHECK(floe_state_batch_last(s, last, err) == FLOE_OK && last[0] == 0);
+    CHECK(floe_state_batch_add(s, "B1", 3, 100, err) == FLOE_OK);
+    CHECK(floe_state_batch_add(s, "B1", 9, 999, err) == FLOE_OK); /* kept */
+    CHECK(floe_state_batch_add(s, "B2", 1, 10, err) == FLOE_OK);
+    CHECK(floe_state_batch_get(s, "B1", &b, err) == FLOE_OK);
+    CHECK(strcmp(b.state, "claimed") == 0 && b.objects == 3 &&
+          b.bytes == 100 && b.created_at[0] == '2' && b.error[0] == 0);
+    CHECK(floe_state_batch_get(s, "nope", &b, err) == FLOE_ENOTFOUND);
+    CHECK(floe_state_batch_last(s, last, err) == FLOE_OK &&
+          strcmp(last, "B2") == 0);
+
+    /* attempt 1 fails, attempt 2 succeeds */
+    CHECK(floe_state_task_succeeded(s, "B1", "load", &ok, err) == FLOE_OK &&
+          !ok);
+    CHECK(floe_state_task_begin(s, "B1", "load", &run, &attempt, err) ==
+          FLOE_OK && attempt == 1);
+    CHECK(floe_state_task_end(s, run, false, 12, NULL, "disk full", err) ==
+          FLOE_OK);
+    CHECK(floe_state_task_begin(s, "B1", "load", &run, &attempt, err) ==
+          FLOE_OK && attempt == 2);
+    CHECK(floe_state_task_end(s, run, true, 34, "{\"raw_orders\":5}", NULL,
+                              err) == FLOE_OK);
+    CHECK(floe_state_task_succeeded(s, "B1", "load", &ok, err) == FLOE_OK &&
+          ok);
+    /* attempts are per task: transform starts at 1; a "running" leftover
+     * of a dead process is closed as failed by the next attempt */
+    CHECK(floe_state_task_begin(s, "B1", "transform", &run, &attempt, err) ==
+          FLOE_OK && attempt == 1);
+    CHECK(floe_state_task_begin(s, "B1", "transform", &run, &attempt, err) ==
+          FLOE_OK && attempt == 2);
+    CHECK(floe_state_task_succeeded(s, "B1", "transform", &ok, err) ==
+          FLOE_OK && !ok);
+
+    CHECK(floe_state_task_list(s, "B1", collect_run, &r, err) == FLOE_OK);
+    CHECK(r.n == 4);
+    CHECK(r.attempt[0] == 1 && strcmp(r.state[0], "failed") == 0 &&
+          strcmp(r.err[0], "disk full") == 0);
+    CHECK(r.attempt[1] == 2 && strcmp(r.state[1], "success") == 0 &&
+          strcmp(r.counts[1], "{\"raw_orders\":5}") == 0 && r.err[1][0] == 0);
+    CHECK(strcmp(r.state[2], "failed") == 0 &&
+          strstr(r.err[2], "interrupted") != NULL);
+    CHECK(strcmp(r.state[3], "running") == 0);
+
+    CHECK(floe_state_batch_set_state(s, "B1", "failed", "load: boom", err) ==
+          FLOE_OK);
+    CHECK(floe_state_batch_get(s, "B1", &b, err) == FLOE_OK &&
+          strcmp(b.state, "failed") == 0 &&
+          strcmp(b.error, "load: boom") == 0);
+    CHECK(floe_state_batch_set_state(s, "B1", "bogus", NULL, err) != FLOE_OK);
+    CHECK(floe_state_batch_set_state(s, "nope", "done", NULL, err) ==
+          FLOE_ENOTFOUND);
+    CHECK(floe_state_batch_list(s, FLOE_STATE_UNFINISHED, collect_batch, &k,
+                                err) == FLOE_OK);
+    CHECK(k.n == 1 && strcmp(k.v[0], "B2:claimed") == 0);
+    k.n = 0;
+    CHECK(floe_state_batch_list(s, FLOE_STATE_FAILED, collect_batch, &k,
+                                err) == FLOE_OK);
+    CHECK(k.n == 1 && strcmp(k.v[0], "B1:failed") == 0);
+    floe_state_close(s);
+
+    /* durable and in WAL mode */
+    CHECK(floe_state_open(dir, &s, err) == FLOE_OK);
+    CHECK(floe_state_batch_get(s, "B1", &b, err) == FLOE_OK &&
+          strcmp(b.state, "failed") == 0 && b.error[0] == 'l');
+    floe_state_close(s);
+    snprintf(path, sizeof(path), "%s/orchestrator.db", dir);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL) ==
+          SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW &&
+          strcmp((const char *)sqlite3_column_text(q, 0), "wal") == 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    floe_rmtree(dir);
+}
+
+/* --- the DAG against the embedded warehouse ------------------------ */
+
+static const char orders_a[] =
+    "{\"event_id\":\"6f1c1f0e-8a39-4c1e-9a55-0d2b7a1c0001\",\"order_id\":"
+    "\"O00000001\",\"customer_id\":\"C000001\",\"status\":\"created\","
+    "\"items\":[{\"sku\":\"SKU-0001\",\"qty\":2,\"unit_price\":19.99}],"
+    "\"total\":39.98,\"currency\":\"EUR\",\"ts\":\"2026-11-24T19:56:00.123Z\"}"
+    "\n"
+    "{\"event_id\":\"6f1c1f0e-8a39-4c1e-9a55-0d2b7a1c0002\",\"order_id\":"
+    "\"O00000001\",\"customer_id\":\"C000001\",\"status\":\"paid\","
+    "\"items\":[{\"sku\":\"SKU-0001\",\"qty\":2,\"unit_price\":19.99}],"
+    "\"total\":39.98,\"currency\":\"EUR\",\"ts\":\"2026-11-24T19:57:00.000Z\"}"
+    "\n";
+static const char orders_b[] =
+    "{\"event_id\":\"6f1c1f0e-8a39-4c1e-9a55-0d2b7a1c0003\",\"order_id\":"
+    "\"O00000002\",\"customer_id\":\"C000002\",\"status\":\"created\","
+    "\"items\":[{\"sku\":\"SKU-0002\",\"qty\":1,\"unit_price\":5.5}],"
+    "\"total\":5.5,\"currency\":\"EUR\",\"ts\":\"2026-11-24T19:58:00.000Z\","
+    "\"channel\":\"web\"}\n"
+    "{\"event_id\":\"6f1c1f0e-8a39-4c1e-9a55-0d2b7a1c0001\",\"order_id\":"
+    "\"O00000001\",\"customer_id\":\"C000001\",\"status\":\"created\","
+    "\"items\":[{\"sku\":\"SKU-0001\",\"qty\":2,\"unit_price\":19.99}],"
+    "\"total\":39.98,\"currency\":\"EUR\",\"ts\":\"2026-11-24T19:56:00.123Z\"}"
+    "\n";
+static const char customers_a[] =
+    "{\"customer_id\":\"C000001\",\"name\":\"Smith, Jane\",\"email\":"
+    "\"jane@example.com\",\"country\":\"DE\",\"segment\":\"retail\","
+    "\"created_at\":\"2026-11-24T19:00:00.000Z\",\"updated_at\":"
+    "\"2026-11-24T19:00:00.000Z\"}\n"
+    "{\"customer_id\":\"C000002\",\"name\":\"Bob\",\"email\":"
+    "\"bob@example.com\",\"country\":\"FR\",\"segment\":\"pro\","
+    "\"created_at\":\"2026-11-24T19:01:00.000Z\",\"updated_at\":"
+    "\"2026-11-24T19:01:00.000Z\"}\n";
+
+static void lake_with_data(struct floe_store *st)
+{
+    CHECK(put_gz(st, landing[0], customers_a) == FLOE_OK);
+    CHECK(put_gz(st, landing[1], orders_a) == FLOE_OK);
+    CHECK(put_gz(st, landing[2], orders_b) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/errors/2026/11/24/19/x.gz", "x", 1) ==
+          FLOE_OK);
+}
+
+static void dag_cfg(struct floe_dag_cfg *c, const char *lake,
+                    const char *state, const char *engine)
+{
+    memset(c, 0, sizeof(*c));
+    c->lake = lake;
+    c->state_dir = state;
+    c->engine = engine;
+    c->retries = 2;
+    c->retry_delay_ms = 10;
+}
+
+static void test_dag_run_end_to_end(void)
+{
+    struct floe_dag_cfg cfg;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary s;
+    struct keys k = { .n = 0 };
+    struct floe_manifest m;
+    char dir[256], lake[300], state[300], err[FLOE_ERR_LEN];
+    struct runs r = { 0 };
+    int i, parquet = 0;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(lake, sizeof(lake), "%s/lake", dir);
+    snprintf(state, sizeof(state), "%s/state", dir);
+    dag_cfg(&cfg, lake, state, "duckdb");
+    cfg.max_objects = 2; /* three objects: two batches */
+    CHECK(floe_dag_open(&cfg, &dag, err) == FLOE_OK);
+    if (dag == NULL) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    lake_with_data(floe_dag_store(dag));
+
+    if (floe_dag_run_once(dag, &s, err) != FLOE_OK)
+        fprintf(stderr, "  run: %s\n", err);
+    CHECK(s.failed == 0 && s.claimed == 2 && s.batches == 2);
+    CHECK(s.objects == 3 && s.landing_errors == 1);
+    CHECK(s.counts.raw_orders == 4 && s.counts.raw_customers == 2);
+    CHECK(s.counts.new_orders == 3 && s.counts.duplicate_orders == 1);
+    CHECK(s.counts.parquet_files > 0);
+    floe_store_list(floe_dag_store(dag), "processed/", collect, &k);
+    for (i = 0; i < k.n; i++)
+        parquet += strstr(k.v[i], ".parquet") != NULL;
+    CHECK(parquet > 0);
+    /* landing holds only the error output now */
+    CHECK(count_keys(floe_dag_store(dag), "landing/") == 1);
+
+    /* every batch done, its manifest too, each task once */
+    k.n = 0;
+    CHECK(floe_state_batch_list(floe_dag_state(dag), FLOE_STATE_ALL,
+                                collect_batch, &k, err) == FLOE_OK);
+    CHECK(k.n == 2);
+    for (i = 0; i < k.n; i++) {
+        char id[FLOE_BATCH_ID_MAX + 1];
+
+        CHECK(strstr(k.v[i], ":done") != NULL);
+        snprintf(id, sizeof(id), "%.*s",
+                 (int)(strchr(k.v[i], ':') - k.v[i]), k.v[i]);
+        CHECK(floe_manifest_read(floe_dag_store(dag), id, &m, err) ==
+                  FLOE_OK &&
+              strcmp(m.state, "done") == 0);
+        floe_manifest_free(&m);
+    }
+    CHECK(k.n == 2 && strcmp(k.v[0], k.v[1]) < 0);
+    CHECK(floe_state_task_list(floe_dag_state(dag), NULL, collect_run, &r,
+                               err) == FLOE_OK);
+    CHECK(r.n == 8 || r.n > 8); /* 5 tasks x 2 batches, capped at 8 */
+
+    /* a second run finds nothing pending */
+    CHECK(floe_dag_run_once(dag, &s, err) == FLOE_OK);
+    CHECK(s.claimed == 0 && s.batches == 0 && s.pending == 0);
+    floe_dag_close(dag);
+    floe_rmtree(dir);
+}
+
+static void test_dag_retries_fail_and_rerun(void)
+{
+    struct floe_dag_cfg cfg;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary s;
+    struct floe_state_batch b;
+    struct runs r = { 0 };
+    char dir[256], lake[300], state[300], err[FLOE_ERR_LEN];
+    char batch[FLOE_BATCH_ID_MAX + 1], id[FLOE_BATCH_ID_MAX + 1];
+    int64_t t0;
+    int i;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(lake, sizeof(lake), "%s/lake", dir);
+    snprintf(state, sizeof(state), "%s/state", dir);
+    /* an engine that cannot open makes load fail on every attempt */
+    dag_cfg(&cfg, lake, state, "no-such-engine");
+    CHECK(floe_dag_open(&cfg, &dag, err) == FLOE_OK);
+    if (dag == NULL)
+        return;
+    lake_with_data(floe_dag_store(dag));
+    t0 = floe_mono_ms();
+    CHECK(floe_dag_run_once(dag, &s, err) != FLOE_OK);
+    CHECK(floe_mono_ms() - t0 >= 30); /* backoff 10ms + 20ms */
+    CHECK(s.failed == 1 && s.claimed == 1 && s.batches == 0);
+    CHECK(strcmp(s.failed_task, "load") == 0);
+    snprintf(batch, sizeof(batch), "%s", s.failed_batch);
+    CHECK(strstr(err, "task load failed for batch") != NULL);
+    CHECK(strstr(err, "floe task load --batch ") != NULL);
+    CHECK(strstr(err, batch) != NULL);
+    CHECK(floe_state_batch_get(floe_dag_state(dag), batch, &b, err) ==
+              FLOE_OK &&
+          strcmp(b.state, "failed") == 0 && strncmp(b.error, "load:", 5) == 0);
+    CHECK(floe_state_task_list(floe_dag_state(dag), batch, collect_run, &r,
+                               err) == FLOE_OK);
+    CHECK(r.n == 4); /* claim + 3 load attempts */
+    for (i = 1; i < r.n; i++)
+        CHECK(r.attempt[i] == i && strcmp(r.state[i], "failed") == 0);
+
+    /* refused out of order */
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_TRANSFORM, batch, id, &s, err) ==
+          FLOE_EINVAL);
+    CHECK(strstr(err, "load has not succeeded") != NULL);
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_UNLOAD, NULL, id, &s, err) ==
+          FLOE_EINVAL);
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_LOAD, "../x", id, &s, err) ==
+          FLOE_EINVAL);
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_LOAD, "B404", id, &s, err) ==
+          FLOE_ENOTFOUND);
+    floe_dag_close(dag);
+
+    /* the cause fixed, re-run the failed task, then the run finishes */
+    dag_cfg(&cfg, lake, state, "duckdb");
+    CHECK(floe_dag_open(&cfg, &dag, err) == FLOE_OK);
+    if (dag == NULL)
+        return;
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_LOAD, batch, id, &s, err) ==
+          FLOE_OK);
+    CHECK(strcmp(id, batch) == 0 && s.counts.raw_orders == 4);
+    CHECK(floe_state_batch_get(floe_dag_state(dag), batch, &b, err) ==
+              FLOE_OK &&
+          strcmp(b.state, "loaded") == 0 && b.error[0] == '\0');
+    /* already succeeded: skipped, counts nothing */
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_LOAD, batch, id, &s, err) ==
+          FLOE_OK);
+    CHECK(s.counts.raw_orders == 0);
+    CHECK(floe_dag_run_once(dag, &s, err) == FLOE_OK);
+    CHECK(s.batches == 1 && s.claimed == 0 && s.failed == 0);
+    CHECK(floe_state_batch_get(floe_dag_state(dag), batch, &b, err) ==
+              FLOE_OK &&
+          strcmp(b.state, "done") == 0);
+
+    /* task by task, as Airflow runs it */
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_CLAIM, NULL, id, &s, err) ==
+          FLOE_OK && id[0] == '\0'); /* nothing pending */
+    CHECK(put_gz(floe_dag_store(dag),
+                 "landing/orders/2026/11/25/08/orders-1-2026-11-25-08-00-00-"
+                 "d.gz", orders_b) == FLOE_OK);
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_SENSE, NULL, id, &s, err) ==
+          FLOE_OK && s.pending == 1 && s.landing_errors == 1);
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_CLAIM, NULL, id, &s, err) ==
+          FLOE_OK);
+    CHECK(strcmp(id, batch) > 0 && s.objects == 1);
+    snprintf(batch, sizeof(batch), "%s", id);
+    for (i = FLOE_TASK_LOAD; i < FLOE_TASK_COUNT; i++) {
+        if (floe_dag_task_run(dag, i, batch, id, &s, err) != FLOE_OK)
+            fprintf(stderr, "  %s: %s\n", floe_dag_task_name(i), err);
+        if (i == FLOE_TASK_TRANSFORM)
+            CHECK(s.counts.duplicate_orders == 2 && s.counts.new_orders == 0);
+    }
+    CHECK(floe_state_batch_get(floe_dag_state(dag), batch, &b, err) ==
+              FLOE_OK &&
+          strcmp(b.state, "done") == 0 && b.objects == 1);
+    floe_dag_close(dag);
+    floe_rmtree(dir);
+}
+
+/* A claim that crashed (manifest written, objects still in landing/)
+ * keeps its objects: a new claim does not take them, re-running the old
+ * claim finishes it. Needs no warehouse. */
+static void test_dag_claim_respects_unfinished_claim(void)
+{
+    struct floe_dag_cfg cfg;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary s;
+    struct floe_claim_obj objs[2];
+    struct floe_manifest m;
+    struct runs r = { 0 };
+    struct keys k = { .n = 0 };
+    char dir[256], lake[300], state[300], err[FLOE_ERR_LEN];
+    char id[FLOE_BATCH_ID_MAX + 1], dst[2][FLOE_STORE_KEY_MAX + 1];
+    struct floe_store *st;
+    int64_t run;
+    int i, attempt;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(lake, sizeof(lake), "%s/lake", dir);
+    snprintf(state, sizeof(state), "%s/state", dir);
+    dag_cfg(&cfg, lake, state, "duckdb");
+    CHECK(floe_dag_open(&cfg, &dag, err) == FLOE_OK);
+    if (dag == NULL)
+        return;
+    st = floe_dag_store(dag);
+    for (i = 0; i < 3; i++)
+        CHECK(floe_store_put(st, landing[i], "x\n", 2) == FLOE_OK);
+    /* the crashed claim of B0: row, running attempt, manifest of 0 and 1 */
+    CHECK(floe_state_batch_add(floe_dag_state(dag), "B0", 2, 4, err) ==
+          FLOE_OK);
+    CHECK(floe_state_task_begin(floe_dag_state(dag), "B0", "claim", &run,
+                                &attempt, err) == FLOE_OK);
+    memset(&m, 0, sizeof(m));
+    snprintf(m.batch_id, sizeof(m.batch_id), "B0");
+    snprintf(m.created_at, sizeof(m.created_at), "2026-11-24T19:00:00Z");
+    snprintf(m.state, sizeof(m.state), "%s", FLOE_MANIFEST_CLAIMING);
+    for (i = 0; i < 2; i++) {
+        CHECK(floe_claim_dest_key("B0", landing[i], dst[i],
+                                  sizeof(dst[i])) == FLOE_OK);
+        objs[i].source = (char *)landing[i];
+        objs[i].key = dst[i];
+        objs[i].size = 2;
+        objs[i].missing = false;
+    }
+    m.v = objs;
+    m.n = 2;
+    CHECK(floe_manifest_write(st, &m, err) == FLOE_OK);
+    CHECK(floe_state_batch_list(floe_dag_state(dag), FLOE_STATE_UNCLAIMED,
+                                collect_batch, &k, err) == FLOE_OK);
+    CHECK(k.n == 1 && strcmp(k.v[0], "B0:claimed") == 0);
+
+    /* a new claim takes only the object no manifest lists */
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_CLAIM, NULL, id, &s, err) ==
+          FLOE_OK);
+    CHECK(id[0] != '\0' && s.objects == 1 && s.claimed == 1);
+    CHECK(floe_manifest_read(st, id, &m, err) == FLOE_OK && m.n == 1 &&
+          strcmp(m.v[0].source, landing[2]) == 0);
+    floe_manifest_free(&m);
+    CHECK(count_keys(st, "landing/") == 2);
+
+    /* re-running B0's claim finishes it; the dead attempt is closed */
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_CLAIM, "B0", id, &s, err) ==
+          FLOE_OK);
+    CHECK(strcmp(id, "B0") == 0 && s.objects == 2);
+    CHECK(count_keys(st, "landing/") == 0);
+    CHECK(count_keys(st, "processing/batch=B0/") == 3);
+    CHECK(floe_state_task_list(floe_dag_state(dag), "B0", collect_run, &r,
+                               err) == FLOE_OK);
+    CHECK(r.n == 2 && strcmp(r.state[0], "failed") == 0 &&
+          strcmp(r.state[1], "success") == 0 && r.attempt[1] == 2);
+    /* and once claimed it is skipped */
+    CHECK(floe_dag_task_run(dag, FLOE_TASK_CLAIM, "B0", id, &s, err) ==
+          FLOE_OK && s.skipped == 1 && s.objects == 0);
+    floe_dag_close(dag);
+    floe_rmtree(dir);
+}
+
+FLOE_TESTS({ "batch_ids_sort_by_time", test_batch_ids_sort_by_time },
+           { "check_id", test_check_id },
+           { "dest_key", test_dest_key },
+           { "sense_ignores_errors", test_sense_ignores_errors_and_strays },
+           { "claim_moves_exactly_once", test_claim_moves_exactly_once },
+           { "claim_interrupted_reruns",
+             test_claim_interrupted_reruns_to_completion },
+           { "manifest_errors", test_manifest_errors },
+           { "state_records_attempts", test_state_records_attempts },
+           { "dag_claim_respects_unfinished_claim",
+             test_dag_claim_respects_unfinished_claim },
+           { "dag_run_end_to_end", test_dag_run_end_to_end },
+           { "dag_retries_fail_and_rerun", test_dag_retries_fail_and_rerun });
