@@ -1,11 +1,289 @@
-/* firehose.c - stub entry point until this part lands. */
-#include <stdio.h>
+/* firehose.c - `floe firehose`: entry point, options, start-up and
+ * graceful shutdown. Start-up: stream registry, object store, WAL replay
+ * into fresh buffers, HTTP server, ready file. SIGTERM/SIGINT: stop
+ * accepting, finish requests, flush every buffer, wait until delivered,
+ * exit 0; a second signal stops retrying (the WAL keeps what is left). */
+#define FLOE_LOG_MOD "firehose"
 
 #include "firehose/firehose.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/opt.h"
+#include "core/util.h"
+#include "firehose/api.h"
+#include "firehose/deliver.h"
+#include "firehose/stream.h"
+#include "firehose/wal.h"
+#include "http/server.h"
+#include "store/store.h"
+
+struct fh_cfg {
+    char *lake;
+    char *state_dir;
+    char *bind;
+    int64_t port;
+    char *ready_file;
+    int64_t threads;
+    int64_t delivery_threads;
+    int64_t max_buffered;
+    int64_t max_request;
+    bool wal;
+    int64_t wal_segment;
+};
+
+#define F(m) offsetof(struct fh_cfg, m)
+static const struct floe_opt fh_opts[] = {
+    { "lake", FLOE_OPT_STR, "./lake", F(lake), 0, 0, 0,
+      "Object store (directory, file:// or s3:// URL); objects land under "
+      "<bucket>/ of the BucketARN (arn:aws:s3:::landing -> landing/...)." },
+    { "state-dir", FLOE_OPT_STR, "./floe-state/firehose", F(state_dir), 0, 0,
+      0, "Stream registry (streams.json) and write-ahead log (wal/)." },
+    { "bind", FLOE_OPT_STR, "127.0.0.1", F(bind), 0, 0, 0,
+      "Address to listen on (numeric IPv4 or IPv6)." },
+    { "port", FLOE_OPT_INT, "4573", F(port), 0, 65535, 0,
+      "TCP port; 0 picks a free one (see --ready-file)." },
+    { "ready-file", FLOE_OPT_STR, NULL, F(ready_file), 0, 0, 0,
+      "Once listening, atomically write the actual port and a newline "
+      "here." },
+    { "threads", FLOE_OPT_INT, "8", F(threads), 1, 256, 0,
+      "HTTP worker threads (each serves many keep-alive connections)." },
+    { "delivery-threads", FLOE_OPT_INT, "2", F(delivery_threads), 1, 64, 0,
+      "Threads that gzip sealed buffers and put them into the store." },
+    { "max-buffered", FLOE_OPT_SIZE, "1G", F(max_buffered), 8 << 20,
+      1099511627776.0, 0,
+      "Bytes (all streams) buffered or awaiting delivery; past it puts get "
+      "ServiceUnavailableException (back-pressure)." },
+    { "max-request", FLOE_OPT_SIZE, "8M", F(max_request), 1 << 20, 64 << 20,
+      0, "Largest request body accepted; larger ones are refused unread." },
+    { "wal", FLOE_OPT_BOOL, "true", F(wal), 0, 0, 0,
+      "Write-ahead log: acknowledge a put only once its records are "
+      "fdatasync'ed; replay them after a crash (--wal=false to disable)." },
+    { "wal-segment-size", FLOE_OPT_SIZE, "64M", F(wal_segment), 1 << 20,
+      1 << 30, 0, "Size at which the write-ahead log starts a new segment." },
+    { NULL },
+};
+
+static const struct floe_cmd fh_cmd = {
+    "firehose",
+    "floe firehose [options]",
+    "Serve the Amazon Kinesis Data Firehose API (JSON 1.1: "
+    "CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams, "
+    "DeleteDeliveryStream, PutRecord, PutRecordBatch) and deliver each "
+    "DirectPut stream to the object store like Firehose's S3 destination: "
+    "records concatenated byte for byte, buffered up to SizeInMBs or "
+    "IntervalInSeconds, optionally gzipped, named <prefix><stream>-<version>-"
+    "<yyyy-MM-dd-HH-mm-ss>-<uuid>[.gz]. A put is acknowledged once it is in "
+    "the write-ahead log; SIGTERM flushes everything and exits 0. "
+    "GET /metrics serves Prometheus counters.",
+    fh_opts,
+    "Example:\n"
+    "  floe firehose --lake ./lake --port 4573 &\n"
+    "  aws --endpoint-url http://127.0.0.1:4573 firehose "
+    "create-delivery-stream \\\n"
+    "      --delivery-stream-name orders --extended-s3-destination-"
+    "configuration \\\n"
+    "      'BucketARN=arn:aws:s3:::landing,RoleARN=arn:aws:iam::"
+    "123456789012:role/x,Prefix=orders/,CompressionFormat=GZIP'\n",
+};
+
+struct replay_ctx {
+    struct floe_fh_registry *reg;
+    struct floe_fh_deliver *dlv;
+    struct floe_fh_wal *wal;
+    uint64_t dropped;
+};
+
+static void on_replay(void *ud, uint64_t seg, const char *stream,
+                      int64_t arrival_ms, const void *data, size_t len)
+{
+    struct replay_ctx *rc = ud;
+    struct floe_fh_stream *s = floe_fh_registry_find(rc->reg, stream);
+
+    if (s == NULL) { /* deleted stream: nothing to deliver it to */
+        rc->dropped += len;
+        floe_fh_wal_release(rc->wal, seg, 1);
+        return;
+    }
+    floe_fh_deliver_replay(rc->dlv, s, seg, arrival_ms, data, len);
+}
+
+static void *second_signal(void *arg)
+{
+    struct floe_fh_deliver *dlv = arg;
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigwait(&set, &sig) == 0) {
+        floe_log_warn("second signal: giving up on undelivered objects");
+        floe_fh_deliver_abort(dlv);
+    }
+    return NULL;
+}
+
+static int write_ready(const char *path, int port)
+{
+    char text[16];
+    int n = snprintf(text, sizeof(text), "%d\n", port);
+
+    return floe_write_file_atomic(path, text, (size_t)n);
+}
+
+static void detach_all(struct floe_fh_registry *reg,
+                       struct floe_fh_deliver *dlv)
+{
+    size_t i;
+
+    floe_fh_registry_wrlock(reg);
+    for (i = 0; i < floe_fh_registry_count(reg); i++)
+        floe_fh_deliver_detach(dlv, floe_fh_registry_at(reg, i));
+    floe_fh_registry_unlock(reg);
+}
+
 int floe_firehose_main(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "floe %s: not built yet\n", argv[0]);
-    return 1;
+    struct fh_cfg cfg;
+    char err[FLOE_ERR_LEN] = "";
+    struct floe_fh_registry *reg = NULL;
+    struct floe_store *store = NULL;
+    struct floe_fh_wal *wal = NULL;
+    struct floe_fh_deliver *dlv = NULL;
+    struct floe_http_server *srv = NULL;
+    struct floe_fh_deliver_cfg dcfg;
+    struct floe_http_server_cfg hcfg;
+    struct floe_fh_api api;
+    struct floe_buf wal_dir;
+    sigset_t set;
+    pthread_t watcher;
+    uint64_t entries = 0;
+    size_t i;
+    int next = 0, sig = 0, rc, status = 1;
+
+    memset(&cfg, 0, sizeof(cfg));
+    floe_buf_init(&wal_dir, 4096);
+    rc = floe_opt_parse(&fh_cmd, &cfg, argc, argv, &next, err);
+    if (rc == FLOE_EHELP) {
+        status = 0;
+        goto cleanup;
+    }
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe firehose: %s\n", err);
+        status = 2;
+        goto cleanup;
+    }
+    if (next < argc) {
+        fprintf(stderr, "floe firehose: unexpected argument '%s' (see "
+                        "'floe firehose --help')\n", argv[next]);
+        status = 2;
+        goto cleanup;
+    }
+
+    /* Threads created from here on inherit the blocked signals; the main
+     * thread takes them with sigwait. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = floe_fh_registry_open(cfg.state_dir, &reg, err);
+    if (rc == FLOE_OK)
+        rc = floe_store_open(cfg.lake, &store, err);
+    if (rc == FLOE_OK && cfg.wal) {
+        rc = floe_buf_addf(&wal_dir, "%s/wal", cfg.state_dir);
+        if (rc == FLOE_OK)
+            rc = floe_fh_wal_open(wal_dir.data, cfg.wal_segment, &wal, err);
+    }
+    if (rc != FLOE_OK) {
+        floe_log_error("%s", err[0] ? err : floe_strerror(rc));
+        goto cleanup;
+    }
+    memset(&dcfg, 0, sizeof(dcfg));
+    dcfg.store = store;
+    dcfg.wal = wal;
+    dcfg.max_buffered = cfg.max_buffered;
+    dcfg.workers = (int)cfg.delivery_threads;
+    rc = floe_fh_deliver_start(&dcfg, &dlv, err);
+    for (i = 0; rc == FLOE_OK && i < floe_fh_registry_count(reg); i++)
+        rc = floe_fh_deliver_attach(dlv, floe_fh_registry_at(reg, i));
+    if (rc != FLOE_OK) {
+        floe_log_error("%s", err[0] ? err : floe_strerror(rc));
+        goto cleanup;
+    }
+    if (wal != NULL) {
+        struct replay_ctx rctx = { reg, dlv, wal, 0 };
+
+        rc = floe_fh_wal_replay(wal, on_replay, &rctx, &entries);
+        if (rc != FLOE_OK) {
+            floe_log_error("cannot replay the write-ahead log in %s: %s",
+                           wal_dir.data, floe_strerror(rc));
+            goto cleanup;
+        }
+        if (entries > 0)
+            floe_log_info("replayed %llu write-ahead log entries "
+                          "(%llu bytes of deleted streams dropped)",
+                          (unsigned long long)entries,
+                          (unsigned long long)rctx.dropped);
+    }
+    rc = floe_fh_api_init(&api, reg, dlv);
+    if (rc != FLOE_OK)
+        goto cleanup;
+
+    memset(&hcfg, 0, sizeof(hcfg));
+    hcfg.bind = cfg.bind;
+    hcfg.port = (int)cfg.port;
+    hcfg.threads = (int)cfg.threads;
+    hcfg.max_body = (size_t)cfg.max_request;
+    hcfg.max_resp = 1 << 20;
+    hcfg.timeout_s = 120;
+    rc = floe_http_server_start(&hcfg, floe_fh_api_handle, &api, &srv, err);
+    if (rc != FLOE_OK) {
+        floe_log_error("%s", err);
+        goto cleanup;
+    }
+    floe_log_info("listening on %s:%d (%zu streams, lake %s, WAL %s)",
+                  cfg.bind, floe_http_server_port(srv),
+                  floe_fh_registry_count(reg), floe_store_url(store),
+                  wal ? "on" : "off");
+    if (cfg.ready_file != NULL) {
+        rc = write_ready(cfg.ready_file, floe_http_server_port(srv));
+        if (rc != FLOE_OK) {
+            floe_log_error("cannot write --ready-file %s", cfg.ready_file);
+            goto cleanup;
+        }
+    }
+
+    while (sigwait(&set, &sig) != 0)
+        ;
+    floe_log_info("%s: stopping (finishing requests, flushing buffers)",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (pthread_create(&watcher, NULL, second_signal, dlv) == 0)
+        pthread_detach(watcher);
+    floe_http_server_quiesce(srv);
+    floe_http_server_stop(srv);
+    srv = NULL;
+    status = 0;
+cleanup:
+    floe_http_server_stop(srv);
+    if (dlv != NULL) {
+        detach_all(reg, dlv);
+        floe_fh_deliver_stop(dlv); /* waits until everything landed */
+    }
+    floe_fh_wal_close(wal);
+    floe_fh_registry_close(reg);
+    floe_store_close(store);
+    floe_buf_free(&wal_dir);
+    floe_opt_free(fh_opts, &cfg);
+    return status;
 }

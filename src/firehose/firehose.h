@@ -1,4 +1,5 @@
-/* firehose.h - entry point of this part (stub until it lands). */
+/* firehose.h - entry point of `floe firehose`, the Firehose-compatible
+ * delivery-stream server (see api.h, deliver.h, wal.h for the parts). */
 #ifndef FLOE_FIREHOSE_FIREHOSE_H
 #define FLOE_FIREHOSE_FIREHOSE_H
 

@@ -1,0 +1,30 @@
+/* admin.h - Firehose control-plane operations: Create, Describe, List and
+ * Delete DeliveryStream. Each parses its (already JSON-decoded) request,
+ * validates it like AWS, and appends the JSON reply to `out`; on failure
+ * it fills `e` and returns -1. */
+#ifndef FLOE_FIREHOSE_ADMIN_H
+#define FLOE_FIREHOSE_ADMIN_H
+
+#include <cjson/cJSON.h>
+
+#include "core/buf.h"
+#include "firehose/api.h"
+
+int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
+                         struct floe_buf *out, struct floe_fh_err *e);
+int floe_fh_admin_describe(struct floe_fh_api *api, const cJSON *req,
+                           struct floe_buf *out, struct floe_fh_err *e);
+int floe_fh_admin_list(struct floe_fh_api *api, const cJSON *req,
+                       struct floe_buf *out, struct floe_fh_err *e);
+int floe_fh_admin_delete(struct floe_fh_api *api, const cJSON *req,
+                         struct floe_buf *out, struct floe_fh_err *e);
+
+/* Stream-name checks shared with the data plane: -1 with `e` set
+ * (SerializationException for a non-string, ValidationException for a
+ * missing/bad name). On 0 *out_name is borrowed from `req`. */
+int floe_fh_admin_name(const cJSON *req, const char **out_name,
+                       struct floe_fh_err *e);
+/* The "not found" error for `name`. */
+int floe_fh_admin_not_found(const char *name, struct floe_fh_err *e);
+
+#endif

@@ -1,0 +1,388 @@
+/* api.c - Firehose JSON 1.1 dispatch, the data plane (PutRecord,
+ * PutRecordBatch) and the HTTP handler.
+ * A put is validated completely (counts, sizes, base64 shape) before any
+ * byte is buffered; the base64 text is then decoded straight into the
+ * stream's buffer by floe_fh_deliver_put, which returns only once the
+ * records are durable. Every reply carries x-amzn-RequestId. */
+#define FLOE_LOG_MOD "firehose.api"
+
+#include "firehose/api.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "firehose/admin.h"
+
+int floe_fh_fail(struct floe_fh_err *e, const char *type, const char *fmt,
+                 ...)
+{
+    va_list ap;
+
+    e->type = type;
+    e->status = strcmp(type, "ServiceUnavailableException") == 0 ||
+                        strcmp(type, "InternalFailure") == 0
+                    ? 500
+                    : 400;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int floe_fh_api_init(struct floe_fh_api *api, struct floe_fh_registry *reg,
+                     struct floe_fh_deliver *dlv)
+{
+    unsigned char r[8];
+    int i, rc;
+
+    memset(api, 0, sizeof(*api));
+    api->reg = reg;
+    api->dlv = dlv;
+    rc = floe_random(r, sizeof(r));
+    for (i = 0; i < 8; i++)
+        snprintf(api->run_id + 2 * i, 3, "%02x", r[i]);
+    atomic_init(&api->record_seq, 0);
+    return rc;
+}
+
+/* Decoded size of standard padded base64, or -1 when the length or the
+ * padding cannot be base64 (characters are checked while decoding). */
+static long long b64_size(const char *s, size_t n)
+{
+    size_t pad = 0;
+
+    if (n % 4 != 0)
+        return -1;
+    if (n > 0 && s[n - 1] == '=')
+        pad++;
+    if (n > 1 && s[n - 2] == '=')
+        pad++;
+    return (long long)(n / 4 * 3 - pad);
+}
+
+static void add_record_id(struct floe_buf *out, const struct floe_fh_api *api,
+                          unsigned long long seq)
+{
+    floe_buf_addf(out, "{\"RecordId\":\"%s%016llx\"}", api->run_id, seq);
+}
+
+/* Validate one record object; fills blob. `idx` < 0 for PutRecord. */
+static int check_record(const cJSON *rec, int idx, struct floe_fh_blob *b,
+                        struct floe_fh_err *e)
+{
+    const cJSON *data;
+    char path[48];
+    long long n;
+
+    if (idx < 0)
+        snprintf(path, sizeof(path), "record.data");
+    else
+        snprintf(path, sizeof(path), "records.%d.member.data", idx + 1);
+    if (rec == NULL || cJSON_IsNull(rec))
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value null at "
+                            "'%.*s' failed to satisfy constraint: Member "
+                            "must not be null", (int)(strlen(path) - 5),
+                            path);
+    if (!cJSON_IsObject(rec))
+        return floe_fh_fail(e, "SerializationException",
+                            "%.*s must be an object",
+                            (int)(strlen(path) - 5), path);
+    data = cJSON_GetObjectItemCaseSensitive(rec, "Data");
+    if (data == NULL || cJSON_IsNull(data))
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value null at "
+                            "'%s' failed to satisfy constraint: Member must "
+                            "not be null", path);
+    if (!cJSON_IsString(data))
+        return floe_fh_fail(e, "SerializationException",
+                            "%s must be a base64 string", path);
+    b->b64 = data->valuestring;
+    b->b64_len = strlen(data->valuestring);
+    n = b64_size(b->b64, b->b64_len);
+    if (n < 0)
+        return floe_fh_fail(e, "SerializationException",
+                            "%s is not valid base64 (length %zu is not a "
+                            "multiple of 4)", path, b->b64_len);
+    if (n > FLOE_FH_MAX_RECORD)
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value at '%s' "
+                            "failed to satisfy constraint: Member must have "
+                            "length less than or equal to %d", path,
+                            FLOE_FH_MAX_RECORD);
+    b->len = (size_t)n;
+    return 0;
+}
+
+/* Look the stream up (registry read lock taken; released by caller) and
+ * buffer the records. */
+static int put(struct floe_fh_api *api, const char *name,
+               const struct floe_fh_blob *recs, size_t n, size_t *accepted,
+               struct floe_fh_err *e)
+{
+    struct floe_fh_stream *s;
+    size_t bad = 0;
+    int rc;
+
+    *accepted = 0;
+    s = floe_fh_registry_find(api->reg, name);
+    if (s == NULL)
+        return floe_fh_admin_not_found(name, e);
+    rc = floe_fh_deliver_put(api->dlv, s, recs, n, floe_now_ms(), accepted,
+                             &bad);
+    if (rc == FLOE_EINVAL)
+        return floe_fh_fail(e, "SerializationException",
+                            "%s%zu%s is not valid base64",
+                            n > 1 ? "records." : "record.data", bad + 1,
+                            n > 1 ? ".member.data" : "");
+    if (rc == FLOE_EAGAIN)
+        return floe_fh_fail(e, "ServiceUnavailableException", "Slow down.");
+    if (rc != FLOE_OK)
+        return floe_fh_fail(e, "ServiceUnavailableException",
+                            "Slow down. (records not stored: %s)",
+                            floe_strerror(rc));
+    atomic_fetch_add(&api->records, (long long)*accepted);
+    return 0;
+}
+
+static int op_put_record(struct floe_fh_api *api, const cJSON *req,
+                         struct floe_buf *out, struct floe_fh_err *e)
+{
+    struct floe_fh_blob b;
+    const char *name;
+    size_t accepted = 0;
+    int rc;
+
+    if (floe_fh_admin_name(req, &name, e) != 0 ||
+        check_record(cJSON_GetObjectItemCaseSensitive(req, "Record"), -1, &b,
+                     e) != 0)
+        return -1;
+    floe_fh_registry_rdlock(api->reg);
+    rc = put(api, name, &b, 1, &accepted, e);
+    floe_fh_registry_unlock(api->reg);
+    if (rc != 0)
+        return rc;
+    if (accepted != 1) /* cannot happen: one record fits or EAGAIN */
+        return floe_fh_fail(e, "ServiceUnavailableException", "Slow down.");
+    floe_buf_addf(out, "{\"RecordId\":\"%s%016llx\",\"Encrypted\":false}",
+                  api->run_id,
+                  (unsigned long long)atomic_fetch_add(&api->record_seq, 1));
+    return 0;
+}
+
+static int op_put_batch(struct floe_fh_api *api, const cJSON *req,
+                        struct floe_buf *out, struct floe_fh_err *e)
+{
+    struct floe_fh_blob recs[FLOE_FH_MAX_BATCH_RECORDS];
+    const cJSON *arr, *rec;
+    const char *name;
+    size_t n = 0, total = 0, accepted = 0, i;
+    unsigned long long seq;
+    int rc, count;
+
+    if (floe_fh_admin_name(req, &name, e) != 0)
+        return -1;
+    arr = cJSON_GetObjectItemCaseSensitive(req, "Records");
+    if (arr == NULL || cJSON_IsNull(arr))
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value null at "
+                            "'records' failed to satisfy constraint: Member "
+                            "must not be null");
+    if (!cJSON_IsArray(arr))
+        return floe_fh_fail(e, "SerializationException",
+                            "Records must be a list");
+    count = cJSON_GetArraySize(arr);
+    if (count < 1)
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value '[]' at "
+                            "'records' failed to satisfy constraint: Member "
+                            "must have length greater than or equal to 1");
+    if (count > FLOE_FH_MAX_BATCH_RECORDS)
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value at "
+                            "'records' failed to satisfy constraint: Member "
+                            "must have length less than or equal to %d "
+                            "(got %d records)", FLOE_FH_MAX_BATCH_RECORDS,
+                            count);
+    cJSON_ArrayForEach(rec, arr) {
+        if (check_record(rec, (int)n, &recs[n], e) != 0)
+            return -1;
+        total += recs[n].len;
+        n++;
+    }
+    if (total > FLOE_FH_MAX_BATCH_BYTES)
+        return floe_fh_fail(e, "InvalidArgumentException",
+                            "Records size exceeds 4 MB limit");
+
+    floe_fh_registry_rdlock(api->reg);
+    rc = put(api, name, recs, n, &accepted, e);
+    floe_fh_registry_unlock(api->reg);
+    if (rc != 0)
+        return rc;
+    seq = atomic_fetch_add(&api->record_seq, accepted);
+    floe_buf_reserve(out, 80 * n + 64);
+    floe_buf_addf(out,
+                  "{\"FailedPutCount\":%zu,\"Encrypted\":false,"
+                  "\"RequestResponses\":[", n - accepted);
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            floe_buf_addc(out, ',');
+        if (i < accepted)
+            add_record_id(out, api, seq + i);
+        else
+            floe_buf_adds(out, "{\"ErrorCode\":\"ServiceUnavailableException"
+                               "\",\"ErrorMessage\":\"Slow down.\"}");
+    }
+    if (floe_buf_adds(out, "]}") != FLOE_OK)
+        return floe_fh_fail(e, "ServiceUnavailableException",
+                            "out of memory");
+    if (accepted < n)
+        floe_log_warn("%s: %zu of %zu records refused (buffer full: "
+                      "back-pressure)", name, n - accepted, n);
+    return 0;
+}
+
+typedef int (*op_fn)(struct floe_fh_api *api, const cJSON *req,
+                     struct floe_buf *out, struct floe_fh_err *e);
+
+static const struct {
+    const char *name;
+    op_fn fn;
+} ops[] = {
+    { "PutRecordBatch", op_put_batch },
+    { "PutRecord", op_put_record },
+    { "CreateDeliveryStream", floe_fh_admin_create },
+    { "DescribeDeliveryStream", floe_fh_admin_describe },
+    { "ListDeliveryStreams", floe_fh_admin_list },
+    { "DeleteDeliveryStream", floe_fh_admin_delete },
+    { NULL, NULL },
+};
+
+int floe_fh_api_call(struct floe_fh_api *api, const char *op,
+                     const char *body, size_t len, struct floe_buf *out,
+                     const char **out_type)
+{
+    struct floe_fh_err e;
+    cJSON *req = NULL;
+    op_fn fn = NULL;
+    size_t start = out->len;
+    int i;
+
+    memset(&e, 0, sizeof(e));
+    atomic_fetch_add(&api->requests, 1);
+    for (i = 0; op != NULL && ops[i].name != NULL; i++)
+        if (strcmp(op, ops[i].name) == 0)
+            fn = ops[i].fn;
+    if (fn == NULL) {
+        floe_fh_fail(&e, "UnknownOperationException",
+                     op == NULL ? "Missing X-Amz-Target header (expected "
+                                  "Firehose_20150804.<Operation>)"
+                                : "Unknown operation %.64s",
+                     op);
+        goto fail;
+    }
+    while (len > 0 && (body[len - 1] == ' ' || body[len - 1] == '\n' ||
+                       body[len - 1] == '\r' || body[len - 1] == '\t'))
+        len--;
+    req = len == 0 ? cJSON_CreateObject() : cJSON_ParseWithLength(body, len);
+    if (req == NULL || !cJSON_IsObject(req)) {
+        floe_fh_fail(&e, "SerializationException",
+                     "Request body is not a JSON object");
+        goto fail;
+    }
+    if (fn(api, req, out, &e) != 0)
+        goto fail;
+    cJSON_Delete(req);
+    *out_type = NULL;
+    return 200;
+fail:
+    cJSON_Delete(req);
+    atomic_fetch_add(&api->errors, 1);
+    out->len = start; /* drop a partial reply */
+    if (out->data != NULL)
+        out->data[start] = '\0';
+    floe_buf_addf(out, "{\"__type\":\"%s\",\"message\":", e.type);
+    floe_buf_add_json_str(out, e.msg, strlen(e.msg));
+    floe_buf_addc(out, '}');
+    floe_log_debug("%s -> %s: %s", op ? op : "(no target)", e.type, e.msg);
+    *out_type = e.type;
+    return e.status;
+}
+
+static void metrics(struct floe_fh_api *api, struct floe_http_resp *resp)
+{
+    struct floe_fh_deliver_stats st;
+
+    floe_fh_deliver_stats(api->dlv, &st);
+    snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+             "text/plain; version=0.0.4");
+    floe_buf_addf(&resp->body,
+                  "# TYPE floe_firehose_requests_total counter\n"
+                  "floe_firehose_requests_total %lld\n"
+                  "# TYPE floe_firehose_request_errors_total counter\n"
+                  "floe_firehose_request_errors_total %lld\n"
+                  "# TYPE floe_firehose_records_total counter\n"
+                  "floe_firehose_records_total %lld\n"
+                  "# TYPE floe_firehose_buffered_bytes gauge\n"
+                  "floe_firehose_buffered_bytes %" PRId64 "\n"
+                  "# TYPE floe_firehose_objects_delivered_total counter\n"
+                  "floe_firehose_objects_delivered_total %" PRId64 "\n"
+                  "# TYPE floe_firehose_bytes_delivered_total counter\n"
+                  "floe_firehose_bytes_delivered_total %" PRId64 "\n"
+                  "# TYPE floe_firehose_store_put_failures_total counter\n"
+                  "floe_firehose_store_put_failures_total %" PRId64 "\n",
+                  (long long)atomic_load(&api->requests),
+                  (long long)atomic_load(&api->errors),
+                  (long long)atomic_load(&api->records), st.buffered,
+                  st.objects, st.bytes, st.put_failures);
+}
+
+void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
+                        struct floe_http_resp *resp)
+{
+    struct floe_fh_api *api = ud;
+    const char *target, *op = NULL, *type = NULL;
+    char rid[FLOE_UUID_LEN + 1], bad[128];
+
+    if (floe_uuid(rid) != FLOE_OK)
+        snprintf(rid, sizeof(rid), "00000000-0000-4000-8000-000000000000");
+    floe_http_resp_header(resp, "x-amzn-RequestId", rid);
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/metrics") == 0) {
+        metrics(api, resp);
+        return;
+    }
+    snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+             "application/x-amz-json-1.1");
+    if (strcmp(req->method, "POST") != 0 || strcmp(req->path, "/") != 0) {
+        resp->status = 404;
+        type = "UnknownOperationException";
+        floe_buf_adds(&resp->body, "{\"__type\":\"UnknownOperationException\","
+                                   "\"message\":\"Firehose API is POST /; "
+                                   "metrics are GET /metrics\"}");
+    } else if (req->too_big) {
+        resp->status = 413;
+        type = "SerializationException";
+        floe_buf_adds(&resp->body,
+                      "{\"__type\":\"SerializationException\",\"message\":"
+                      "\"Request body too large\"}");
+    } else {
+        target = floe_http_req_header(req, "X-Amz-Target");
+        if (target != NULL &&
+            strncmp(target, FLOE_FH_TARGET_PREFIX,
+                    strlen(FLOE_FH_TARGET_PREFIX)) == 0)
+            op = target + strlen(FLOE_FH_TARGET_PREFIX);
+        else if (target != NULL) /* matches no operation: named in msg */
+            op = snprintf(bad, sizeof(bad), "'%.64s' (expected %s<Op>)",
+                          target, FLOE_FH_TARGET_PREFIX) > 0 ? bad : NULL;
+        resp->status = floe_fh_api_call(api, op, req->body, req->body_len,
+                                        &resp->body, &type);
+    }
+    if (type != NULL)
+        floe_http_resp_header(resp, "x-amzn-ErrorType", type);
+}

@@ -1,0 +1,583 @@
+/* deliver.c - stream buffers, sealing and delivery workers.
+ * Lock order: d->slots_mu -> slot->mu -> d->qmu. Request threads only take
+ * slot->mu (and qmu to hand over a sealed buffer); gzip and the store put
+ * run on worker threads without any lock. A sealed buffer ("gen") keeps
+ * its WAL segment references until its object is in the store, so a crash
+ * at any point replays it (at-least-once, never lost). */
+#define FLOE_LOG_MOD "firehose.deliver"
+
+#include "firehose/deliver.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libdeflate.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "firehose/prefix.h"
+
+#define TICK_MS 50
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct segref {
+    uint64_t seg;
+    uint32_t n;
+};
+
+/* One buffer generation: open in a slot, then sealed and queued. */
+struct gen {
+    struct floe_buf data;
+    int64_t first_ms;    /* arrival of the oldest record */
+    int64_t first_mono;
+    struct segref *refs;
+    size_t nrefs, caprefs;
+    char *key;           /* set when sealed */
+    bool gzip;
+    struct gen *next;
+};
+
+struct floe_fh_slot {
+    pthread_mutex_t mu;
+    char name[FLOE_FH_NAME_MAX + 1];
+    const struct floe_fh_stream *s; /* naming; valid while attached */
+    int64_t size_bytes;
+    int64_t interval_ms;
+    struct gen *cur;
+    struct floe_fh_slot *next;
+};
+
+struct floe_fh_deliver {
+    struct floe_store *store;
+    struct floe_fh_wal *wal;
+    int64_t max_buffered;
+    atomic_llong buffered;
+    atomic_llong objects, bytes, put_failures;
+    atomic_bool abort;
+
+    pthread_mutex_t slots_mu;
+    struct floe_fh_slot *slots;
+
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv;      /* work queued or exit */
+    pthread_cond_t drained;  /* queue empty and nothing in flight */
+    struct gen *qhead, *qtail;
+    int inflight;
+    bool exit_workers;
+
+    pthread_mutex_t tick_mu;
+    pthread_cond_t tick_cv;
+    bool stop_ticker;
+
+    pthread_t ticker;
+    bool ticker_started;
+    pthread_t *workers;
+    int nworkers;
+};
+
+static void gen_free(struct gen *g)
+{
+    if (g == NULL)
+        return;
+    floe_buf_free(&g->data);
+    free(g->refs);
+    free(g->key);
+    free(g);
+}
+
+static struct gen *gen_new(int64_t size_bytes, size_t first)
+{
+    struct gen *g = calloc(1, sizeof(*g));
+    size_t want = first > (1u << 20) ? first : (1u << 20);
+
+    if (g == NULL)
+        return NULL;
+    /* Hint plus the largest request (4 MiB) plus slack: hard cap. */
+    floe_buf_init(&g->data, (size_t)size_bytes + (8u << 20));
+    if ((int64_t)want > size_bytes)
+        want = first;
+    if (floe_buf_reserve(&g->data, want) != FLOE_OK) {
+        gen_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static int gen_ref(struct gen *g, uint64_t seg)
+{
+    if (g->nrefs > 0 && g->refs[g->nrefs - 1].seg == seg) {
+        g->refs[g->nrefs - 1].n++;
+        return FLOE_OK;
+    }
+    if (g->nrefs == g->caprefs) {
+        size_t cap = g->caprefs ? g->caprefs * 2 : 4;
+        void *p = realloc(g->refs, cap * sizeof(*g->refs));
+
+        if (p == NULL)
+            return FLOE_ENOMEM;
+        g->refs = p;
+        g->caprefs = cap;
+    }
+    g->refs[g->nrefs].seg = seg;
+    g->refs[g->nrefs].n = 1;
+    g->nrefs++;
+    return FLOE_OK;
+}
+
+/* Queue the slot's open buffer for delivery. slot->mu held. */
+static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
+{
+    struct gen *g = slot->cur;
+    const struct floe_fh_stream *s = slot->s;
+    struct floe_buf key;
+    char err[FLOE_ERR_LEN];
+
+    if (g == NULL)
+        return;
+    slot->cur = NULL;
+    g->gzip = s->compression == FLOE_FH_GZIP;
+    floe_buf_init(&key, FLOE_STORE_KEY_MAX * 2);
+    if (floe_fh_object_key(s->bucket, s->prefix, s->name, s->version,
+                           g->first_ms, g->gzip ? ".gz" : "", &key,
+                           err) == FLOE_OK)
+        g->key = floe_buf_take(&key, NULL);
+    else /* prefixes are checked at create: only ENOMEM gets here */
+        floe_log_error("%s: cannot name object: %s", s->name, err);
+    floe_buf_free(&key);
+    pthread_mutex_lock(&d->qmu);
+    if (d->qtail)
+        d->qtail->next = g;
+    else
+        d->qhead = g;
+    d->qtail = g;
+    pthread_cond_signal(&d->qcv);
+    pthread_mutex_unlock(&d->qmu);
+}
+
+static bool reserve_budget(struct floe_fh_deliver *d, int64_t n)
+{
+    long long cur = atomic_load(&d->buffered);
+
+    do {
+        if (cur + n > d->max_buffered)
+            return false;
+    } while (!atomic_compare_exchange_weak(&d->buffered, &cur, cur + n));
+    return true;
+}
+
+int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
+                        const struct floe_fh_blob *recs, size_t n,
+                        int64_t arrival_ms, size_t *out_accepted,
+                        size_t *out_bad)
+{
+    struct floe_fh_slot *slot = s->slot;
+    struct gen *g;
+    size_t k = 0, total = 0, old, i;
+    uint64_t seg = 0, seq = 0;
+    bool fresh = false;
+    int rc = FLOE_OK;
+
+    *out_accepted = 0;
+    *out_bad = 0;
+    /* Longest prefix that fits the budget. */
+    while (k < n && total + recs[k].len <= (size_t)d->max_buffered)
+        total += recs[k++].len;
+    while (k > 0 && !reserve_budget(d, (int64_t)total))
+        total -= recs[--k].len;
+    if (k == 0)
+        return n > 0 ? FLOE_EAGAIN : FLOE_OK;
+    if (total == 0) { /* only empty records: nothing to buffer */
+        *out_accepted = k;
+        return FLOE_OK;
+    }
+
+    pthread_mutex_lock(&slot->mu);
+    g = slot->cur;
+    if (g == NULL) {
+        g = gen_new(slot->size_bytes, total);
+        if (g == NULL) {
+            rc = FLOE_ENOMEM;
+            goto fail;
+        }
+        fresh = true;
+    }
+    old = g->data.len;
+    rc = floe_buf_reserve(&g->data, total);
+    if (rc != FLOE_OK)
+        goto fail;
+    for (i = 0; i < k; i++) {
+        size_t got = 0;
+
+        if (recs[i].len == 0)
+            continue;
+        rc = floe_b64_dec(recs[i].b64, recs[i].b64_len,
+                          g->data.data + g->data.len, &got);
+        if (rc != FLOE_OK || got != recs[i].len) {
+            *out_bad = i;
+            rc = FLOE_EINVAL;
+            g->data.len = old;
+            goto fail;
+        }
+        g->data.len += got;
+    }
+    g->data.data[g->data.len] = '\0';
+    if (d->wal != NULL) {
+        rc = floe_fh_wal_append(d->wal, s->name, arrival_ms,
+                                g->data.data + old, total, &seg, &seq);
+        if (rc == FLOE_OK) {
+            rc = gen_ref(g, seg);
+            if (rc != FLOE_OK) /* the entry is written: keep it pinned */
+                floe_log_error("%s: out of memory tracking the WAL",
+                               s->name);
+        }
+        if (rc != FLOE_OK) {
+            g->data.len = old;
+            g->data.data[old] = '\0';
+            goto fail;
+        }
+    }
+    if (fresh) {
+        g->first_ms = arrival_ms;
+        g->first_mono = floe_mono_ms();
+        slot->cur = g;
+    }
+    if ((int64_t)g->data.len >= slot->size_bytes)
+        seal(d, slot);
+    pthread_mutex_unlock(&slot->mu);
+    if (d->wal != NULL) {
+        rc = floe_fh_wal_sync(d->wal, seq);
+        if (rc != FLOE_OK)
+            return rc; /* buffered, but not durable: not acknowledged */
+    }
+    *out_accepted = k;
+    return FLOE_OK;
+fail:
+    if (fresh)
+        gen_free(g);
+    pthread_mutex_unlock(&slot->mu);
+    atomic_fetch_sub(&d->buffered, (long long)total);
+    return rc;
+}
+
+void floe_fh_deliver_replay(struct floe_fh_deliver *d,
+                            struct floe_fh_stream *s, uint64_t seg,
+                            int64_t arrival_ms, const void *data, size_t len)
+{
+    struct floe_fh_slot *slot = s->slot;
+    struct gen *g;
+
+    pthread_mutex_lock(&slot->mu);
+    g = slot->cur;
+    if (g == NULL) {
+        g = gen_new(slot->size_bytes, len);
+        if (g == NULL)
+            goto oom;
+        g->first_ms = arrival_ms;
+        g->first_mono = floe_mono_ms();
+        slot->cur = g;
+    }
+    if (floe_buf_add(&g->data, data, len) != FLOE_OK ||
+        gen_ref(g, seg) != FLOE_OK)
+        goto oom;
+    atomic_fetch_add(&d->buffered, (long long)len);
+    if ((int64_t)g->data.len >= slot->size_bytes)
+        seal(d, slot);
+    pthread_mutex_unlock(&slot->mu);
+    return;
+oom: /* the entry stays in the WAL (reference kept) for the next start */
+    floe_log_error("%s: out of memory replaying the WAL", s->name);
+    pthread_mutex_unlock(&slot->mu);
+}
+
+int floe_fh_deliver_attach(struct floe_fh_deliver *d,
+                           struct floe_fh_stream *s)
+{
+    struct floe_fh_slot *slot = calloc(1, sizeof(*slot));
+
+    if (slot == NULL)
+        return FLOE_ENOMEM;
+    pthread_mutex_init(&slot->mu, NULL);
+    snprintf(slot->name, sizeof(slot->name), "%s", s->name);
+    slot->s = s;
+    slot->size_bytes = (int64_t)s->size_mb << 20;
+    slot->interval_ms = (int64_t)s->interval_s * 1000;
+    pthread_mutex_lock(&d->slots_mu);
+    slot->next = d->slots;
+    d->slots = slot;
+    pthread_mutex_unlock(&d->slots_mu);
+    s->slot = slot;
+    return FLOE_OK;
+}
+
+void floe_fh_deliver_detach(struct floe_fh_deliver *d,
+                            struct floe_fh_stream *s)
+{
+    struct floe_fh_slot *slot = s->slot, **pp;
+
+    if (slot == NULL)
+        return;
+    pthread_mutex_lock(&d->slots_mu);
+    for (pp = &d->slots; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == slot) {
+            *pp = slot->next;
+            break;
+        }
+    }
+    pthread_mutex_lock(&slot->mu);
+    seal(d, slot);
+    pthread_mutex_unlock(&slot->mu);
+    pthread_mutex_unlock(&d->slots_mu);
+    pthread_mutex_destroy(&slot->mu);
+    free(slot);
+    s->slot = NULL;
+}
+
+/* Seal due buffers (all of them when `all`). */
+static void sweep(struct floe_fh_deliver *d, bool all)
+{
+    struct floe_fh_slot *slot;
+    int64_t now = floe_mono_ms();
+
+    pthread_mutex_lock(&d->slots_mu);
+    for (slot = d->slots; slot != NULL; slot = slot->next) {
+        pthread_mutex_lock(&slot->mu);
+        if (slot->cur != NULL &&
+            (all || now - slot->cur->first_mono >= slot->interval_ms))
+            seal(d, slot);
+        pthread_mutex_unlock(&slot->mu);
+    }
+    pthread_mutex_unlock(&d->slots_mu);
+}
+
+void floe_fh_deliver_flush_all(struct floe_fh_deliver *d)
+{
+    sweep(d, true);
+}
+
+static void *ticker_main(void *arg)
+{
+    struct floe_fh_deliver *d = arg;
+
+    pthread_mutex_lock(&d->tick_mu);
+    while (!d->stop_ticker) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&d->tick_cv, &d->tick_mu, &ts);
+        if (d->stop_ticker)
+            break;
+        pthread_mutex_unlock(&d->tick_mu);
+        sweep(d, false);
+        pthread_mutex_lock(&d->tick_mu);
+    }
+    pthread_mutex_unlock(&d->tick_mu);
+    return NULL;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Compress (if asked) and put until it lands or we are aborted. */
+static bool deliver_one(struct floe_fh_deliver *d, struct gen *g,
+                        struct libdeflate_compressor *c, struct floe_buf *z)
+{
+    const void *body = g->data.data;
+    size_t len = g->data.len;
+    int64_t backoff = BACKOFF_MIN_MS;
+    int rc;
+
+    if (g->gzip) {
+        size_t bound = libdeflate_gzip_compress_bound(c, len);
+
+        floe_buf_reset(z);
+        if (floe_buf_reserve(z, bound) != FLOE_OK)
+            return false;
+        len = libdeflate_gzip_compress(c, g->data.data, g->data.len, z->data,
+                                       bound);
+        if (len == 0)
+            return false;
+        body = z->data;
+    }
+    for (;;) {
+        rc = g->key ? floe_store_put(d->store, g->key, body, len) : FLOE_ENOMEM;
+        if (rc == FLOE_OK)
+            break;
+        atomic_fetch_add(&d->put_failures, 1);
+        floe_log_warn("put %s failed (%s); retrying in %lld ms",
+                      g->key ? g->key : "(unnamed)", floe_strerror(rc),
+                      (long long)backoff);
+        if (atomic_load(&d->abort))
+            return false;
+        sleep_ms(backoff);
+        if (atomic_load(&d->abort))
+            return false;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    floe_log_debug("delivered %s (%zu bytes, %zu stored)", g->key,
+                   g->data.len, len);
+    return true;
+}
+
+static void *worker_main(void *arg)
+{
+    struct floe_fh_deliver *d = arg;
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+    struct floe_buf z;
+
+    floe_buf_init(&z, FLOE_BUF_UNLIMITED);
+    for (;;) {
+        struct gen *g;
+        size_t i;
+        bool ok;
+
+        pthread_mutex_lock(&d->qmu);
+        while (d->qhead == NULL && !d->exit_workers)
+            pthread_cond_wait(&d->qcv, &d->qmu);
+        g = d->qhead;
+        if (g == NULL) { /* exit_workers and nothing left */
+            pthread_mutex_unlock(&d->qmu);
+            break;
+        }
+        d->qhead = g->next;
+        if (d->qhead == NULL)
+            d->qtail = NULL;
+        d->inflight++;
+        pthread_mutex_unlock(&d->qmu);
+
+        ok = c != NULL && deliver_one(d, g, c, &z);
+        if (ok) {
+            atomic_fetch_add(&d->objects, 1);
+            atomic_fetch_add(&d->bytes, (long long)g->data.len);
+            for (i = 0; d->wal != NULL && i < g->nrefs; i++)
+                floe_fh_wal_release(d->wal, g->refs[i].seg, g->refs[i].n);
+        } else {
+            floe_log_error("%s: %zu bytes not delivered%s",
+                           g->key ? g->key : "object", g->data.len,
+                           d->wal ? " (kept in the WAL for the next start)"
+                                  : " (LOST: no WAL)");
+        }
+        atomic_fetch_sub(&d->buffered, (long long)g->data.len);
+        gen_free(g);
+        pthread_mutex_lock(&d->qmu);
+        d->inflight--;
+        if (d->qhead == NULL && d->inflight == 0)
+            pthread_cond_broadcast(&d->drained);
+        pthread_mutex_unlock(&d->qmu);
+    }
+    floe_buf_free(&z);
+    if (c != NULL)
+        libdeflate_free_compressor(c);
+    return NULL;
+}
+
+int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
+                          struct floe_fh_deliver **out, char *err)
+{
+    struct floe_fh_deliver *d = calloc(1, sizeof(*d));
+    int i;
+
+    *out = NULL;
+    if (d == NULL)
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    d->store = cfg->store;
+    d->wal = cfg->wal;
+    d->max_buffered = cfg->max_buffered;
+    pthread_mutex_init(&d->slots_mu, NULL);
+    pthread_mutex_init(&d->qmu, NULL);
+    pthread_cond_init(&d->qcv, NULL);
+    pthread_cond_init(&d->drained, NULL);
+    pthread_mutex_init(&d->tick_mu, NULL);
+    pthread_cond_init(&d->tick_cv, NULL);
+    d->workers = calloc((size_t)(cfg->workers > 0 ? cfg->workers : 1),
+                        sizeof(pthread_t));
+    if (d->workers == NULL) {
+        floe_fh_deliver_stop(d);
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < (cfg->workers > 0 ? cfg->workers : 1); i++) {
+        if (pthread_create(&d->workers[i], NULL, worker_main, d) != 0)
+            break;
+        d->nworkers++;
+    }
+    if (d->nworkers > 0 &&
+        pthread_create(&d->ticker, NULL, ticker_main, d) == 0)
+        d->ticker_started = true;
+    if (!d->ticker_started) {
+        floe_fh_deliver_stop(d);
+        return floe_err(err, FLOE_EIO, "cannot start delivery threads");
+    }
+    *out = d;
+    return FLOE_OK;
+}
+
+void floe_fh_deliver_stats(struct floe_fh_deliver *d,
+                           struct floe_fh_deliver_stats *out)
+{
+    out->buffered = atomic_load(&d->buffered);
+    out->objects = atomic_load(&d->objects);
+    out->bytes = atomic_load(&d->bytes);
+    out->put_failures = atomic_load(&d->put_failures);
+}
+
+void floe_fh_deliver_abort(struct floe_fh_deliver *d)
+{
+    atomic_store(&d->abort, true);
+}
+
+void floe_fh_deliver_stop(struct floe_fh_deliver *d)
+{
+    int i;
+
+    if (d == NULL)
+        return;
+    if (d->ticker_started) {
+        pthread_mutex_lock(&d->tick_mu);
+        d->stop_ticker = true;
+        pthread_cond_signal(&d->tick_cv);
+        pthread_mutex_unlock(&d->tick_mu);
+        pthread_join(d->ticker, NULL);
+    }
+    sweep(d, true);
+    pthread_mutex_lock(&d->qmu);
+    while (d->nworkers > 0 && (d->qhead != NULL || d->inflight > 0))
+        pthread_cond_wait(&d->drained, &d->qmu);
+    d->exit_workers = true;
+    pthread_cond_broadcast(&d->qcv);
+    pthread_mutex_unlock(&d->qmu);
+    for (i = 0; i < d->nworkers; i++)
+        pthread_join(d->workers[i], NULL);
+    floe_log_info("delivery stopped: %lld objects, %lld bytes delivered, "
+                  "%lld bytes left undelivered",
+                  (long long)atomic_load(&d->objects),
+                  (long long)atomic_load(&d->bytes),
+                  (long long)atomic_load(&d->buffered));
+    while (d->qhead != NULL) { /* only when no worker ever started */
+        struct gen *g = d->qhead;
+
+        d->qhead = g->next;
+        gen_free(g);
+    }
+    free(d->workers);
+    pthread_mutex_destroy(&d->slots_mu);
+    pthread_mutex_destroy(&d->qmu);
+    pthread_cond_destroy(&d->qcv);
+    pthread_cond_destroy(&d->drained);
+    pthread_mutex_destroy(&d->tick_mu);
+    pthread_cond_destroy(&d->tick_cv);
+    free(d);
+}

@@ -1,0 +1,81 @@
+/* deliver.h - per-stream buffers and delivery to the landing zone.
+ * Request threads decode records straight into their stream's buffer (and
+ * the WAL); a buffer is sealed when it reaches SizeInMBs or IntervalInSeconds
+ * after its first record, then worker threads gzip it (libdeflate level 1)
+ * and put it with floe_store_put, retrying with backoff until it lands.
+ * Bytes buffered or awaiting delivery are capped by max_buffered
+ * (back-pressure: puts are refused, memory never grows unbounded). */
+#ifndef FLOE_FIREHOSE_DELIVER_H
+#define FLOE_FIREHOSE_DELIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firehose/stream.h"
+#include "firehose/wal.h"
+#include "store/store.h"
+
+struct floe_fh_deliver;
+
+struct floe_fh_deliver_cfg {
+    struct floe_store *store; /* borrowed; must outlive the deliverer */
+    struct floe_fh_wal *wal;  /* borrowed; NULL = no write-ahead log */
+    int64_t max_buffered;     /* bytes across all streams */
+    int workers;              /* delivery threads, >= 1 */
+};
+
+/* One record as received: base64 text (borrowed) and its decoded size. */
+struct floe_fh_blob {
+    const char *b64;
+    size_t b64_len;
+    size_t len;
+};
+
+struct floe_fh_deliver_stats {
+    int64_t buffered;        /* bytes not yet in the store */
+    int64_t objects;         /* objects delivered */
+    int64_t bytes;           /* record bytes delivered */
+    int64_t put_failures;    /* store puts that failed (and were retried) */
+};
+
+/* Start the interval ticker and the workers. On FLOE_OK *out is owned by
+ * the caller (floe_fh_deliver_stop). */
+int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
+                          struct floe_fh_deliver **out, char *err);
+
+/* Give stream `s` (borrowed; kept until detach) a buffer: sets s->slot. */
+int floe_fh_deliver_attach(struct floe_fh_deliver *d,
+                           struct floe_fh_stream *s);
+/* Seal the stream's buffer for delivery and free s->slot. Buffered data is
+ * still delivered (under the stream's naming) after detach. */
+void floe_fh_deliver_detach(struct floe_fh_deliver *d,
+                            struct floe_fh_stream *s);
+
+/* Append records[0..n) to the stream's buffer, in order, and make them
+ * durable (WAL) before returning. Accepts the longest prefix that fits in
+ * max_buffered: *out_accepted says how many (0 -> FLOE_EAGAIN). On
+ * FLOE_EINVAL record *out_bad is not valid base64 and nothing was
+ * accepted. FLOE_EIO: the WAL failed, nothing may be acknowledged. */
+int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
+                        const struct floe_fh_blob *recs, size_t n,
+                        int64_t arrival_ms, size_t *out_accepted,
+                        size_t *out_bad);
+
+/* Re-buffer one WAL entry at start-up; takes its reference on `seg`. */
+void floe_fh_deliver_replay(struct floe_fh_deliver *d,
+                            struct floe_fh_stream *s, uint64_t seg,
+                            int64_t arrival_ms, const void *data, size_t len);
+
+void floe_fh_deliver_stats(struct floe_fh_deliver *d,
+                           struct floe_fh_deliver_stats *out);
+
+/* Seal every buffer now (graceful stop starts here). */
+void floe_fh_deliver_flush_all(struct floe_fh_deliver *d);
+/* Make workers give up retrying (second signal); undelivered data stays in
+ * the WAL when there is one. */
+void floe_fh_deliver_abort(struct floe_fh_deliver *d);
+/* Flush everything, wait until delivered (or aborted), join, free. Streams
+ * must be detached first. NULL is a no-op. */
+void floe_fh_deliver_stop(struct floe_fh_deliver *d);
+
+#endif

@@ -1,0 +1,637 @@
+/* test_firehose.c - unit tests of floe firehose: prefix evaluation and
+ * rules, object key naming, JSON request validation through the
+ * transport-free API, gzip delivery round trip (zlib inflate), WAL
+ * append/replay/retire. */
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "firehose/api.h"
+#include "firehose/deliver.h"
+#include "firehose/prefix.h"
+#include "firehose/stream.h"
+#include "firehose/wal.h"
+#include "store/store.h"
+#include "test.h"
+
+#define T0 1700000000123LL /* 2023-11-14T22:13:20.123Z */
+
+static void test_prefix_eval_table(void)
+{
+    static const struct {
+        const char *prefix, *want;
+        int add_default;
+    } cases[] = {
+        { "orders/", "orders/2023/11/14/22/", 1 },
+        { "", "2023/11/14/22/", 1 },
+        { NULL, "2023/11/14/22/", 1 },
+        { "orders", "orders2023/11/14/22/", 1 },
+        { "x/!{timestamp:yyyy-MM-dd}/", "x/2023-11-14/", 1 },
+        { "!{timestamp:yyyy'/lit''s/'HH:mm:ss.SSS}", "2023/lit's/22:13:20.123",
+          1 },
+        { "d=!{timestamp:DDD}/y=!{timestamp:yy}/m=!{timestamp:MMM}/",
+          "d=318/y=23/m=Nov/", 1 },
+        { "a/!{timestamp:M/d/H}/", "a/11/14/22/", 1 },
+        { "plain/", "plain/", 0 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct floe_buf b;
+        char err[FLOE_ERR_LEN];
+
+        floe_buf_init(&b, 4096);
+        CHECK(floe_fh_prefix_eval(cases[i].prefix, T0, NULL,
+                                  cases[i].add_default, &b, err) == FLOE_OK);
+        if (b.data == NULL || strcmp(b.data, cases[i].want) != 0) {
+            fprintf(stderr, "  case %zu: got '%s' want '%s'\n", i,
+                    b.data ? b.data : "(null)", cases[i].want);
+            CHECK(0);
+        }
+        floe_buf_free(&b);
+    }
+}
+
+static void test_prefix_random_and_error_type(void)
+{
+    struct floe_buf a, b;
+    char err[FLOE_ERR_LEN];
+
+    floe_buf_init(&a, 4096);
+    floe_buf_init(&b, 4096);
+    CHECK(floe_fh_prefix_eval("r/!{firehose:random-string}/", T0, NULL, 1, &a,
+                              err) == FLOE_OK);
+    CHECK(floe_fh_prefix_eval("r/!{firehose:random-string}/", T0, NULL, 1, &b,
+                              err) == FLOE_OK);
+    /* "r/" + 11 chars + "/" + "yyyy/MM/dd/HH/" */
+    CHECK(a.len == 2 + 11 + 1 + 14 && a.data[10] == '-');
+    CHECK(strcmp(a.data, b.data) != 0);
+    floe_buf_reset(&a);
+    CHECK(floe_fh_prefix_eval("e/!{firehose:error-output-type}/", T0,
+                              "processing-failed", 0, &a,
+                              err) == FLOE_OK);
+    CHECK(strcmp(a.data, "e/processing-failed/") == 0);
+    /* Not allowed in a Prefix evaluation; out is left unchanged. */
+    floe_buf_reset(&a);
+    CHECK(floe_fh_prefix_eval("e/!{firehose:error-output-type}/", T0, NULL,
+                              1, &a, err) == FLOE_EINVAL);
+    CHECK(a.len == 0);
+    floe_buf_free(&a);
+    floe_buf_free(&b);
+}
+
+static void test_prefix_rules(void)
+{
+    static const struct {
+        const char *prefix, *eprefix;
+        int rc;
+    } cases[] = {
+        { "orders/", NULL, FLOE_OK },
+        { NULL, NULL, FLOE_OK },
+        { "a/!{timestamp:yyyy}/", "err/!{firehose:error-output-type}/",
+          FLOE_OK },
+        { "a/!{timestamp:yyyy}/", "plain-errors/", FLOE_OK },
+        { "a/!{timestamp:yyyy}/", NULL, FLOE_EINVAL },   /* rule 3 */
+        { "a/!{timestamp:yyyy}/", "", FLOE_EINVAL },     /* rule 3 */
+        { "a/!{timestamp:yyyy}/", "e/!{timestamp:yyyy}/",
+          FLOE_EINVAL },                                   /* rule 4 */
+        { "a/error-output-type/", NULL, FLOE_EINVAL },    /* rule 5 */
+        { "a/!{timestamp:yyyy", "e/", FLOE_EINVAL },       /* rule 2 */
+        { "a/!{foo:bar}/", "e/", FLOE_EINVAL },
+        { "a/!{firehose:bogus}/", "e/", FLOE_EINVAL },
+        { "a/!{timestamp:}/", "e/", FLOE_EINVAL },
+        { "a/!{timestamp:QQ}/", "e/!{firehose:error-output-type}",
+          FLOE_EINVAL },
+        { "a/!{timestamp:'open}/", "e/!{firehose:error-output-type}",
+          FLOE_EINVAL },
+        { "a/!{partitionKeyFromQuery:id}/", "e/!{firehose:error-output-type}",
+          FLOE_ENOTSUP },
+    };
+    char longp[700];
+    char err[FLOE_ERR_LEN];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = floe_fh_prefix_check(cases[i].prefix, cases[i].eprefix, err);
+
+        if (rc != cases[i].rc) {
+            fprintf(stderr, "  case %zu: rc %d want %d (%s)\n", i, rc,
+                    cases[i].rc, err);
+            CHECK(0);
+        }
+    }
+    memset(longp, 'a', sizeof(longp) - 1); /* rule 6: > 512 evaluated */
+    longp[sizeof(longp) - 1] = '\0';
+    CHECK(floe_fh_prefix_check(longp, NULL, err) == FLOE_EINVAL);
+    CHECK(strstr(err, "512") != NULL);
+}
+
+static void test_object_key(void)
+{
+    struct floe_buf k;
+    char err[FLOE_ERR_LEN];
+    const char *want = "landing/orders/2023/11/14/22/orders-1-2023-11-14-22-"
+                       "13-20-";
+
+    floe_buf_init(&k, 4096);
+    CHECK(floe_fh_object_key("landing", "orders/", "orders", 1, T0, ".gz", &k,
+                             err) == FLOE_OK);
+    CHECK(strncmp(k.data, want, strlen(want)) == 0);
+    CHECK(k.len == strlen(want) + FLOE_UUID_LEN + 3);
+    CHECK(strcmp(k.data + k.len - 3, ".gz") == 0);
+    CHECK(k.data[strlen(want) + 14] == '4'); /* uuid version 4 */
+    CHECK(floe_store_key_check(k.data) == FLOE_OK);
+    floe_buf_reset(&k);
+    CHECK(floe_fh_object_key("b", "", "s", 7, T0, "", &k, err) == FLOE_OK);
+    CHECK(strncmp(k.data, "b/2023/11/14/22/s-7-2023-11-14-22-13-20-", 40) ==
+          0);
+    CHECK(k.len == 40 + FLOE_UUID_LEN);
+    floe_buf_free(&k);
+}
+
+/* A whole firehose without HTTP: registry, store, WAL, deliverer, API. */
+struct rig {
+    char dir[256];
+    struct floe_fh_registry *reg;
+    struct floe_store *store;
+    struct floe_fh_wal *wal;
+    struct floe_fh_deliver *dlv;
+    struct floe_fh_api api;
+};
+
+static void rig_replay(void *ud, uint64_t seg, const char *stream,
+                       int64_t ms, const void *data, size_t len)
+{
+    struct rig *r = ud;
+    struct floe_fh_stream *s = floe_fh_registry_find(r->reg, stream);
+
+    if (s == NULL)
+        floe_fh_wal_release(r->wal, seg, 1);
+    else
+        floe_fh_deliver_replay(r->dlv, s, seg, ms, data, len);
+}
+
+static int rig_up(struct rig *r, bool reuse)
+{
+    char path[512], err[FLOE_ERR_LEN];
+    struct floe_fh_deliver_cfg dc;
+    uint64_t n = 0;
+    size_t i;
+
+    if (!reuse && test_tmpdir(r->dir, sizeof(r->dir)) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/state", r->dir);
+    if (floe_fh_registry_open(path, &r->reg, err) != FLOE_OK)
+        return -1;
+    snprintf(path, sizeof(path), "%s/lake", r->dir);
+    if (floe_store_open(path, &r->store, err) != FLOE_OK)
+        return -1;
+    snprintf(path, sizeof(path), "%s/state/wal", r->dir);
+    if (floe_fh_wal_open(path, 1 << 20, &r->wal, err) != FLOE_OK)
+        return -1;
+    memset(&dc, 0, sizeof(dc));
+    dc.store = r->store;
+    dc.wal = r->wal;
+    dc.max_buffered = 64 << 20;
+    dc.workers = 2;
+    if (floe_fh_deliver_start(&dc, &r->dlv, err) != FLOE_OK)
+        return -1;
+    for (i = 0; i < floe_fh_registry_count(r->reg); i++)
+        floe_fh_deliver_attach(r->dlv, floe_fh_registry_at(r->reg, i));
+    if (floe_fh_wal_replay(r->wal, rig_replay, r, &n) != FLOE_OK)
+        return -1;
+    return floe_fh_api_init(&r->api, r->reg, r->dlv) == FLOE_OK ? 0 : -1;
+}
+
+static void rig_down(struct rig *r, bool keep)
+{
+    size_t i;
+
+    for (i = 0; r->reg && i < floe_fh_registry_count(r->reg); i++)
+        floe_fh_deliver_detach(r->dlv, floe_fh_registry_at(r->reg, i));
+    floe_fh_deliver_stop(r->dlv);
+    floe_fh_wal_close(r->wal);
+    floe_fh_registry_close(r->reg);
+    floe_store_close(r->store);
+    r->dlv = NULL;
+    r->wal = NULL;
+    r->reg = NULL;
+    r->store = NULL;
+    if (!keep)
+        floe_rmtree(r->dir);
+}
+
+/* Call op with body; returns status, *type (or NULL) and reply in out. */
+static int call(struct rig *r, const char *op, const char *body,
+                struct floe_buf *out, const char **type)
+{
+    floe_buf_reset(out);
+    return floe_fh_api_call(&r->api, op, body, strlen(body), out, type);
+}
+
+static const char *CREATE =
+    "{\"DeliveryStreamName\":\"orders\",\"ExtendedS3DestinationConfiguration\""
+    ":{\"BucketARN\":\"arn:aws:s3:::landing\",\"RoleARN\":\"r\",\"Prefix\":"
+    "\"orders/\",\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":"
+    "900},\"CompressionFormat\":\"GZIP\"}}";
+
+static void test_api_validation_table(void)
+{
+    static const struct {
+        const char *op, *body, *type, *needle;
+        int status;
+    } cases[] = {
+        { "ListDeliveryStreams", "", NULL, "\"DeliveryStreamNames\":[\"orders\"]",
+          200 },
+        { "ListDeliveryStreams", "{\"Limit\":0}", "ValidationException",
+          "limit", 400 },
+        { NULL, "{}", "UnknownOperationException", "X-Amz-Target", 400 },
+        { "Nope", "{}", "UnknownOperationException", "Nope", 400 },
+        { "PutRecord", "{", "SerializationException", NULL, 400 },
+        { "PutRecord", "\"str\"", "SerializationException", NULL, 400 },
+        { "PutRecord", "{\"DeliveryStreamName\":\"x\",\"Record\":{\"Data\":"
+                       "\"eA==\"}}",
+          "ResourceNotFoundException",
+          "Firehose x under account 123456789012 not found.", 400 },
+        { "PutRecord", "{\"DeliveryStreamName\":\"orders\"}",
+          "ValidationException", "'record'", 400 },
+        { "PutRecord", "{\"DeliveryStreamName\":\"orders\",\"Record\":{}}",
+          "ValidationException", "'record.data'", 400 },
+        { "PutRecord", "{\"DeliveryStreamName\":\"orders\",\"Record\":"
+                       "{\"Data\":\"e\"}}",
+          "SerializationException", "base64", 400 },
+        { "PutRecord", "{\"DeliveryStreamName\":\"orders\",\"Record\":"
+                       "{\"Data\":\"e!!=\"}}",
+          "SerializationException", "base64", 400 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "{}}",
+          "SerializationException", NULL, 400 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "[]}",
+          "ValidationException", "greater than or equal to 1", 400 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "[{\"Data\":\"eA==\"},{\"Data\":\"eA==\"},"
+                            "{\"Data\":null}]}",
+          "ValidationException", "'records.3.member.data'", 400 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"a b\",\"Records\":"
+                            "[{\"Data\":\"eA==\"}]}",
+          "ValidationException", "deliveryStreamName", 400 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "[{\"Data\":\"eA==\"},{\"Data\":\"eA==\"}]}",
+          NULL, "\"FailedPutCount\":0", 200 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"orders\","
+                                  "\"S3DestinationConfiguration\":{"
+                                  "\"BucketARN\":\"arn:aws:s3:::b\"}}",
+          "ResourceInUseException", "already exists", 400 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"n\","
+                                  "\"S3DestinationConfiguration\":{"
+                                  "\"BucketARN\":\"arn:aws:s3:::a/b\"}}",
+          "ValidationException", "bucketARN", 400 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"n\","
+                                  "\"S3DestinationConfiguration\":{}}",
+          "ValidationException", "s3DestinationConfiguration.bucketARN", 400 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"n\"}",
+          "InvalidArgumentException", "destination", 400 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"n\","
+                                  "\"DeliveryStreamType\":\"MSKAsSource\","
+                                  "\"S3DestinationConfiguration\":{"
+                                  "\"BucketARN\":\"arn:aws:s3:::b\"}}",
+          "InvalidArgumentException", "not supported", 400 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"n\","
+                                  "\"S3DestinationConfiguration\":{"
+                                  "\"BucketARN\":\"arn:aws:s3:::b\","
+                                  "\"BufferingHints\":{\"SizeInMBs\":1.5}}}",
+          "SerializationException", "sizeInMBs", 400 },
+        { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"n\","
+                                  "\"S3DestinationConfiguration\":{"
+                                  "\"BucketARN\":\"arn:aws:s3:::b\","
+                                  "\"CompressionFormat\":\"LZ4\"}}",
+          "ValidationException", "enum", 400 },
+        { "DescribeDeliveryStream", "{\"DeliveryStreamName\":\"orders\"}", NULL,
+          "\"IntervalInSeconds\":900", 200 },
+    };
+    struct rig r;
+    struct floe_buf out;
+    const char *type;
+    size_t i;
+    int st;
+
+    memset(&r, 0, sizeof(r));
+    CHECK(rig_up(&r, false) == 0);
+    floe_buf_init(&out, 1 << 20);
+    st = call(&r, "CreateDeliveryStream", CREATE, &out, &type);
+    CHECK(st == 200 && type == NULL);
+    CHECK(strstr(out.data, "deliverystream/orders") != NULL);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        st = call(&r, cases[i].op, cases[i].body, &out, &type);
+        if (st != cases[i].status ||
+            (cases[i].type == NULL) != (type == NULL) ||
+            (type && strcmp(type, cases[i].type) != 0) ||
+            (cases[i].needle && strstr(out.data, cases[i].needle) == NULL)) {
+            fprintf(stderr, "  case %zu (%s): %d %s\n", i,
+                    cases[i].op ? cases[i].op : "-", st, out.data);
+            CHECK(0);
+        }
+        if (type != NULL) /* the error body names the type */
+            CHECK(strstr(out.data, "\"__type\":") != NULL &&
+                  strstr(out.data, "\"message\":") != NULL);
+    }
+    floe_buf_free(&out);
+    rig_down(&r, false);
+}
+
+/* Batch limits need big bodies: built here. */
+static void test_api_batch_limits(void)
+{
+    struct rig r;
+    struct floe_buf body, out;
+    const char *type;
+    char *rec;
+    size_t enc_len = floe_b64_enc_len(1000000), i;
+    int st;
+
+    memset(&r, 0, sizeof(r));
+    CHECK(rig_up(&r, false) == 0);
+    floe_buf_init(&body, 64 << 20);
+    floe_buf_init(&out, 1 << 20);
+    CHECK(call(&r, "CreateDeliveryStream", CREATE, &out, &type) == 200);
+    rec = calloc(1, floe_b64_enc_len(1024001) + 1);
+    CHECK(rec != NULL);
+    if (rec == NULL)
+        return;
+    { /* 1,024,001 bytes: one too many */
+        char *raw = calloc(1, 1024001);
+
+        floe_b64_enc(raw, 1024001, rec);
+        floe_buf_addf(&body, "{\"DeliveryStreamName\":\"orders\",\"Record\":"
+                             "{\"Data\":\"%s\"}}", rec);
+        st = floe_fh_api_call(&r.api, "PutRecord", body.data, body.len, &out,
+                              &type);
+        CHECK(st == 400 && type && strcmp(type, "ValidationException") == 0);
+        CHECK(strstr(out.data, "1024000") != NULL);
+        floe_b64_enc(raw, 1024000, rec); /* exactly the limit is fine */
+        floe_buf_reset(&body);
+        floe_buf_reset(&out);
+        floe_buf_addf(&body, "{\"DeliveryStreamName\":\"orders\",\"Record\":"
+                             "{\"Data\":\"%s\"}}", rec);
+        st = floe_fh_api_call(&r.api, "PutRecord", body.data, body.len, &out,
+                              &type);
+        CHECK(st == 200 && type == NULL);
+        free(raw);
+    }
+    /* 5 x 1,000,000: over 4 MiB. */
+    memset(rec, 'Q', enc_len);
+    rec[enc_len] = '\0';
+    floe_buf_reset(&body);
+    floe_buf_adds(&body, "{\"DeliveryStreamName\":\"orders\",\"Records\":[");
+    for (i = 0; i < 5; i++)
+        floe_buf_addf(&body, "%s{\"Data\":\"%s\"}", i ? "," : "", rec);
+    floe_buf_adds(&body, "]}");
+    floe_buf_reset(&out);
+    st = floe_fh_api_call(&r.api, "PutRecordBatch", body.data, body.len, &out,
+                          &type);
+    CHECK(st == 400 && type && strcmp(type, "InvalidArgumentException") == 0);
+    CHECK(strstr(out.data, "Records size exceeds 4 MB limit") != NULL);
+    /* 501 records. */
+    floe_buf_reset(&body);
+    floe_buf_adds(&body, "{\"DeliveryStreamName\":\"orders\",\"Records\":[");
+    for (i = 0; i < 501; i++)
+        floe_buf_addf(&body, "%s{\"Data\":\"eA==\"}", i ? "," : "");
+    floe_buf_adds(&body, "]}");
+    floe_buf_reset(&out);
+    st = floe_fh_api_call(&r.api, "PutRecordBatch", body.data, body.len, &out,
+                          &type);
+    CHECK(st == 400 && type && strcmp(type, "ValidationException") == 0);
+    free(rec);
+    floe_buf_free(&body);
+    floe_buf_free(&out);
+    rig_down(&r, false);
+}
+
+struct found {
+    char key[1024];
+    int n;
+};
+
+static int on_obj(const struct floe_obj_info *info, void *ud)
+{
+    struct found *f = ud;
+
+    snprintf(f->key, sizeof(f->key), "%s", info->key);
+    f->n++;
+    return 0;
+}
+
+static int gunzip_buf(const struct floe_buf *in, struct floe_buf *out)
+{
+    z_stream z;
+    char chunk[65536];
+    int zr;
+
+    memset(&z, 0, sizeof(z));
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return -1;
+    z.next_in = (unsigned char *)in->data;
+    z.avail_in = (uInt)in->len;
+    do {
+        z.next_out = (unsigned char *)chunk;
+        z.avail_out = sizeof(chunk);
+        zr = inflate(&z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END)
+            break;
+        floe_buf_add(out, chunk, sizeof(chunk) - z.avail_out);
+    } while (zr != Z_STREAM_END);
+    /* one member: nothing may follow it */
+    zr = zr == Z_STREAM_END && z.avail_in == 0 ? 0 : -1;
+    inflateEnd(&z);
+    return zr;
+}
+
+static void test_gzip_round_trip(void)
+{
+    static const char *batch =
+        "{\"DeliveryStreamName\":\"orders\",\"Records\":[{\"Data\":"
+        "\"aGVsbG8K\"},{\"Data\":\"AAEC/w==\"},{\"Data\":\"\"},{\"Data\":"
+        "\"d29ybGQK\"}]}";
+    static const char want[] = "hello\n\x00\x01\x02\xffworld\n";
+    struct rig r;
+    struct floe_buf out, obj, plain;
+    struct found f;
+    const char *type;
+
+    memset(&r, 0, sizeof(r));
+    memset(&f, 0, sizeof(f));
+    CHECK(rig_up(&r, false) == 0);
+    floe_buf_init(&out, 1 << 20);
+    floe_buf_init(&obj, 1 << 20);
+    floe_buf_init(&plain, 1 << 20);
+    CHECK(call(&r, "CreateDeliveryStream", CREATE, &out, &type) == 200);
+    CHECK(call(&r, "PutRecordBatch", batch, &out, &type) == 200);
+    CHECK(strstr(out.data, "\"FailedPutCount\":0") != NULL);
+    CHECK(strstr(out.data, "\"RecordId\"") != NULL);
+    rig_down(&r, true); /* graceful stop: flush and deliver */
+    {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/lake", r.dir);
+        CHECK(floe_store_open(path, &r.store, NULL) == FLOE_OK);
+    }
+    floe_store_list(r.store, "landing/orders/", on_obj, &f);
+    CHECK(f.n == 1);
+    CHECK(strstr(f.key, "/orders-1-") != NULL);
+    CHECK(strcmp(f.key + strlen(f.key) - 3, ".gz") == 0);
+    CHECK(floe_store_get(r.store, f.key, &obj) == FLOE_OK);
+    CHECK(gunzip_buf(&obj, &plain) == 0);
+    CHECK(plain.len == sizeof(want) - 1 &&
+          memcmp(plain.data, want, plain.len) == 0);
+    floe_store_close(r.store);
+    floe_rmtree(r.dir);
+    floe_buf_free(&out);
+    floe_buf_free(&obj);
+    floe_buf_free(&plain);
+}
+
+struct seen {
+    int n;
+    char names[8][16];
+    char data[8][32];
+    int64_t ms[8];
+    uint64_t seg[8];
+};
+
+static void collect(void *ud, uint64_t seg, const char *stream, int64_t ms,
+                    const void *data, size_t len)
+{
+    struct seen *s = ud;
+
+    if (s->n < 8) {
+        snprintf(s->names[s->n], sizeof(s->names[0]), "%s", stream);
+        snprintf(s->data[s->n], sizeof(s->data[0]), "%.*s", (int)len,
+                 (const char *)data);
+        s->ms[s->n] = ms;
+        s->seg[s->n] = seg;
+    }
+    s->n++;
+}
+
+static int count_segments(const char *dir)
+{
+    char cmd[600];
+    FILE *p;
+    int n = -1;
+
+    snprintf(cmd, sizeof(cmd), "ls %s | grep -c '^wal-'", dir);
+    p = popen(cmd, "r");
+    if (p != NULL) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+static void test_wal_replay_torn_tail_and_retire(void)
+{
+    char dir[256], err[FLOE_ERR_LEN], seg1[512];
+    struct floe_fh_wal *w = NULL;
+    struct seen s;
+    uint64_t n = 0, seg = 0, seq = 0, sg[3];
+    FILE *fp;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    memset(&s, 0, sizeof(s));
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK && n == 0);
+    CHECK(floe_fh_wal_append(w, "orders", 11, "a1\n", 3, &sg[0], &seq) ==
+          FLOE_OK);
+    CHECK(floe_fh_wal_append(w, "customers", 22, "c1\n", 3, &sg[1], &seq) ==
+          FLOE_OK);
+    CHECK(floe_fh_wal_append(w, "orders", 33, "", 0, &sg[2], &seq) ==
+          FLOE_OK);
+    CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
+    floe_fh_wal_close(w); /* "crash": nothing released */
+    /* A torn write after the last good entry. */
+    snprintf(seg1, sizeof(seg1), "%s/wal-%016d.log", dir, 1);
+    fp = fopen(seg1, "ab");
+    CHECK(fp != NULL);
+    if (fp != NULL) {
+        fwrite("FHW1garbage", 1, 11, fp);
+        fclose(fp);
+    }
+
+    w = NULL;
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    memset(&s, 0, sizeof(s));
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    CHECK(n == 3 && s.n == 3);
+    CHECK(strcmp(s.names[0], "orders") == 0 && strcmp(s.data[0], "a1\n") == 0);
+    CHECK(s.ms[0] == 11 && s.ms[1] == 22 && s.ms[2] == 33);
+    CHECK(strcmp(s.names[1], "customers") == 0 &&
+          strcmp(s.data[1], "c1\n") == 0);
+    CHECK(s.data[2][0] == '\0');
+    CHECK(s.seg[0] == 1);
+    CHECK(count_segments(dir) == 2); /* old one + the new current one */
+    /* New appends go to segment 2; releasing all of segment 1 deletes it. */
+    CHECK(floe_fh_wal_append(w, "orders", 44, "x", 1, &seg, &seq) == FLOE_OK);
+    CHECK(seg == 2);
+    CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
+    floe_fh_wal_release(w, 1, 3);
+    CHECK(!floe_path_exists(seg1));
+    /* Releasing the current segment's last entry retires it too. */
+    floe_fh_wal_release(w, 2, 1);
+    CHECK(count_segments(dir) == 1);
+    CHECK(floe_fh_wal_append(w, "orders", 55, "y", 1, &seg, &seq) == FLOE_OK);
+    CHECK(seg == 3 && floe_fh_wal_sync(w, seq) == FLOE_OK);
+    floe_fh_wal_release(w, 3, 1);
+    floe_fh_wal_close(w);
+    w = NULL;
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    memset(&s, 0, sizeof(s));
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK && n == 0);
+    floe_fh_wal_close(w);
+    floe_rmtree(dir);
+}
+
+static void test_wal_rotation_keeps_order(void)
+{
+    char dir[256], err[FLOE_ERR_LEN];
+    struct floe_fh_wal *w = NULL;
+    struct seen s;
+    char big[300000];
+    uint64_t n = 0, seg = 0, seq = 0;
+    int i;
+
+    memset(big, 'b', sizeof(big));
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    for (i = 0; i < 8; i++) /* 2.4 MB over 1 MiB segments */
+        CHECK(floe_fh_wal_append(w, "s", i, big, sizeof(big), &seg, &seq) ==
+              FLOE_OK);
+    CHECK(seg >= 3);
+    CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
+    floe_fh_wal_close(w);
+    w = NULL;
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    memset(&s, 0, sizeof(s));
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    CHECK(n == 8);
+    for (i = 0; i < 8; i++)
+        CHECK(s.ms[i] == i);
+    floe_fh_wal_close(w);
+    floe_rmtree(dir);
+}
+
+FLOE_TESTS({ "prefix_eval_table", test_prefix_eval_table },
+           { "prefix_random_and_error_type", test_prefix_random_and_error_type },
+           { "prefix_rules", test_prefix_rules },
+           { "object_key", test_object_key },
+           { "api_validation_table", test_api_validation_table },
+           { "api_batch_limits", test_api_batch_limits },
+           { "gzip_round_trip", test_gzip_round_trip },
+           { "wal_replay_torn_tail_and_retire",
+             test_wal_replay_torn_tail_and_retire },
+           { "wal_rotation_keeps_order", test_wal_rotation_keeps_order });
