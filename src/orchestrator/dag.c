@@ -348,7 +348,7 @@ static int run_task(struct floe_dag *dag, int task, const char *batch,
     struct floe_buf json;
     char why[FLOE_ERR_LEN], e2[FLOE_ERR_LEN], text[256];
     int64_t tries = dag->cfg.retries + 1, delay = dag->cfg.retry_delay_ms;
-    int64_t i, run, t0, ms;
+    int64_t i, run, t0, ms = 0;
     bool done = false;
     int attempt = 0, rc;
 
