@@ -61,25 +61,35 @@ int floe_random(void *p, size_t n)
     return FLOE_OK;
 }
 
-int floe_uuid(char out[FLOE_UUID_LEN + 1])
+void floe_uuid_format(const unsigned char bytes[16],
+                      char out[FLOE_UUID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
-    int i, o = 0, rc;
+    int i, o = 0;
 
-    rc = floe_random(b, sizeof(b));
-    if (rc != FLOE_OK)
-        return rc;
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     for (i = 0; i < 16; i++) {
+        unsigned char c = bytes[i];
+
+        if (i == 6)
+            c = (unsigned char)((c & 0x0f) | 0x40); /* version 4 */
+        else if (i == 8)
+            c = (unsigned char)((c & 0x3f) | 0x80); /* RFC 4122 variant */
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
+        out[o++] = hex[c >> 4];
+        out[o++] = hex[c & 15];
     }
     out[o] = '\0';
-    return FLOE_OK;
+}
+
+int floe_uuid(char out[FLOE_UUID_LEN + 1])
+{
+    unsigned char b[16];
+    int rc = floe_random(b, sizeof(b));
+
+    if (rc == FLOE_OK)
+        floe_uuid_format(b, out);
+    return rc;
 }
 
 static const char b64[] =
@@ -219,7 +229,7 @@ int floe_fsync_dir(const char *dir)
     return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int floe_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
 
@@ -254,7 +264,7 @@ int floe_write_file_atomic(const char *path, const void *data, size_t len)
         floe_log_errno("create %s", tmp);
         return FLOE_EIO;
     }
-    rc = write_all(fd, data, len);
+    rc = floe_write_all(fd, data, len);
     if (rc == FLOE_OK && fsync(fd) != 0)
         rc = FLOE_EIO;
     if (close(fd) != 0)

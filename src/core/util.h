@@ -21,6 +21,10 @@ void floe_time_iso(int64_t ms, char out[32]);
 int floe_random(void *p, size_t n);
 /* Random (version 4) UUID, lower-case, into out[FLOE_UUID_LEN + 1]. */
 int floe_uuid(char out[FLOE_UUID_LEN + 1]);
+/* Format 16 bytes as a version 4 UUID (sets the version and variant
+ * bits), for generators that bring their own randomness. */
+void floe_uuid_format(const unsigned char bytes[16],
+                      char out[FLOE_UUID_LEN + 1]);
 
 /* Standard base64 with padding. Decode rejects bad characters and bad
  * padding with FLOE_EINVAL; `out` receives at most floe_b64_dec_max(n). */
@@ -29,6 +33,8 @@ size_t floe_b64_enc(const void *src, size_t n, char *out); /* no NUL */
 size_t floe_b64_dec_max(size_t n);
 int floe_b64_dec(const char *src, size_t n, void *out, size_t *out_len);
 
+/* write(2) all of `len` bytes, retrying short writes and EINTR. */
+int floe_write_all(int fd, const void *data, size_t len);
 /* mkdir -p with mode 0755; existing directories are fine. */
 int floe_mkdirs(const char *path);
 /* Read a whole file into `out` (appends; out->max applies). */

@@ -4,6 +4,8 @@
  * every platform and compiler. */
 #include "gen/rng.h"
 
+#include "core/util.h"
+
 static inline uint64_t rotl(uint64_t x, int k)
 {
     return (x << k) | (x >> (64 - k));
@@ -81,22 +83,13 @@ bool floe_rng_chance(struct floe_rng *r, double p)
 
 void floe_rng_uuid(struct floe_rng *r, char out[FLOE_RNG_UUID_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
     uint64_t a = floe_rng_next(r), c = floe_rng_next(r);
-    int i, o = 0;
+    unsigned char b[16];
+    int i;
 
     for (i = 0; i < 8; i++) {
         b[i] = (unsigned char)(a >> (8 * i));
         b[8 + i] = (unsigned char)(c >> (8 * i));
     }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 15];
-    }
-    out[o] = '\0';
+    floe_uuid_format(b, out);
 }

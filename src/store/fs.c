@@ -117,24 +117,6 @@ static int publish(const struct fs *fs, const char *tmp, const char *key)
     return FLOE_EIO;
 }
 
-static int write_tmp(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return FLOE_EIO;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return FLOE_OK;
-}
-
 static int fs_put(void *ctx, const char *key, const void *data, size_t len)
 {
     struct fs *fs = ctx;
@@ -149,7 +131,7 @@ static int fs_put(void *ctx, const char *key, const void *data, size_t len)
         floe_log_errno("create %s", tmp);
         return FLOE_EIO;
     }
-    rc = write_tmp(fd, data, len);
+    rc = floe_write_all(fd, data, len);
     if (rc == FLOE_OK && fsync(fd) != 0)
         rc = FLOE_EIO;
     if (close(fd) != 0 && rc == FLOE_OK)
@@ -188,7 +170,7 @@ static int copy_to_tmp(struct fs *fs, const char *src, char *out_tmp,
                 rc = FLOE_EIO;
             continue;
         }
-        rc = write_tmp(out, chunk, (size_t)got);
+        rc = floe_write_all(out, chunk, (size_t)got);
     }
     if (rc == FLOE_OK && fsync(out) != 0)
         rc = FLOE_EIO;
