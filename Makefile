@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all floe deps test-deps demo test unit unit-asan integration bench clean lint
+.PHONY: all floe deps test-deps demo test unit unit-asan integration bench bench-smoke clean lint
 
 all: floe
 
@@ -38,8 +38,13 @@ lint:
 
 test: lint unit unit-asan integration
 
+# Benchmarks (bench/README.md): results in bench/results/latest.{json,md}.
+BENCH_ARGS ?=
 bench: floe test-deps
-	@echo "make bench: not yet implemented (issue 5)"; exit 1
+	.venv/bin/python bench/run --floe $(BUILD)/floe $(BENCH_ARGS)
+
+bench-smoke: floe test-deps
+	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out bench/results/smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -43,15 +43,34 @@ struct floe_cmd {
     const char *summary;   /* a paragraph */
     const struct floe_opt *opts;
     const char *epilog;    /* examples; may be NULL */
+    /* Keys of the command's floe.yaml section that are not options but
+     * read by the command itself (e.g. firehose "streams"): NULL or a
+     * NULL-terminated list. Any other non-option key is an error. */
+    const char *const *yaml_keys;
 };
 
-/* Defaults, then FLOE_<SECTION>_<NAME>, then argv[1..]. Positional
+/* Defaults, then the floe.yaml section named cmd->name of
+ * floe_config_current() (keys spelled "max-bytes" or "max_bytes"; unknown
+ * keys and lists/mappings for an option are errors naming file:line),
+ * then FLOE_<SECTION>_<NAME>, then argv[1..]. Positional
  * arguments are left for the caller: argv[*out_next .. argc). On
  * FLOE_EHELP help went to stdout and the caller should exit 0; on an
  * error err says what to do. The caller releases strings with
  * floe_opt_free() in every case. */
 int floe_opt_parse(const struct floe_cmd *cmd, void *cfg, int argc,
                    char **argv, int *out_next, char *err);
+/* Two generic first arguments serve `floe config`: argv[1] ==
+ * "--config-doc" prints floe_opt_doc() and returns FLOE_EHELP;
+ * "--config-check" applies defaults and the YAML section only and returns
+ * FLOE_EHELP if the section is valid, else the error. */
+struct floe_config;
+/* Apply the section cmd->name of `doc` (borrowed; NULL = nothing) to
+ * `cfg`: what floe_opt_parse() does between defaults and environment. */
+int floe_opt_apply_config(const struct floe_cmd *cmd, void *cfg,
+                          const struct floe_config *doc, char *err);
+/* The command's options as YAML: section, then per key its type,
+ * default, bounds, environment variable, flag and doc. */
+void floe_opt_doc(const struct floe_cmd *cmd, FILE *out);
 /* Set one option from text; bounds checked. */
 int floe_opt_set(const struct floe_opt *opts, void *cfg, const char *name,
                  const char *value, char *err);

@@ -1,7 +1,8 @@
 /* admin.c - CreateDeliveryStream, DescribeDeliveryStream,
- * ListDeliveryStreams, DeleteDeliveryStream. Supports DirectPut streams
- * with an (Extended)S3 destination; other sources, destinations and
- * compression formats answer InvalidArgumentException "not supported yet".
+ * ListDeliveryStreams, DeleteDeliveryStream, UpdateDestination. Supports DirectPut streams
+ * with an (Extended)S3 destination and every CompressionFormat; other
+ * sources and destinations answer InvalidArgumentException "not supported
+ * yet".
  * Wrong JSON types are SerializationException, constraint breaks are
  * ValidationException with AWS's member paths. */
 #define FLOE_LOG_MOD "firehose.admin"
@@ -15,6 +16,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "firehose/prefix.h"
+#include "firehose/tags.h"
+#include "firehose/tz.h"
 
 static const char *const other_dests[] = {
     "RedshiftDestinationConfiguration",
@@ -125,6 +128,22 @@ static int opt_int(const cJSON *o, const char *k, const char *path, int lo,
     return 0;
 }
 
+/* A VersionId string as a number; -1 unless 1..9 decimal digits. */
+static long long atoll_ok(const char *v)
+{
+    long long n = 0;
+    size_t i, len = strlen(v);
+
+    if (len == 0 || len > 9)
+        return -1;
+    for (i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        n = n * 10 + (v[i] - '0');
+    }
+    return n;
+}
+
 /* A feature block that floe does not implement: refuse it when enabled. */
 static int refuse_enabled(const cJSON *cfg, const char *k,
                           struct floe_fh_err *e)
@@ -141,7 +160,7 @@ static int refuse_enabled(const cJSON *cfg, const char *k,
 static int parse_s3(const cJSON *cfg, const char *path,
                     struct floe_fh_stream *s, struct floe_fh_err *e)
 {
-    const char *bucket_arn, *role, *prefix, *eprefix, *comp;
+    const char *bucket_arn, *role, *prefix, *eprefix, *comp, *tzname;
     const cJSON *hints;
     char p[160], why[FLOE_ERR_LEN];
     const char *b;
@@ -215,21 +234,34 @@ static int parse_s3(const cJSON *cfg, const char *path,
     snprintf(p, sizeof(p), "%s.compressionFormat", path);
     if (opt_str(cfg, "CompressionFormat", p, &comp, e) != 0)
         return -1;
-    if (comp == NULL || strcmp(comp, "UNCOMPRESSED") == 0) {
+    if (comp == NULL) {
         s->compression = FLOE_FH_UNCOMPRESSED;
-    } else if (strcmp(comp, "GZIP") == 0) {
-        s->compression = FLOE_FH_GZIP;
-    } else if (strcmp(comp, "ZIP") == 0 || strcmp(comp, "Snappy") == 0 ||
-               strcmp(comp, "HADOOP_SNAPPY") == 0) {
-        return floe_fh_fail(e, "InvalidArgumentException",
-                            "CompressionFormat %s is not supported yet by "
-                            "floe firehose (use GZIP or UNCOMPRESSED)", comp);
+    } else if (floe_fh_compression_parse(comp) >= 0) {
+        s->compression = (enum floe_fh_compression)
+            floe_fh_compression_parse(comp);
     } else {
         return floe_fh_fail(e, "ValidationException",
                             "1 validation error detected: Value '%.64s' at "
                             "'%s' failed to satisfy constraint: Member must "
                             "satisfy enum value set: [UNCOMPRESSED, GZIP, "
                             "ZIP, Snappy, HADOOP_SNAPPY]", comp, p);
+    }
+    snprintf(p, sizeof(p), "%s.customTimeZone", path);
+    if (opt_str(cfg, "CustomTimeZone", p, &tzname, e) != 0)
+        return -1;
+    if (tzname != NULL && strlen(tzname) > 50)
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value at '%s' "
+                            "failed to satisfy constraint: Member must have "
+                            "length less than or equal to 50", p);
+    if (tzname != NULL && tzname[0] != '\0') {
+        if (floe_fh_tz_load(tzname, &s->tz, why) != FLOE_OK)
+            return floe_fh_fail(e, "InvalidArgumentException",
+                                "CustomTimeZone: %s", why);
+        s->time_zone = strdup(tzname);
+        if (s->time_zone == NULL)
+            return floe_fh_fail(e, "ServiceUnavailableException",
+                                "out of memory");
     }
     if (refuse_enabled(cfg, "DataFormatConversionConfiguration", e) != 0 ||
         refuse_enabled(cfg, "DynamicPartitioningConfiguration", e) != 0 ||
@@ -316,7 +348,9 @@ int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
     s->extended = ext != NULL;
     s->version = 1;
     s->create_ts = (double)floe_now_ms() / 1000.0;
-    if (parse_s3(cfg, path, s, e) != 0)
+    if (parse_s3(cfg, path, s, e) != 0 ||
+        floe_fh_tags_apply(s, cJSON_GetObjectItemCaseSensitive(req, "Tags"),
+                           e) != 0)
         goto cleanup;
 
     floe_fh_registry_wrlock(api->reg);
@@ -373,6 +407,10 @@ static void add_s3_desc(struct floe_buf *o, const struct floe_fh_stream *s,
                   floe_fh_compression_name(s->compression));
     if (extended)
         floe_buf_adds(o, ",\"S3BackupMode\":\"Disabled\"");
+    if (extended && s->time_zone != NULL) {
+        floe_buf_adds(o, ",\"CustomTimeZone\":");
+        floe_buf_add_json_str(o, s->time_zone, strlen(s->time_zone));
+    }
     floe_buf_addc(o, '}');
 }
 
@@ -381,6 +419,7 @@ int floe_fh_admin_describe(struct floe_fh_api *api, const cJSON *req,
 {
     const struct floe_fh_stream *s;
     const char *name;
+    char upd[64];
     int lim = 10000;
     int rc = 0;
 
@@ -393,18 +432,22 @@ int floe_fh_admin_describe(struct floe_fh_api *api, const cJSON *req,
         rc = floe_fh_admin_not_found(name, e);
         goto out;
     }
+    upd[0] = '\0';
+    if (s->update_ts > 0)
+        snprintf(upd, sizeof(upd), "\"LastUpdateTimestamp\":%.3f,",
+                 s->update_ts);
     floe_buf_addf(out,
                   "{\"DeliveryStreamDescription\":{\"DeliveryStreamName\":"
                   "\"%s\",\"DeliveryStreamARN\":\"arn:aws:firehose:%s:%s:"
                   "deliverystream/%s\",\"DeliveryStreamStatus\":\"ACTIVE\","
                   "\"DeliveryStreamType\":\"DirectPut\",\"VersionId\":\"%d\","
-                  "\"CreateTimestamp\":%.3f,\"HasMoreDestinations\":false,"
+                  "\"CreateTimestamp\":%.3f,%s\"HasMoreDestinations\":false,"
                   "\"DeliveryStreamEncryptionConfiguration\":{\"Status\":"
                   "\"DISABLED\"},\"Destinations\":[{\"DestinationId\":"
                   "\"destinationId-000000000001\","
                   "\"ExtendedS3DestinationDescription\":",
                   s->name, FLOE_FH_REGION, FLOE_FH_ACCOUNT, s->name,
-                  s->version, s->create_ts);
+                  s->version, s->create_ts, upd);
     add_s3_desc(out, s, true);
     floe_buf_adds(out, ",\"S3DestinationDescription\":");
     add_s3_desc(out, s, false);
@@ -480,5 +523,180 @@ int floe_fh_admin_delete(struct floe_fh_api *api, const cJSON *req,
     floe_fh_stream_free(s);
     if (rc == 0)
         floe_buf_adds(out, "{}");
+    return rc;
+}
+
+/* The stream's current destination as a configuration object, so that an
+ * update can be overlaid on it and re-validated by parse_s3. */
+static cJSON *current_cfg(const struct floe_fh_stream *s)
+{
+    cJSON *o = cJSON_CreateObject(), *h;
+
+    if (o == NULL)
+        return NULL;
+    cJSON_AddStringToObject(o, "BucketARN", s->bucket_arn);
+    cJSON_AddStringToObject(o, "RoleARN", s->role_arn);
+    cJSON_AddStringToObject(o, "Prefix", s->prefix);
+    if (s->error_prefix != NULL)
+        cJSON_AddStringToObject(o, "ErrorOutputPrefix", s->error_prefix);
+    if (s->time_zone != NULL)
+        cJSON_AddStringToObject(o, "CustomTimeZone", s->time_zone);
+    cJSON_AddStringToObject(o, "CompressionFormat",
+                            floe_fh_compression_name(s->compression));
+    h = cJSON_AddObjectToObject(o, "BufferingHints");
+    if (h != NULL) {
+        cJSON_AddNumberToObject(h, "SizeInMBs", s->size_mb);
+        cJSON_AddNumberToObject(h, "IntervalInSeconds", s->interval_s);
+    }
+    return o;
+}
+
+/* Append a deep copy of `v` to `o` under `k`; -1 when out of memory. */
+static int add_copy(cJSON *o, const char *k, const cJSON *v)
+{
+    cJSON *c = cJSON_Duplicate(v, 1);
+
+    if (c == NULL || !cJSON_AddItemToObject(o, k, c)) {
+        cJSON_Delete(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Move the configuration of `from` into `to` (names, version, slot and
+ * timestamps of `to` stay); `from` keeps the old strings to free. */
+static void swap_cfg(struct floe_fh_stream *to, struct floe_fh_stream *from)
+{
+    struct floe_fh_stream t = *to;
+
+#define SWAP(m) do { to->m = from->m; from->m = t.m; } while (0)
+    SWAP(bucket);
+    SWAP(bucket_arn);
+    SWAP(role_arn);
+    SWAP(prefix);
+    SWAP(error_prefix);
+    SWAP(time_zone);
+    SWAP(tz);
+    SWAP(size_mb);
+    SWAP(interval_s);
+    SWAP(compression);
+#undef SWAP
+}
+
+int floe_fh_admin_update(struct floe_fh_api *api, const cJSON *req,
+                         struct floe_buf *out, struct floe_fh_err *e)
+{
+    struct floe_fh_stream *s, *fresh = NULL;
+    const cJSON *upd, *ext, *plain, *v;
+    const char *name, *ver, *dest;
+    cJSON *merged = NULL, *cur = NULL;
+    int rc = -1, saved;
+
+    if (floe_fh_admin_name(req, &name, e) != 0 ||
+        opt_str(req, "CurrentDeliveryStreamVersionId",
+                "currentDeliveryStreamVersionId", &ver, e) != 0 ||
+        opt_str(req, "DestinationId", "destinationId", &dest, e) != 0)
+        return -1;
+    if (ver == NULL || dest == NULL)
+        return floe_fh_fail(e, "ValidationException",
+                            "1 validation error detected: Value null at "
+                            "'%s' failed to satisfy constraint: Member must "
+                            "not be null",
+                            ver == NULL ? "currentDeliveryStreamVersionId"
+                                        : "destinationId");
+    ext = cJSON_GetObjectItemCaseSensitive(req, "ExtendedS3DestinationUpdate");
+    plain = cJSON_GetObjectItemCaseSensitive(req, "S3DestinationUpdate");
+    if (cJSON_IsNull(ext))
+        ext = NULL;
+    if (cJSON_IsNull(plain))
+        plain = NULL;
+    if ((ext != NULL) + (plain != NULL) != 1)
+        return floe_fh_fail(e, "InvalidArgumentException",
+                            "Exactly one S3 destination update "
+                            "(ExtendedS3DestinationUpdate or "
+                            "S3DestinationUpdate) is supported");
+    upd = ext ? ext : plain;
+    if (!cJSON_IsObject(upd))
+        return floe_fh_fail(e, "SerializationException",
+                            "the destination update must be an object");
+
+    floe_fh_registry_wrlock(api->reg);
+    s = floe_fh_registry_find(api->reg, name);
+    if (s == NULL) {
+        floe_fh_admin_not_found(name, e);
+        goto out;
+    }
+    if (strcmp(dest, "destinationId-000000000001") != 0) {
+        floe_fh_fail(e, "InvalidArgumentException",
+                     "Destination %.64s not found for firehose %s", dest,
+                     name);
+        goto out;
+    }
+    if (atoll_ok(ver) != s->version) {
+        floe_fh_fail(e, "ConcurrentModificationException",
+                     "Cannot update firehose: %s since the current version "
+                     "id: %d and the specified version id: %.32s do not "
+                     "match", name, s->version, ver);
+        goto out;
+    }
+    cur = current_cfg(s);
+    merged = cJSON_CreateObject();
+    fresh = calloc(1, sizeof(*fresh));
+    if (cur == NULL || merged == NULL || fresh == NULL) {
+        floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
+        goto out;
+    }
+    /* Built by appending only (cJSON 1.7.15's Replace/Insert are buggy):
+     * current members, overridden by the update, then new members. */
+    cJSON_ArrayForEach(v, cur) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(upd, v->string);
+
+        if (add_copy(merged, v->string, u != NULL ? u : v) != 0)
+            goto oom;
+    }
+    cJSON_ArrayForEach(v, upd)
+        if (cJSON_GetObjectItemCaseSensitive(cur, v->string) == NULL &&
+            add_copy(merged, v->string, v) != 0)
+            goto oom;
+    /* Members given in the update replace the old ones whole (so do
+     * BufferingHints: AWS wants both hints or neither). */
+    if (parse_s3(merged, ext ? "extendedS3DestinationUpdate"
+                             : "s3DestinationUpdate", fresh, e) != 0)
+        goto out;
+    /* New configuration from the next buffer on: seal the current one
+     * under the old naming, then swap and re-attach. */
+    floe_fh_deliver_detach(api->dlv, s);
+    swap_cfg(s, fresh);
+    s->version++;
+    s->update_ts = (double)floe_now_ms() / 1000.0;
+    saved = floe_fh_registry_save(api->reg);
+    if (floe_fh_deliver_attach(api->dlv, s) != FLOE_OK) {
+        floe_log_error("%s: out of memory re-attaching after update", name);
+        floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
+        goto out;
+    }
+    if (saved != FLOE_OK) { /* undo: the file still has the old config */
+        floe_fh_deliver_detach(api->dlv, s);
+        swap_cfg(s, fresh);
+        s->version--;
+        floe_fh_deliver_attach(api->dlv, s);
+        floe_fh_fail(e, "ServiceUnavailableException",
+                     "cannot persist the stream registry (disk full?)");
+        goto out;
+    }
+    floe_log_info("updated stream %s to version %d (%s/%s, %s, %d MiB / "
+                  "%d s)", name, s->version, s->bucket, s->prefix,
+                  floe_fh_compression_name(s->compression), s->size_mb,
+                  s->interval_s);
+    rc = 0;
+    floe_buf_adds(out, "{}");
+    goto out;
+oom:
+    floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
+out:
+    floe_fh_registry_unlock(api->reg);
+    cJSON_Delete(cur);
+    cJSON_Delete(merged);
+    floe_fh_stream_free(fresh);
     return rc;
 }

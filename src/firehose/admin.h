@@ -16,6 +16,12 @@ int floe_fh_admin_describe(struct floe_fh_api *api, const cJSON *req,
                            struct floe_buf *out, struct floe_fh_err *e);
 int floe_fh_admin_list(struct floe_fh_api *api, const cJSON *req,
                        struct floe_buf *out, struct floe_fh_err *e);
+/* UpdateDestination: merges an (Extended)S3DestinationUpdate into the
+ * stream's destination, re-validates it, bumps VersionId; a stale
+ * CurrentDeliveryStreamVersionId is ConcurrentModificationException. The
+ * open buffer is delivered under the old settings first. */
+int floe_fh_admin_update(struct floe_fh_api *api, const cJSON *req,
+                         struct floe_buf *out, struct floe_fh_err *e);
 int floe_fh_admin_delete(struct floe_fh_api *api, const cJSON *req,
                          struct floe_buf *out, struct floe_fh_err *e);
 

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "firehose/admin.h"
+#include "firehose/tags.h"
 
 int floe_fh_fail(struct floe_fh_err *e, const char *type, const char *fmt,
                  ...)
@@ -261,6 +262,10 @@ static const struct {
     { "DescribeDeliveryStream", floe_fh_admin_describe },
     { "ListDeliveryStreams", floe_fh_admin_list },
     { "DeleteDeliveryStream", floe_fh_admin_delete },
+    { "UpdateDestination", floe_fh_admin_update },
+    { "TagDeliveryStream", floe_fh_tags_tag },
+    { "UntagDeliveryStream", floe_fh_tags_untag },
+    { "ListTagsForDeliveryStream", floe_fh_tags_list },
     { NULL, NULL },
 };
 
@@ -329,6 +334,8 @@ static void metrics(struct floe_fh_api *api, struct floe_http_resp *resp)
                   "floe_firehose_request_errors_total %lld\n"
                   "# TYPE floe_firehose_records_total counter\n"
                   "floe_firehose_records_total %lld\n"
+                  "# TYPE floe_firehose_auth_failures_total counter\n"
+                  "floe_firehose_auth_failures_total %lld\n"
                   "# TYPE floe_firehose_buffered_bytes gauge\n"
                   "floe_firehose_buffered_bytes %" PRId64 "\n"
                   "# TYPE floe_firehose_objects_delivered_total counter\n"
@@ -336,11 +343,22 @@ static void metrics(struct floe_fh_api *api, struct floe_http_resp *resp)
                   "# TYPE floe_firehose_bytes_delivered_total counter\n"
                   "floe_firehose_bytes_delivered_total %" PRId64 "\n"
                   "# TYPE floe_firehose_store_put_failures_total counter\n"
-                  "floe_firehose_store_put_failures_total %" PRId64 "\n",
+                  "floe_firehose_store_put_failures_total %" PRId64 "\n"
+                  "# TYPE floe_firehose_error_output_records_total counter\n"
+                  "floe_firehose_error_output_records_total %" PRId64 "\n"
+                  "# TYPE floe_firehose_error_output_objects_total counter\n"
+                  "floe_firehose_error_output_objects_total %" PRId64 "\n",
                   (long long)atomic_load(&api->requests),
                   (long long)atomic_load(&api->errors),
-                  (long long)atomic_load(&api->records), st.buffered,
-                  st.objects, st.bytes, st.put_failures);
+                  (long long)atomic_load(&api->records),
+                  (long long)atomic_load(&api->auth_failures), st.buffered,
+                  st.objects, st.bytes, st.put_failures, st.error_records,
+                  st.error_objects);
+}
+
+static const char *req_header(void *ud, const char *name)
+{
+    return floe_http_req_header(ud, name);
 }
 
 void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
@@ -349,6 +367,7 @@ void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
     struct floe_fh_api *api = ud;
     const char *target, *op = NULL, *type = NULL;
     char rid[FLOE_UUID_LEN + 1], bad[128];
+    struct floe_fh_auth_err ae;
 
     if (floe_uuid(rid) != FLOE_OK)
         snprintf(rid, sizeof(rid), "00000000-0000-4000-8000-000000000000");
@@ -371,6 +390,19 @@ void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
         floe_buf_adds(&resp->body,
                       "{\"__type\":\"SerializationException\",\"message\":"
                       "\"Request body too large\"}");
+    } else if (floe_fh_auth_check(&api->auth, req->method, req->path,
+                                  req->body, req->body_len, req_header,
+                                  (void *)req, floe_now_ms(), &ae) != 0) {
+        atomic_fetch_add(&api->requests, 1);
+        atomic_fetch_add(&api->errors, 1);
+        atomic_fetch_add(&api->auth_failures, 1);
+        resp->status = ae.status;
+        type = ae.type;
+        floe_buf_addf(&resp->body, "{\"__type\":\"%s\",\"message\":",
+                      ae.type);
+        floe_buf_add_json_str(&resp->body, ae.msg, strlen(ae.msg));
+        floe_buf_addc(&resp->body, '}');
+        floe_log_debug("request refused: %s: %s", ae.type, ae.msg);
     } else {
         target = floe_http_req_header(req, "X-Amz-Target");
         if (target != NULL &&

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "firehose/auth.h"
 #include "firehose/deliver.h"
 #include "firehose/stream.h"
 #include "http/server.h"
@@ -23,9 +24,10 @@
 struct floe_fh_api {
     struct floe_fh_registry *reg;
     struct floe_fh_deliver *dlv;
+    struct floe_fh_auth auth;   /* empty key id = no authentication */
     char run_id[17];            /* random per process: RecordIds unique */
     atomic_ullong record_seq;
-    atomic_llong requests, errors, records;
+    atomic_llong requests, errors, records, auth_failures;
 };
 
 /* An API error: AWS error name, HTTP status, message. */
@@ -52,7 +54,8 @@ int floe_fh_api_call(struct floe_fh_api *api, const char *op,
                      const char **out_type);
 
 /* floe_http_handler for the Firehose endpoint (ud = struct floe_fh_api *):
- * POST / with X-Amz-Target, plus GET /metrics. */
+ * POST / with X-Amz-Target (SigV4-checked when api->auth has a key), plus
+ * GET /metrics (never authenticated, for Prometheus). */
 void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
                         struct floe_http_resp *resp);
 

@@ -1,6 +1,6 @@
 /* deliver.c - stream buffers, sealing and delivery workers.
  * Lock order: d->slots_mu -> slot->mu -> d->qmu. Request threads only take
- * slot->mu (and qmu to hand over a sealed buffer); gzip and the store put
+ * slot->mu (and qmu to hand over a sealed buffer); compression and the put
  * run on worker threads without any lock. A sealed buffer ("gen") keeps
  * its WAL segment references until its object is in the store, so a crash
  * at any point replays it (at-least-once, never lost). */
@@ -19,14 +19,17 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "firehose/compress.h"
 #include "firehose/prefix.h"
+#include "firehose/tz.h"
 
 #define TICK_MS 50
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
-struct segref {
-    uint64_t seg;
+/* `n` consecutive records that arrived at `ms` (one put call). */
+struct run {
+    int64_t ms;
     uint32_t n;
 };
 
@@ -35,10 +38,15 @@ struct gen {
     struct floe_buf data;
     int64_t first_ms;    /* arrival of the oldest record */
     int64_t first_mono;
-    struct segref *refs;
+    struct floe_fh_wal_pos *refs; /* its WAL entries, in order */
     size_t nrefs, caprefs;
+    uint32_t *lens;      /* record boundaries, for the error output */
+    size_t nrec, caprec;
+    struct run *runs;
+    size_t nruns, capruns;
     char *key;           /* set when sealed */
-    bool gzip;
+    char *ekey;          /* error-output key, set when sealed */
+    enum floe_fh_compression comp;
     struct gen *next;
 };
 
@@ -56,8 +64,9 @@ struct floe_fh_deliver {
     struct floe_store *store;
     struct floe_fh_wal *wal;
     int64_t max_buffered;
+    int64_t retry_window_ms;
     atomic_llong buffered;
-    atomic_llong objects, bytes, put_failures;
+    atomic_llong objects, bytes, put_failures, error_records, error_objects;
     atomic_bool abort;
 
     pthread_mutex_t slots_mu;
@@ -86,7 +95,10 @@ static void gen_free(struct gen *g)
         return;
     floe_buf_free(&g->data);
     free(g->refs);
+    free(g->lens);
+    free(g->runs);
     free(g->key);
+    free(g->ekey);
     free(g);
 }
 
@@ -108,12 +120,8 @@ static struct gen *gen_new(int64_t size_bytes, size_t first)
     return g;
 }
 
-static int gen_ref(struct gen *g, uint64_t seg)
+static int gen_ref(struct gen *g, const struct floe_fh_wal_pos *pos)
 {
-    if (g->nrefs > 0 && g->refs[g->nrefs - 1].seg == seg) {
-        g->refs[g->nrefs - 1].n++;
-        return FLOE_OK;
-    }
     if (g->nrefs == g->caprefs) {
         size_t cap = g->caprefs ? g->caprefs * 2 : 4;
         void *p = realloc(g->refs, cap * sizeof(*g->refs));
@@ -123,10 +131,49 @@ static int gen_ref(struct gen *g, uint64_t seg)
         g->refs = p;
         g->caprefs = cap;
     }
-    g->refs[g->nrefs].seg = seg;
-    g->refs[g->nrefs].n = 1;
-    g->nrefs++;
+    g->refs[g->nrefs++] = *pos;
     return FLOE_OK;
+}
+
+/* Room for `n` more records and one more run, so that note_records
+ * cannot fail after the bytes are in. */
+static int gen_room(struct gen *g, size_t n)
+{
+    if (g->nrec + n > g->caprec) {
+        size_t cap = g->caprec ? g->caprec : 64;
+        void *p;
+
+        while (cap < g->nrec + n)
+            cap *= 2;
+        p = realloc(g->lens, cap * sizeof(*g->lens));
+        if (p == NULL)
+            return FLOE_ENOMEM;
+        g->lens = p;
+        g->caprec = cap;
+    }
+    if (g->nruns == g->capruns) {
+        size_t cap = g->capruns ? g->capruns * 2 : 8;
+        void *p = realloc(g->runs, cap * sizeof(*g->runs));
+
+        if (p == NULL)
+            return FLOE_ENOMEM;
+        g->runs = p;
+        g->capruns = cap;
+    }
+    return FLOE_OK;
+}
+
+/* Remember one record of `len` bytes that arrived at `ms` (room made). */
+static void note_record(struct gen *g, int64_t ms, size_t len)
+{
+    g->lens[g->nrec++] = (uint32_t)len;
+    if (g->nruns > 0 && g->runs[g->nruns - 1].ms == ms) {
+        g->runs[g->nruns - 1].n++;
+        return;
+    }
+    g->runs[g->nruns].ms = ms;
+    g->runs[g->nruns].n = 1;
+    g->nruns++;
 }
 
 /* Queue the slot's open buffer for delivery. slot->mu held. */
@@ -136,18 +183,31 @@ static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
     const struct floe_fh_stream *s = slot->s;
     struct floe_buf key;
     char err[FLOE_ERR_LEN];
+    int64_t local_ms;
 
     if (g == NULL)
         return;
     slot->cur = NULL;
-    g->gzip = s->compression == FLOE_FH_GZIP;
+    g->comp = s->compression;
     floe_buf_init(&key, FLOE_STORE_KEY_MAX * 2);
+    /* CustomTimeZone: local wall time = UTC fields of the shifted instant
+     * (prefix and file-name timestamps alike). */
+    local_ms = g->first_ms + (int64_t)floe_fh_tz_offset(s->tz, g->first_ms) *
+                                 1000;
     if (floe_fh_object_key(s->bucket, s->prefix, s->name, s->version,
-                           g->first_ms, g->gzip ? ".gz" : "", &key,
+                           local_ms, floe_fh_compression_ext(g->comp), &key,
                            err) == FLOE_OK)
         g->key = floe_buf_take(&key, NULL);
     else /* prefixes are checked at create: only ENOMEM gets here */
         floe_log_error("%s: cannot name object: %s", s->name, err);
+    floe_buf_reset(&key);
+    if (floe_fh_error_key(s->bucket, s->prefix, s->error_prefix,
+                          FLOE_FH_ERROR_TYPE_S3, s->name, s->version,
+                          local_ms, floe_fh_compression_ext(g->comp),
+                          &key, err) == FLOE_OK)
+        g->ekey = floe_buf_take(&key, NULL);
+    else
+        floe_log_error("%s: cannot name error object: %s", s->name, err);
     floe_buf_free(&key);
     pthread_mutex_lock(&d->qmu);
     if (d->qtail)
@@ -178,12 +238,15 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
     struct floe_fh_slot *slot = s->slot;
     struct gen *g;
     size_t k = 0, total = 0, old, i;
-    uint64_t seg = 0, seq = 0;
+    struct floe_fh_wal_pos pos = { 0, 0 };
+    uint64_t seq = 0;
     bool fresh = false;
     int rc = FLOE_OK;
 
     *out_accepted = 0;
     *out_bad = 0;
+    if (slot == NULL) /* re-attach after an update ran out of memory */
+        return FLOE_ENOMEM;
     /* Longest prefix that fits the budget. */
     while (k < n && total + recs[k].len <= (size_t)d->max_buffered)
         total += recs[k++].len;
@@ -208,6 +271,8 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
     }
     old = g->data.len;
     rc = floe_buf_reserve(&g->data, total);
+    if (rc == FLOE_OK)
+        rc = gen_room(g, k);
     if (rc != FLOE_OK)
         goto fail;
     for (i = 0; i < k; i++) {
@@ -228,9 +293,9 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
     g->data.data[g->data.len] = '\0';
     if (d->wal != NULL) {
         rc = floe_fh_wal_append(d->wal, s->name, arrival_ms,
-                                g->data.data + old, total, &seg, &seq);
+                                g->data.data + old, total, &pos, &seq);
         if (rc == FLOE_OK) {
-            rc = gen_ref(g, seg);
+            rc = gen_ref(g, &pos);
             if (rc != FLOE_OK) /* the entry is written: keep it pinned */
                 floe_log_error("%s: out of memory tracking the WAL",
                                s->name);
@@ -241,6 +306,9 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
             goto fail;
         }
     }
+    for (i = 0; i < k; i++)
+        if (recs[i].len > 0) /* empty records carry nothing to deliver */
+            note_record(g, arrival_ms, recs[i].len);
     if (fresh) {
         g->first_ms = arrival_ms;
         g->first_mono = floe_mono_ms();
@@ -265,7 +333,8 @@ fail:
 }
 
 void floe_fh_deliver_replay(struct floe_fh_deliver *d,
-                            struct floe_fh_stream *s, uint64_t seg,
+                            struct floe_fh_stream *s,
+                            const struct floe_fh_wal_pos *pos,
                             int64_t arrival_ms, const void *data, size_t len)
 {
     struct floe_fh_slot *slot = s->slot;
@@ -281,9 +350,14 @@ void floe_fh_deliver_replay(struct floe_fh_deliver *d,
         g->first_mono = floe_mono_ms();
         slot->cur = g;
     }
-    if (floe_buf_add(&g->data, data, len) != FLOE_OK ||
-        gen_ref(g, seg) != FLOE_OK)
+    if (gen_room(g, 1) != FLOE_OK || floe_buf_add(&g->data, data, len) !=
+                                             FLOE_OK)
         goto oom;
+    if (gen_ref(g, pos) != FLOE_OK) {
+        g->data.len -= len;
+        goto oom;
+    }
+    note_record(g, arrival_ms, len);
     atomic_fetch_add(&d->buffered, (long long)len);
     if ((int64_t)g->data.len >= slot->size_bytes)
         seal(d, slot);
@@ -392,45 +466,160 @@ static void sleep_ms(int64_t ms)
         ;
 }
 
-/* Compress (if asked) and put until it lands or we are aborted. */
+/* Compress `in` as the object `key` wants (ZIP entry = its file name
+ * without ".zip"). On FLOE_OK *body and *len point at `in` or into `z`. */
+static int encode(const struct gen *g, const char *key, const void *in,
+                  size_t n, struct libdeflate_compressor *c,
+                  struct floe_buf *z, const void **body, size_t *len)
+{
+    char entry[FLOE_STORE_KEY_MAX];
+    const char *base = key ? strrchr(key, '/') : NULL;
+    size_t elen;
+    int rc;
+
+    *body = in;
+    *len = n;
+    if (g->comp == FLOE_FH_UNCOMPRESSED)
+        return FLOE_OK;
+    snprintf(entry, sizeof(entry), "%s", base ? base + 1 : "records");
+    elen = strlen(entry);
+    if (elen > 4 && strcmp(entry + elen - 4, ".zip") == 0)
+        entry[elen - 4] = '\0';
+    rc = floe_fh_compress(g->comp, c, in, n, entry, g->first_ms, z);
+    if (rc != FLOE_OK)
+        return rc;
+    *body = z->data;
+    *len = z->len;
+    return FLOE_OK;
+}
+
+/* Put until it lands, we are aborted (FLOE_EAGAIN) or, when deadline >= 0,
+ * the monotonic deadline passes (last store error). Counts attempts. */
+static int put_retry(struct floe_fh_deliver *d, const char *key,
+                     const void *body, size_t len, int64_t deadline,
+                     int *attempts)
+{
+    int64_t backoff = BACKOFF_MIN_MS, wait, left;
+    int rc;
+
+    for (;;) {
+        rc = key ? floe_store_put(d->store, key, body, len) : FLOE_ENOMEM;
+        (*attempts)++;
+        if (rc == FLOE_OK)
+            return FLOE_OK;
+        atomic_fetch_add(&d->put_failures, 1);
+        left = deadline >= 0 ? deadline - floe_mono_ms() : backoff;
+        if (left <= 0) {
+            floe_log_warn("put %s failed (%s); retry window over after %d "
+                          "attempts", key ? key : "(unnamed)",
+                          floe_strerror(rc), *attempts);
+            return rc;
+        }
+        wait = left < backoff ? left : backoff;
+        floe_log_warn("put %s failed (%s); retrying in %lld ms",
+                      key ? key : "(unnamed)", floe_strerror(rc),
+                      (long long)wait);
+        if (atomic_load(&d->abort))
+            return FLOE_EAGAIN;
+        sleep_ms(wait);
+        if (atomic_load(&d->abort))
+            return FLOE_EAGAIN;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+}
+
+/* The error-output document of every record of `g`, one JSON per line. */
+static int error_docs(const struct gen *g, int attempts, int store_rc,
+                      struct floe_buf *out)
+{
+    size_t r = 0, off = 0, run = 0, in_run = 0, i;
+    int64_t now = floe_now_ms();
+    char msg[FLOE_ERR_LEN];
+    int rc = FLOE_OK;
+
+    snprintf(msg, sizeof(msg), "could not put %s into the store: %s",
+             g->key ? g->key : "the object", floe_strerror(store_rc));
+    floe_buf_reset(out);
+    for (r = 0; r < g->nrec && rc == FLOE_OK; r++) {
+        size_t n = g->lens[r];
+        char *p;
+
+        while (run < g->nruns && in_run == g->runs[run].n) {
+            run++;
+            in_run = 0;
+        }
+        rc = floe_buf_addf(out,
+                           "{\"attemptsMade\":%d,\"arrivalTimestamp\":%lld,"
+                           "\"errorCode\":\"S3.PutObjectFailed\","
+                           "\"errorMessage\":", attempts,
+                           (long long)(run < g->nruns ? g->runs[run].ms
+                                                      : g->first_ms));
+        if (rc == FLOE_OK)
+            rc = floe_buf_add_json_str(out, msg, strlen(msg));
+        if (rc == FLOE_OK)
+            rc = floe_buf_addf(out,
+                               ",\"attemptEndingTimestamp\":%lld,"
+                               "\"rawData\":\"", (long long)now);
+        if (rc == FLOE_OK)
+            rc = floe_buf_reserve(out, floe_b64_enc_len(n) + 3);
+        if (rc != FLOE_OK)
+            break;
+        p = out->data + out->len;
+        i = floe_b64_enc(g->data.data + off, n, p);
+        out->len += i;
+        rc = floe_buf_adds(out, "\"}\n");
+        off += n;
+        in_run++;
+    }
+    return rc;
+}
+
+/* Compress (if asked) and put until it lands; past the retry window write
+ * the records to the error output instead (retried until it lands). False
+ * only when aborted or out of memory: the data stays in the WAL. */
 static bool deliver_one(struct floe_fh_deliver *d, struct gen *g,
                         struct libdeflate_compressor *c, struct floe_buf *z)
 {
-    const void *body = g->data.data;
-    size_t len = g->data.len;
-    int64_t backoff = BACKOFF_MIN_MS;
-    int rc;
+    const void *body;
+    size_t len;
+    int attempts = 0, eattempts = 0, rc;
+    struct floe_buf docs;
 
-    if (g->gzip) {
-        size_t bound = libdeflate_gzip_compress_bound(c, len);
-
-        floe_buf_reset(z);
-        if (floe_buf_reserve(z, bound) != FLOE_OK)
-            return false;
-        len = libdeflate_gzip_compress(c, g->data.data, g->data.len, z->data,
-                                       bound);
-        if (len == 0)
-            return false;
-        body = z->data;
+    rc = encode(g, g->key, g->data.data, g->data.len, c, z, &body, &len);
+    if (rc != FLOE_OK) {
+        floe_log_error("%s: cannot compress %zu bytes: %s",
+                       g->key ? g->key : "object", g->data.len,
+                       floe_strerror(rc));
+        return false;
     }
-    for (;;) {
-        rc = g->key ? floe_store_put(d->store, g->key, body, len) : FLOE_ENOMEM;
-        if (rc == FLOE_OK)
-            break;
-        atomic_fetch_add(&d->put_failures, 1);
-        floe_log_warn("put %s failed (%s); retrying in %lld ms",
-                      g->key ? g->key : "(unnamed)", floe_strerror(rc),
-                      (long long)backoff);
-        if (atomic_load(&d->abort))
-            return false;
-        sleep_ms(backoff);
-        if (atomic_load(&d->abort))
-            return false;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    rc = put_retry(d, g->key, body, len, floe_mono_ms() + d->retry_window_ms,
+                   &attempts);
+    if (rc == FLOE_OK) {
+        floe_log_debug("delivered %s (%zu bytes, %zu stored)", g->key,
+                       g->data.len, len);
+        atomic_fetch_add(&d->objects, 1);
+        atomic_fetch_add(&d->bytes, (long long)g->data.len);
+        return true;
     }
-    floe_log_debug("delivered %s (%zu bytes, %zu stored)", g->key,
-                   g->data.len, len);
-    return true;
+    if (rc == FLOE_EAGAIN)
+        return false;
+    floe_buf_init(&docs, FLOE_BUF_UNLIMITED);
+    rc = error_docs(g, attempts, rc, &docs);
+    if (rc == FLOE_OK)
+        rc = encode(g, g->ekey, docs.data ? docs.data : "", docs.len, c, z,
+                    &body, &len);
+    if (rc == FLOE_OK)
+        rc = put_retry(d, g->ekey, body, len, -1, &eattempts);
+    if (rc == FLOE_OK) {
+        floe_log_error("%zu records (%zu bytes) of %s could not be delivered "
+                       "after %d attempts: written to the error output %s",
+                       g->nrec, g->data.len, g->key ? g->key : "an object",
+                       attempts, g->ekey);
+        atomic_fetch_add(&d->error_records, (long long)g->nrec);
+        atomic_fetch_add(&d->error_objects, 1);
+    }
+    floe_buf_free(&docs);
+    return rc == FLOE_OK;
 }
 
 static void *worker_main(void *arg)
@@ -442,7 +631,6 @@ static void *worker_main(void *arg)
     floe_buf_init(&z, FLOE_BUF_UNLIMITED);
     for (;;) {
         struct gen *g;
-        size_t i;
         bool ok;
 
         pthread_mutex_lock(&d->qmu);
@@ -461,10 +649,8 @@ static void *worker_main(void *arg)
 
         ok = c != NULL && deliver_one(d, g, c, &z);
         if (ok) {
-            atomic_fetch_add(&d->objects, 1);
-            atomic_fetch_add(&d->bytes, (long long)g->data.len);
-            for (i = 0; d->wal != NULL && i < g->nrefs; i++)
-                floe_fh_wal_release(d->wal, g->refs[i].seg, g->refs[i].n);
+            if (d->wal != NULL && g->nrefs > 0)
+                floe_fh_wal_done(d->wal, g->refs, g->nrefs);
         } else {
             floe_log_error("%s: %zu bytes not delivered%s",
                            g->key ? g->key : "object", g->data.len,
@@ -497,6 +683,8 @@ int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
     d->store = cfg->store;
     d->wal = cfg->wal;
     d->max_buffered = cfg->max_buffered;
+    d->retry_window_ms = cfg->retry_window_ms > 0 ? cfg->retry_window_ms
+                                                  : 24LL * 3600 * 1000;
     pthread_mutex_init(&d->slots_mu, NULL);
     pthread_mutex_init(&d->qmu, NULL);
     pthread_cond_init(&d->qcv, NULL);
@@ -532,6 +720,8 @@ void floe_fh_deliver_stats(struct floe_fh_deliver *d,
     out->objects = atomic_load(&d->objects);
     out->bytes = atomic_load(&d->bytes);
     out->put_failures = atomic_load(&d->put_failures);
+    out->error_records = atomic_load(&d->error_records);
+    out->error_objects = atomic_load(&d->error_objects);
 }
 
 void floe_fh_deliver_abort(struct floe_fh_deliver *d)

@@ -1,10 +1,15 @@
 /* deliver.h - per-stream buffers and delivery to the landing zone.
  * Request threads decode records straight into their stream's buffer (and
  * the WAL); a buffer is sealed when it reaches SizeInMBs or IntervalInSeconds
- * after its first record, then worker threads gzip it (libdeflate level 1)
+ * after its first record, then worker threads compress it (compress.h)
  * and put it with floe_store_put, retrying with backoff until it lands.
  * Bytes buffered or awaiting delivery are capped by max_buffered
- * (back-pressure: puts are refused, memory never grows unbounded). */
+ * (back-pressure: puts are refused, memory never grows unbounded). An
+ * object whose put still fails after the retry window is written instead
+ * under the stream's error output prefix (prefix.h, floe_fh_error_key) as
+ * one JSON document per record (attemptsMade, arrivalTimestamp, errorCode,
+ * errorMessage, attemptEndingTimestamp, rawData); that write is retried
+ * until it lands, so an acknowledged record is never dropped. */
 #ifndef FLOE_FIREHOSE_DELIVER_H
 #define FLOE_FIREHOSE_DELIVER_H
 
@@ -22,6 +27,9 @@ struct floe_fh_deliver_cfg {
     struct floe_fh_wal *wal;  /* borrowed; NULL = no write-ahead log */
     int64_t max_buffered;     /* bytes across all streams */
     int workers;              /* delivery threads, >= 1 */
+    int64_t retry_window_ms;  /* failing puts are retried this long, then
+                                 the records go to the error output;
+                                 <= 0 means 24 h */
 };
 
 /* One record as received: base64 text (borrowed) and its decoded size. */
@@ -36,6 +44,8 @@ struct floe_fh_deliver_stats {
     int64_t objects;         /* objects delivered */
     int64_t bytes;           /* record bytes delivered */
     int64_t put_failures;    /* store puts that failed (and were retried) */
+    int64_t error_records;   /* records written to the error output */
+    int64_t error_objects;   /* error-output objects written */
 };
 
 /* Start the interval ticker and the workers. On FLOE_OK *out is owned by
@@ -61,9 +71,12 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
                         int64_t arrival_ms, size_t *out_accepted,
                         size_t *out_bad);
 
-/* Re-buffer one WAL entry at start-up; takes its reference on `seg`. */
+/* Re-buffer one WAL entry at start-up; takes its reference on pos->seg
+ * (`pos` borrowed). Replayed entries count as one record each in the
+ * error output (the WAL keeps a put call's records concatenated). */
 void floe_fh_deliver_replay(struct floe_fh_deliver *d,
-                            struct floe_fh_stream *s, uint64_t seg,
+                            struct floe_fh_stream *s,
+                            const struct floe_fh_wal_pos *pos,
                             int64_t arrival_ms, const void *data, size_t len);
 
 void floe_fh_deliver_stats(struct floe_fh_deliver *d,

@@ -1,5 +1,6 @@
-/* firehose.c - `floe firehose`: entry point, options, start-up and
- * graceful shutdown. Start-up: stream registry, object store, WAL replay
+/* firehose.c - `floe firehose`: entry point, options (incl. optional SigV4
+ * credentials and the delivery retry window), start-up and graceful
+ * shutdown. Start-up: stream registry, object store, WAL replay
  * into fresh buffers, HTTP server, ready file. SIGTERM/SIGINT: stop
  * accepting, finish requests, flush every buffer, wait until delivered,
  * exit 0; a second signal stops retrying (the WAL keeps what is left). */
@@ -38,6 +39,9 @@ struct fh_cfg {
     int64_t max_request;
     bool wal;
     int64_t wal_segment;
+    char *access_key_id;
+    char *secret_access_key;
+    int64_t retry_window;
 };
 
 #define F(m) offsetof(struct fh_cfg, m)
@@ -57,7 +61,7 @@ static const struct floe_opt fh_opts[] = {
     { "threads", FLOE_OPT_INT, "8", F(threads), 1, 256, 0,
       "HTTP worker threads (each serves many keep-alive connections)." },
     { "delivery-threads", FLOE_OPT_INT, "2", F(delivery_threads), 1, 64, 0,
-      "Threads that gzip sealed buffers and put them into the store." },
+      "Threads that compress sealed buffers and put them into the store." },
     { "max-buffered", FLOE_OPT_SIZE, "1G", F(max_buffered), 8 << 20,
       1099511627776.0, 0,
       "Bytes (all streams) buffered or awaiting delivery; past it puts get "
@@ -69,6 +73,20 @@ static const struct floe_opt fh_opts[] = {
       "fdatasync'ed; replay them after a crash (--wal=false to disable)." },
     { "wal-segment-size", FLOE_OPT_SIZE, "64M", F(wal_segment), 1 << 20,
       1 << 30, 0, "Size at which the write-ahead log starts a new segment." },
+    { "retry-window", FLOE_OPT_MS, "24h", F(retry_window), 100,
+      7 * 86400000.0, 0,
+      "How long a failing store put is retried (backoff 0.1-5 s) before "
+      "the object's records are written under the stream's "
+      "ErrorOutputPrefix instead (one JSON document per record, "
+      "error-output-type s3-delivery-failed). AWS keeps data 24 h." },
+    { "access-key-id", FLOE_OPT_STR, NULL, F(access_key_id), 0, 0, 0,
+      "When set (with --secret-access-key), every API request must be "
+      "signed with AWS Signature V4 by this key for service firehose (any "
+      "region; X-Amz-Date within 15 min). Unset: no authentication." },
+    { "secret-access-key", FLOE_OPT_STR, NULL, F(secret_access_key), 0, 0,
+      FLOE_OPT_SECRET,
+      "Secret of --access-key-id (never logged; prefer the environment "
+      "variable)." },
     { NULL },
 };
 
@@ -77,13 +95,18 @@ static const struct floe_cmd fh_cmd = {
     "floe firehose [options]",
     "Serve the Amazon Kinesis Data Firehose API (JSON 1.1: "
     "CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams, "
-    "DeleteDeliveryStream, PutRecord, PutRecordBatch) and deliver each "
+    "DeleteDeliveryStream, UpdateDestination, PutRecord, PutRecordBatch, "
+    "Tag/UntagDeliveryStream, ListTagsForDeliveryStream) and deliver each "
     "DirectPut stream to the object store like Firehose's S3 destination: "
     "records concatenated byte for byte, buffered up to SizeInMBs or "
-    "IntervalInSeconds, optionally gzipped, named <prefix><stream>-<version>-"
-    "<yyyy-MM-dd-HH-mm-ss>-<uuid>[.gz]. A put is acknowledged once it is in "
-    "the write-ahead log; SIGTERM flushes everything and exits 0. "
-    "GET /metrics serves Prometheus counters.",
+    "IntervalInSeconds, compressed as CompressionFormat says (GZIP .gz, ZIP "
+    ".zip, Snappy framed .snappy, HADOOP_SNAPPY .hsnappy), named <prefix>"
+    "<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><ext> in UTC or the "
+    "stream's CustomTimeZone. A put is acknowledged once it is in the "
+    "write-ahead log; an object that cannot be stored within --retry-window "
+    "goes to the ErrorOutputPrefix as JSON lines; SIGTERM flushes "
+    "everything and exits 0. With --access-key-id every request must be "
+    "SigV4-signed. GET /metrics serves Prometheus counters.",
     fh_opts,
     "Example:\n"
     "  floe firehose --lake ./lake --port 4573 &\n"
@@ -93,6 +116,7 @@ static const struct floe_cmd fh_cmd = {
     "configuration \\\n"
     "      'BucketARN=arn:aws:s3:::landing,RoleARN=arn:aws:iam::"
     "123456789012:role/x,Prefix=orders/,CompressionFormat=GZIP'\n",
+    NULL, /* no floe.yaml keys besides the options */
 };
 
 struct replay_ctx {
@@ -102,18 +126,19 @@ struct replay_ctx {
     uint64_t dropped;
 };
 
-static void on_replay(void *ud, uint64_t seg, const char *stream,
-                      int64_t arrival_ms, const void *data, size_t len)
+static void on_replay(void *ud, const struct floe_fh_wal_pos *pos,
+                      const char *stream, int64_t arrival_ms,
+                      const void *data, size_t len)
 {
     struct replay_ctx *rc = ud;
     struct floe_fh_stream *s = floe_fh_registry_find(rc->reg, stream);
 
     if (s == NULL) { /* deleted stream: nothing to deliver it to */
         rc->dropped += len;
-        floe_fh_wal_release(rc->wal, seg, 1);
+        floe_fh_wal_release(rc->wal, pos->seg, 1);
         return;
     }
-    floe_fh_deliver_replay(rc->dlv, s, seg, arrival_ms, data, len);
+    floe_fh_deliver_replay(rc->dlv, s, pos, arrival_ms, data, len);
 }
 
 static void *second_signal(void *arg)
@@ -189,6 +214,14 @@ int floe_firehose_main(int argc, char **argv)
         goto cleanup;
     }
 
+    if ((cfg.access_key_id != NULL && cfg.access_key_id[0] != '\0') !=
+        (cfg.secret_access_key != NULL && cfg.secret_access_key[0] != '\0')) {
+        fprintf(stderr, "floe firehose: --access-key-id and "
+                        "--secret-access-key go together\n");
+        status = 2;
+        goto cleanup;
+    }
+
     /* Threads created from here on inherit the blocked signals; the main
      * thread takes them with sigwait. */
     sigemptyset(&set);
@@ -214,6 +247,7 @@ int floe_firehose_main(int argc, char **argv)
     dcfg.wal = wal;
     dcfg.max_buffered = cfg.max_buffered;
     dcfg.workers = (int)cfg.delivery_threads;
+    dcfg.retry_window_ms = cfg.retry_window;
     rc = floe_fh_deliver_start(&dcfg, &dlv, err);
     for (i = 0; rc == FLOE_OK && i < floe_fh_registry_count(reg); i++)
         rc = floe_fh_deliver_attach(dlv, floe_fh_registry_at(reg, i));
@@ -239,6 +273,8 @@ int floe_firehose_main(int argc, char **argv)
     rc = floe_fh_api_init(&api, reg, dlv);
     if (rc != FLOE_OK)
         goto cleanup;
+    api.auth.access_key_id = cfg.access_key_id;
+    api.auth.secret = cfg.secret_access_key;
 
     memset(&hcfg, 0, sizeof(hcfg));
     hcfg.bind = cfg.bind;
@@ -252,10 +288,12 @@ int floe_firehose_main(int argc, char **argv)
         floe_log_error("%s", err);
         goto cleanup;
     }
-    floe_log_info("listening on %s:%d (%zu streams, lake %s, WAL %s)",
+    floe_log_info("listening on %s:%d (%zu streams, lake %s, WAL %s, "
+                  "SigV4 %s)",
                   cfg.bind, floe_http_server_port(srv),
                   floe_fh_registry_count(reg), floe_store_url(store),
-                  wal ? "on" : "off");
+                  wal ? "on" : "off",
+                  api.auth.access_key_id ? "required" : "off");
     if (cfg.ready_file != NULL) {
         rc = write_ready(cfg.ready_file, floe_http_server_port(srv));
         if (rc != FLOE_OK) {

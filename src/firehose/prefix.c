@@ -359,9 +359,34 @@ int floe_fh_prefix_eval(const char *prefix, int64_t ms, const char *error_type,
     return rc;
 }
 
+/* Shared by the two key builders: `eval` appends the evaluated prefix. */
+static int name_key(const char *bucket, const char *stream, int version,
+                    int64_t ms, const char *ext, struct floe_buf *out,
+                    char *err, const char *prefix, const char *error_prefix,
+                    const char *etype);
+
 int floe_fh_object_key(const char *bucket, const char *prefix,
                        const char *stream, int version, int64_t ms,
                        const char *ext, struct floe_buf *out, char *err)
+{
+    return name_key(bucket, stream, version, ms, ext, out, err, prefix, NULL,
+                    NULL);
+}
+
+int floe_fh_error_key(const char *bucket, const char *prefix,
+                      const char *error_prefix, const char *etype,
+                      const char *stream, int version, int64_t ms,
+                      const char *ext, struct floe_buf *out, char *err)
+{
+    return name_key(bucket, stream, version, ms, ext, out, err,
+                    prefix ? prefix : "",
+                    error_prefix ? error_prefix : "", etype);
+}
+
+static int name_key(const char *bucket, const char *stream, int version,
+                    int64_t ms, const char *ext, struct floe_buf *out,
+                    char *err, const char *prefix, const char *error_prefix,
+                    const char *etype)
 {
     char uuid[FLOE_UUID_LEN + 1];
     time_t t = (time_t)(ms / 1000);
@@ -373,8 +398,17 @@ int floe_fh_object_key(const char *bucket, const char *prefix,
     rc = floe_uuid(uuid);
     if (rc == FLOE_OK)
         rc = floe_buf_addf(out, "%s/", bucket);
-    if (rc == FLOE_OK)
+    if (rc == FLOE_OK && etype == NULL) {
         rc = floe_fh_prefix_eval(prefix, ms, NULL, 1, out, err);
+    } else if (rc == FLOE_OK && error_prefix[0] != '\0') {
+        rc = floe_fh_prefix_eval(error_prefix, ms, etype, 1, out, err);
+    } else if (rc == FLOE_OK) { /* rule 7: <Prefix><type>/yyyy/MM/dd/HH/ */
+        rc = floe_fh_prefix_eval(prefix, ms, NULL, 0, out, err);
+        if (rc == FLOE_OK)
+            rc = floe_buf_addf(out, "%s/", etype);
+        if (rc == FLOE_OK)
+            rc = floe_fh_prefix_eval(NULL, ms, NULL, 1, out, err);
+    }
     if (rc == FLOE_OK)
         rc = floe_buf_addf(out, "%s-%d-%04d-%02d-%02d-%02d-%02d-%02d-%s%s",
                            stream, version, tm.tm_year + 1900, tm.tm_mon + 1,

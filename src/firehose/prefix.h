@@ -35,4 +35,20 @@ int floe_fh_object_key(const char *bucket, const char *prefix,
                        const char *stream, int version, int64_t ms,
                        const char *ext, struct floe_buf *out, char *err);
 
+/* What !{firehose:error-output-type} becomes for records that could not
+ * be put into the store within the retry window. AWS writes no error
+ * records for plain S3 failures, so this value is floe's own. */
+#define FLOE_FH_ERROR_TYPE_S3 "s3-delivery-failed"
+
+/* The key of an error-output object: "<bucket>/<evaluated error_prefix>
+ * <stream>-<version>-yyyy-MM-dd-HH-mm-ss-<uuid><ext>" with
+ * error-output-type `etype`. With no (or an empty) error_prefix it is
+ * "<prefix><etype>/yyyy/MM/dd/HH/..." (Firehose rule 7; the prefix then
+ * has no expressions). A missing timestamp expression gets the default
+ * "yyyy/MM/dd/HH/" like a Prefix. Appends to out. */
+int floe_fh_error_key(const char *bucket, const char *prefix,
+                      const char *error_prefix, const char *etype,
+                      const char *stream, int version, int64_t ms,
+                      const char *ext, struct floe_buf *out, char *err);
+
 #endif

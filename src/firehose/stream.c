@@ -14,6 +14,8 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "firehose/tags.h"
+#include "firehose/tz.h"
 
 struct floe_fh_registry {
     pthread_rwlock_t lock;
@@ -22,9 +24,22 @@ struct floe_fh_registry {
     size_t n, cap;
 };
 
+static const char *const comp_names[] = { "UNCOMPRESSED", "GZIP", "ZIP",
+                                          "Snappy", "HADOOP_SNAPPY" };
+
 const char *floe_fh_compression_name(enum floe_fh_compression c)
 {
-    return c == FLOE_FH_GZIP ? "GZIP" : "UNCOMPRESSED";
+    return (unsigned)c < 5 ? comp_names[c] : "UNCOMPRESSED";
+}
+
+int floe_fh_compression_parse(const char *name)
+{
+    int i;
+
+    for (i = 0; name != NULL && i < 5; i++)
+        if (strcmp(name, comp_names[i]) == 0)
+            return i;
+    return -1;
 }
 
 void floe_fh_stream_free(struct floe_fh_stream *s)
@@ -36,6 +51,9 @@ void floe_fh_stream_free(struct floe_fh_stream *s)
     free(s->role_arn);
     free(s->prefix);
     free(s->error_prefix);
+    free(s->time_zone);
+    floe_fh_tz_free(s->tz);
+    cJSON_Delete(s->tags);
     free(s);
 }
 
@@ -126,13 +144,23 @@ static int save(struct floe_fh_registry *r)
             add_str(o, "role_arn", s->role_arn) ||
             add_str(o, "prefix", s->prefix) ||
             add_str(o, "error_prefix", s->error_prefix) ||
+            add_str(o, "time_zone", s->time_zone) ||
             add_str(o, "compression", floe_fh_compression_name(s->compression)) ||
             !cJSON_AddNumberToObject(o, "size_mb", s->size_mb) ||
             !cJSON_AddNumberToObject(o, "interval_s", s->interval_s) ||
             !cJSON_AddNumberToObject(o, "version", s->version) ||
             !cJSON_AddNumberToObject(o, "create_ts", s->create_ts) ||
+            !cJSON_AddNumberToObject(o, "update_ts", s->update_ts) ||
             !cJSON_AddBoolToObject(o, "extended", s->extended))
             goto cleanup;
+        if (s->tags != NULL) {
+            cJSON *t = floe_fh_tags_copy(s->tags);
+
+            if (t == NULL || !cJSON_AddItemToObject(o, "tags", t)) {
+                cJSON_Delete(t);
+                goto cleanup;
+            }
+        }
     }
     text = cJSON_Print(root);
     if (text == NULL)
@@ -183,14 +211,33 @@ static int load_one(const cJSON *o, struct floe_fh_stream **out)
     s->role_arn = dup_member(o, "role_arn", true, &rc);
     s->prefix = dup_member(o, "prefix", true, &rc);
     s->error_prefix = dup_member(o, "error_prefix", false, &rc);
-    s->compression = cJSON_IsString(c) && strcmp(c->valuestring, "GZIP") == 0
-                         ? FLOE_FH_GZIP
-                         : FLOE_FH_UNCOMPRESSED;
+    s->time_zone = dup_member(o, "time_zone", false, &rc);
+    if (rc == FLOE_OK && s->time_zone != NULL) {
+        char err[FLOE_ERR_LEN];
+
+        if (floe_fh_tz_load(s->time_zone, &s->tz, err) != FLOE_OK) {
+            floe_log_error("stream %s: %s", s->name, err);
+            rc = FLOE_ECORRUPT;
+        }
+    }
+    if (floe_fh_compression_parse(cJSON_GetStringValue(c)) < 0)
+        rc = FLOE_ECORRUPT;
+    else
+        s->compression = (enum floe_fh_compression)
+            floe_fh_compression_parse(cJSON_GetStringValue(c));
     s->size_mb = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "size_mb"));
     s->interval_s = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "interval_s"));
     s->version = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "version"));
     s->create_ts = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "create_ts"));
+    if (cJSON_IsNumber(cJSON_GetObjectItem(o, "update_ts")))
+        s->update_ts =
+            cJSON_GetNumberValue(cJSON_GetObjectItem(o, "update_ts"));
     s->extended = cJSON_IsTrue(cJSON_GetObjectItem(o, "extended"));
+    if (cJSON_IsObject(cJSON_GetObjectItem(o, "tags"))) {
+        s->tags = floe_fh_tags_copy(cJSON_GetObjectItem(o, "tags"));
+        if (s->tags == NULL)
+            rc = FLOE_ENOMEM;
+    }
     if (rc == FLOE_OK && (s->size_mb < 1 || s->size_mb > 128 ||
                           s->interval_s < 0 || s->interval_s > 900 ||
                           s->version < 1))
@@ -341,6 +388,11 @@ int floe_fh_registry_add(struct floe_fh_registry *r, struct floe_fh_stream *s)
         r->n--;
     }
     return rc;
+}
+
+int floe_fh_registry_save(struct floe_fh_registry *r)
+{
+    return save(r);
 }
 
 int floe_fh_registry_remove(struct floe_fh_registry *r, const char *name,

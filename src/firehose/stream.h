@@ -16,9 +16,14 @@
 enum floe_fh_compression {
     FLOE_FH_UNCOMPRESSED = 0,
     FLOE_FH_GZIP = 1,
+    FLOE_FH_ZIP = 2,
+    FLOE_FH_SNAPPY = 3,
+    FLOE_FH_HADOOP_SNAPPY = 4,
 };
 
 struct floe_fh_slot; /* deliver.c: the stream's buffer */
+struct floe_fh_tz;   /* tz.h */
+struct cJSON;        /* <cjson/cJSON.h> */
 
 struct floe_fh_stream {
     char name[FLOE_FH_NAME_MAX + 1];
@@ -27,19 +32,26 @@ struct floe_fh_stream {
     char *role_arn;      /* owned; may be "" */
     char *prefix;        /* owned; may be "" */
     char *error_prefix;  /* owned; NULL when absent */
+    char *time_zone;     /* owned; CustomTimeZone, NULL = UTC */
+    struct floe_fh_tz *tz; /* owned; loaded time_zone, NULL = UTC */
     int size_mb;         /* 1..128 */
     int interval_s;      /* 0..900 */
     enum floe_fh_compression compression;
     bool extended;       /* created with ExtendedS3DestinationConfiguration */
     int version;         /* VersionId */
     double create_ts;    /* epoch seconds */
+    double update_ts;    /* last UpdateDestination, 0 = never */
+    struct cJSON *tags;  /* owned; object key -> string value, keys sorted;
+                            NULL = none */
     struct floe_fh_slot *slot; /* owned by deliver.c */
 };
 
 struct floe_fh_registry;
 
-/* "GZIP" / "UNCOMPRESSED" */
+/* "GZIP", "UNCOMPRESSED", "ZIP", "Snappy", "HADOOP_SNAPPY" (AWS spelling) */
 const char *floe_fh_compression_name(enum floe_fh_compression c);
+/* The reverse; -1 when `name` is none of them. */
+int floe_fh_compression_parse(const char *name);
 /* Free a stream's strings and the struct; NULL is a no-op. Does not touch
  * s->slot (detach it first). */
 void floe_fh_stream_free(struct floe_fh_stream *s);
@@ -65,6 +77,8 @@ struct floe_fh_stream *floe_fh_registry_at(struct floe_fh_registry *r,
                                            size_t i); /* sorted by name */
 /* Add and persist; takes `s` on FLOE_OK only. FLOE_EEXIST, FLOE_EIO. */
 int floe_fh_registry_add(struct floe_fh_registry *r, struct floe_fh_stream *s);
+/* Persist after a stream was changed in place (write lock held). */
+int floe_fh_registry_save(struct floe_fh_registry *r);
 /* Remove and persist; on FLOE_OK *out_s is owned by the caller. */
 int floe_fh_registry_remove(struct floe_fh_registry *r, const char *name,
                             struct floe_fh_stream **out_s);

@@ -3,7 +3,10 @@
  * CRC-32 of the first 8 header bytes) then payload (u16 name length, name,
  * i64 arrival ms, record bytes), little-endian. Only one fdatasync runs at
  * a time; it covers every entry written before it started, so concurrent
- * writers share it. Rotation syncs the old segment before switching. */
+ * writers share it. Rotation syncs the old segment before switching.
+ * Sidecar wal-N.done: little-endian u64 offsets of delivered entries,
+ * appended and fdatasync'ed per delivered object (a torn tail is ignored);
+ * deleted with its segment, orphans removed at replay. */
 #define FLOE_LOG_MOD "firehose.wal"
 
 #include "firehose/wal.h"
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -46,12 +50,32 @@ struct floe_fh_wal {
     int64_t cur_size;
     uint64_t written, synced;
     bool syncing, failed;
+    pthread_mutex_t done_mu; /* serialises sidecar appends */
 };
 
 static void seg_path(const struct floe_fh_wal *w, uint64_t id, char *out,
                      size_t n)
 {
     snprintf(out, n, "%s/wal-%016" PRIu64 ".log", w->dir, id);
+}
+
+static void done_path(const struct floe_fh_wal *w, uint64_t id, char *out,
+                      size_t n)
+{
+    snprintf(out, n, "%s/wal-%016" PRIu64 ".done", w->dir, id);
+}
+
+/* Create segment `id` for appends (a stale sidecar of that id goes). */
+static int create_seg(struct floe_fh_wal *w, uint64_t id)
+{
+    char path[4096];
+
+    done_path(w, id, path, sizeof(path));
+    if (unlink(path) != 0 && errno != ENOENT)
+        floe_log_errno("unlink %s", path);
+    seg_path(w, id, path, sizeof(path));
+    return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                0644);
 }
 
 static struct seg *find_seg(struct floe_fh_wal *w, uint64_t id)
@@ -89,6 +113,9 @@ static void maybe_drop(struct floe_fh_wal *w, struct seg *sg)
 
     if (sg->refs > 0 || (w->fd >= 0 && sg->id == w->cur_id))
         return;
+    done_path(w, sg->id, path, sizeof(path));
+    if (unlink(path) != 0 && errno != ENOENT)
+        floe_log_errno("unlink %s", path);
     seg_path(w, sg->id, path, sizeof(path));
     if (unlink(path) != 0 && errno != ENOENT)
         floe_log_errno("unlink %s", path);
@@ -115,6 +142,7 @@ int floe_fh_wal_open(const char *dir, int64_t segment_bytes,
         return floe_err(err, FLOE_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->done_mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     w->fd = -1;
     w->seg_bytes = segment_bytes > 0 ? segment_bytes : (64 << 20);
@@ -143,10 +171,25 @@ static void wr32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)(v >> 24);
 }
 
-/* Parse one segment's bytes; returns entries replayed. */
+static uint64_t rd64(const unsigned char *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static int cmp_off(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Parse one segment's bytes, skipping the sorted offsets done[0..ndone);
+ * returns entries replayed. */
 static uint64_t replay_seg(struct floe_fh_wal *w, uint64_t id,
                            const unsigned char *p, size_t n,
-                           floe_fh_wal_replay_cb cb, void *ud)
+                           const uint64_t *done, size_t ndone,
+                           floe_fh_wal_replay_cb cb, void *ud,
+                           uint64_t *skipped)
 {
     size_t off = 0;
     uint64_t entries = 0;
@@ -171,10 +214,22 @@ static uint64_t replay_seg(struct floe_fh_wal *w, uint64_t id,
         name[nlen] = '\0';
         for (i = 7; i >= 0; i--)
             arrival = (int64_t)((uint64_t)arrival << 8 | pl[2 + nlen + i]);
-        pthread_mutex_lock(&w->mu); /* workers release concurrently */
-        find_seg(w, id)->refs++;
-        pthread_mutex_unlock(&w->mu);
-        cb(ud, id, name, arrival, pl + 2 + nlen + 8, len - 2 - nlen - 8);
+        {
+            uint64_t key = off;
+            struct floe_fh_wal_pos pos = { id, off };
+
+            if (ndone > 0 && bsearch(&key, done, ndone, sizeof(*done),
+                                     cmp_off) != NULL) {
+                (*skipped)++; /* delivered before the crash */
+                off += HDR_LEN + len;
+                continue;
+            }
+            pthread_mutex_lock(&w->mu); /* workers release concurrently */
+            find_seg(w, id)->refs++;
+            pthread_mutex_unlock(&w->mu);
+            cb(ud, &pos, name, arrival, pl + 2 + nlen + 8,
+               len - 2 - nlen - 8);
+        }
         entries++;
         off += HDR_LEN + len;
     }
@@ -190,14 +245,15 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
 {
     DIR *dir = NULL;
     struct dirent *de;
-    uint64_t *ids = NULL, next = 1, total = 0;
-    size_t nids = 0, cap = 0, i;
-    struct floe_buf data;
+    uint64_t *ids = NULL, next = 1, total = 0, skipped = 0;
+    size_t nids = 0, cap = 0, i, k, ndone;
+    struct floe_buf data, done;
     char path[4096];
     int rc = FLOE_OK;
 
     *out_entries = 0;
     floe_buf_init(&data, FLOE_BUF_UNLIMITED);
+    floe_buf_init(&done, FLOE_BUF_UNLIMITED);
     dir = opendir(w->dir);
     if (dir == NULL) {
         floe_log_errno("opendir %s", w->dir);
@@ -207,8 +263,18 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
         unsigned long long id;
         char tail[8];
 
-        if (sscanf(de->d_name, "wal-%16llu.%4s", &id, tail) != 2 ||
-            strcmp(tail, "log") != 0)
+        if (sscanf(de->d_name, "wal-%16llu.%4s", &id, tail) != 2)
+            continue;
+        if (strcmp(tail, "done") == 0) { /* orphan: its segment is gone */
+            seg_path(w, id, path, sizeof(path));
+            if (!floe_path_exists(path)) {
+                done_path(w, id, path, sizeof(path));
+                if (unlink(path) != 0)
+                    floe_log_errno("unlink %s", path);
+            }
+            continue;
+        }
+        if (strcmp(tail, "log") != 0)
             continue;
         if (nids == cap) {
             void *p = realloc(ids, (cap = cap ? cap * 2 : 16) * sizeof(*ids));
@@ -240,8 +306,26 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
             floe_log_error("cannot read WAL segment %s", path);
             goto cleanup;
         }
+        floe_buf_reset(&done);
+        done_path(w, ids[i], path, sizeof(path));
+        if (floe_path_exists(path) &&
+            floe_read_file(path, &done) != FLOE_OK) {
+            floe_log_warn("cannot read %s: replaying the whole segment",
+                          path);
+            floe_buf_reset(&done);
+        }
+        ndone = done.len / 8; /* a torn last offset is ignored */
+        for (k = 0; k < ndone; k++) /* in place: 8-byte LE -> u64 */
+        {
+            uint64_t v = rd64((const unsigned char *)done.data + 8 * k);
+
+            memcpy(done.data + 8 * k, &v, 8);
+        }
+        if (ndone > 1)
+            qsort(done.data, ndone, 8, cmp_off);
         total += replay_seg(w, ids[i], (const unsigned char *)data.data,
-                            data.len, cb, ud);
+                            data.len, (const uint64_t *)(void *)done.data,
+                            ndone, cb, ud, &skipped);
         pthread_mutex_lock(&w->mu);
         sg = find_seg(w, ids[i]);
         if (sg != NULL) {
@@ -251,10 +335,13 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
         pthread_mutex_unlock(&w->mu);
         next = ids[i] + 1;
     }
+    if (skipped > 0)
+        floe_log_info("skipped %llu write-ahead log entries already "
+                      "delivered before the restart",
+                      (unsigned long long)skipped);
     /* A fresh segment for new appends. */
     seg_path(w, next, path, sizeof(path));
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                 0644);
+    w->fd = create_seg(w, next);
     if (w->fd < 0) {
         floe_log_errno("create %s", path);
         rc = FLOE_EIO;
@@ -272,6 +359,7 @@ cleanup:
         closedir(dir);
     free(ids);
     floe_buf_free(&data);
+    floe_buf_free(&done);
     return rc;
 }
 
@@ -291,7 +379,7 @@ static int rotate(struct floe_fh_wal *w)
     }
     w->synced = w->written;
     seg_path(w, w->cur_id + 1, path, sizeof(path));
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    fd = create_seg(w, w->cur_id + 1);
     if (fd < 0 || push_seg(w, w->cur_id + 1) != FLOE_OK) {
         floe_log_errno("create %s", path);
         if (fd >= 0)
@@ -314,7 +402,7 @@ static int rotate(struct floe_fh_wal *w)
 
 int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
                        int64_t arrival_ms, const void *data, size_t len,
-                       uint64_t *out_seg, uint64_t *out_seq)
+                       struct floe_fh_wal_pos *out_pos, uint64_t *out_seq)
 {
     unsigned char hdr[HDR_LEN], meta[2 + 64 + 8];
     size_t nlen = strlen(stream), mlen = 2 + nlen + 8, plen = mlen + len;
@@ -383,10 +471,11 @@ int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
         }
         done += (size_t)got;
     }
+    out_pos->seg = w->cur_id;
+    out_pos->off = (uint64_t)w->cur_size;
     w->cur_size += (int64_t)total;
     w->written++;
     find_seg(w, w->cur_id)->refs++;
-    *out_seg = w->cur_id;
     *out_seq = w->written;
 out:
     pthread_mutex_unlock(&w->mu);
@@ -440,7 +529,7 @@ static void retire_current(struct floe_fh_wal *w)
     if (sg == NULL || sg->refs != 0 || w->cur_size == 0 || w->failed)
         return; /* an append came in while we waited */
     seg_path(w, w->cur_id + 1, path, sizeof(path));
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    fd = create_seg(w, w->cur_id + 1);
     if (fd < 0 || push_seg(w, w->cur_id + 1) != FLOE_OK) {
         if (fd >= 0) {
             close(fd);
@@ -477,6 +566,80 @@ void floe_fh_wal_release(struct floe_fh_wal *w, uint64_t seg, uint32_t n)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* Append offsets to segment `seg`'s sidecar, durably. */
+static void write_done(struct floe_fh_wal *w, uint64_t seg,
+                       const struct floe_fh_wal_pos *pos, size_t n)
+{
+    unsigned char *buf = malloc(n * 8);
+    char path[4096];
+    struct stat st;
+    size_t i, done = 0;
+    int fd;
+
+    if (buf == NULL)
+        return;
+    for (i = 0; i < n; i++) {
+        wr32(buf + 8 * i, (uint32_t)pos[i].off);
+        wr32(buf + 8 * i + 4, (uint32_t)(pos[i].off >> 32));
+    }
+    done_path(w, seg, path, sizeof(path));
+    pthread_mutex_lock(&w->done_mu);
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        floe_log_errno("open %s", path);
+        goto out;
+    }
+    /* Cut a torn tail left by an earlier failed write. */
+    if (fstat(fd, &st) == 0 && st.st_size % 8 != 0 &&
+        ftruncate(fd, st.st_size - st.st_size % 8) != 0)
+        floe_log_errno("ftruncate %s", path);
+    while (done < n * 8) {
+        ssize_t got = write(fd, buf + done, n * 8 - done);
+
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            floe_log_errno("write %s", path);
+            break;
+        }
+        done += (size_t)got;
+    }
+    if (fdatasync(fd) != 0)
+        floe_log_errno("fdatasync %s", path);
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size == done &&
+        floe_fsync_dir(w->dir) != FLOE_OK) /* new file: make it visible */
+        floe_log_warn("fsync %s failed", w->dir);
+    close(fd);
+out:
+    pthread_mutex_unlock(&w->done_mu);
+    free(buf);
+}
+
+void floe_fh_wal_done(struct floe_fh_wal *w,
+                      const struct floe_fh_wal_pos *pos, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t j = i + 1;
+        struct seg *sg;
+        bool keep;
+
+        while (j < n && pos[j].seg == pos[i].seg)
+            j++;
+        /* Worth a sidecar only when the segment outlives this release. */
+        pthread_mutex_lock(&w->mu);
+        sg = find_seg(w, pos[i].seg);
+        keep = sg != NULL && (sg->refs > (int64_t)(j - i) ||
+                              (w->fd >= 0 && sg->id == w->cur_id));
+        pthread_mutex_unlock(&w->mu);
+        if (keep)
+            write_done(w, pos[i].seg, pos + i, j - i);
+        floe_fh_wal_release(w, pos[i].seg, (uint32_t)(j - i));
+        i = j;
+    }
+}
+
 void floe_fh_wal_close(struct floe_fh_wal *w)
 {
     if (w == NULL)
@@ -492,6 +655,7 @@ void floe_fh_wal_close(struct floe_fh_wal *w)
             maybe_drop(w, &w->segs[w->nsegs - 1]);
     }
     pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->done_mu);
     pthread_cond_destroy(&w->cv);
     free(w->segs);
     free(w->dir);

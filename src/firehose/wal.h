@@ -4,7 +4,10 @@
  * arrival time, record bytes). Appends are plain write(2)s; durability
  * comes from floe_fh_wal_sync(), a group commit (one fdatasync covers every
  * writer waiting). Each entry holds one reference on its segment until its
- * bytes are in the store; a sealed segment without references is deleted. */
+ * bytes are in the store; a sealed segment without references is deleted.
+ * Delivered entries of a segment still in use are listed durably in a
+ * sidecar <dir>/wal-<16 digits>.done (their offsets), so a crash replays
+ * only what was not delivered yet. */
 #ifndef FLOE_FIREHOSE_WAL_H
 #define FLOE_FIREHOSE_WAL_H
 
@@ -13,37 +16,54 @@
 
 struct floe_fh_wal;
 
+/* Where an entry is: segment id and byte offset of its header. */
+struct floe_fh_wal_pos {
+    uint64_t seg;
+    uint64_t off;
+};
+
 /* Open (creating) the log directory `dir` (borrowed). On FLOE_OK *out is
  * owned by the caller (floe_fh_wal_close). Nothing is written until
  * floe_fh_wal_replay() has run. */
 int floe_fh_wal_open(const char *dir, int64_t segment_bytes,
                      struct floe_fh_wal **out, char *err);
 
-/* Called for each intact entry in log order. `stream`/`data` are borrowed.
- * The entry's reference on segment `seg` moves to the callee (release it
- * with floe_fh_wal_release once delivered, or at once if dropped). */
-typedef void (*floe_fh_wal_replay_cb)(void *ud, uint64_t seg,
+/* Called for each intact, not yet delivered entry in log order.
+ * `pos`/`stream`/`data` are borrowed. The entry's reference on its
+ * segment moves to the callee (floe_fh_wal_done once delivered, or
+ * floe_fh_wal_release at once if dropped). */
+typedef void (*floe_fh_wal_replay_cb)(void *ud,
+                                      const struct floe_fh_wal_pos *pos,
                                       const char *stream, int64_t arrival_ms,
                                       const void *data, size_t len);
 
 /* Replay every existing segment, then start a new one for appends. A torn
- * or corrupt tail is logged and skipped. *out_entries counts entries. */
+ * or corrupt tail is logged and skipped; entries listed in the segment's
+ * .done sidecar are skipped. *out_entries counts entries replayed. */
 int floe_fh_wal_replay(struct floe_fh_wal *wal, floe_fh_wal_replay_cb cb,
                        void *ud, uint64_t *out_entries);
 
 /* Append one entry (not yet durable). `data` is borrowed. On FLOE_OK the
- * caller holds one reference on *out_seg and must wait for *out_seq with
- * floe_fh_wal_sync() before acknowledging. FLOE_EIO. */
+ * caller holds one reference on out_pos->seg and must wait for *out_seq
+ * with floe_fh_wal_sync() before acknowledging. FLOE_EIO. */
 int floe_fh_wal_append(struct floe_fh_wal *wal, const char *stream,
                        int64_t arrival_ms, const void *data, size_t len,
-                       uint64_t *out_seg, uint64_t *out_seq);
+                       struct floe_fh_wal_pos *out_pos, uint64_t *out_seq);
 
 /* Return when every entry up to `seq` is durable (group commit). FLOE_EIO
  * when fdatasync failed: the entries must not be acknowledged. */
 int floe_fh_wal_sync(struct floe_fh_wal *wal, uint64_t seq);
 
-/* Drop `n` references on segment `seg` (its entries are delivered). */
+/* Drop `n` references on segment `seg` (its entries are delivered or
+ * abandoned; a crash before the segment is deleted replays them). */
 void floe_fh_wal_release(struct floe_fh_wal *wal, uint64_t seg, uint32_t n);
+
+/* Entries pos[0..n) (borrowed) are in the store: list them in their
+ * segments' .done sidecars (fdatasync'ed) when the segment stays, then
+ * release their references. A sidecar write failure only costs
+ * duplicates after a crash (logged). */
+void floe_fh_wal_done(struct floe_fh_wal *wal,
+                      const struct floe_fh_wal_pos *pos, size_t n);
 
 /* Close; segments still referenced stay on disk for the next replay. */
 void floe_fh_wal_close(struct floe_fh_wal *wal);

@@ -259,8 +259,9 @@ def test_errors_and_server_keeps_serving(firehose):
            "S3DestinationConfiguration": s3_config()})
     check(400, "InvalidArgumentException", "CreateDeliveryStream",
           {"DeliveryStreamName": "s",
-           "ExtendedS3DestinationConfiguration": s3_config(
-               compression="Snappy")}, "not supported")
+           "DeliveryStreamType": "KinesisStreamAsSource",
+           "ExtendedS3DestinationConfiguration": s3_config()},
+          "not supported")
     check(400, "SerializationException", "CreateDeliveryStream",
           {"DeliveryStreamName": 7})
     check(400, "ResourceInUseException", "CreateDeliveryStream",

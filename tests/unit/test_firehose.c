@@ -1,7 +1,8 @@
 /* test_firehose.c - unit tests of floe firehose: prefix evaluation and
  * rules, object key naming, JSON request validation through the
  * transport-free API, gzip delivery round trip (zlib inflate), WAL
- * append/replay/retire. */
+ * append/replay/retire, error-output keys (rule 7) and the WAL's .done
+ * sidecar (delivered entries are not replayed). */
 #include <string.h>
 #include <unistd.h>
 
@@ -152,6 +153,44 @@ static void test_object_key(void)
     floe_buf_free(&k);
 }
 
+static void test_error_key(void)
+{
+    static const struct {
+        const char *prefix, *eprefix, *want;
+    } cases[] = {
+        { "orders/", "err/!{firehose:error-output-type}/",
+          "landing/err/s3-delivery-failed/2023/11/14/22/orders-1-2023-11-14-"
+          "22-13-20-" },
+        { "o/!{timestamp:yyyy}/", "e/!{firehose:error-output-type}/"
+          "!{timestamp:MM}/", "landing/e/s3-delivery-failed/11/orders-1-" },
+        { "orders/", NULL,
+          "landing/orders/s3-delivery-failed/2023/11/14/22/orders-1-" },
+        { "orders/", "",
+          "landing/orders/s3-delivery-failed/2023/11/14/22/orders-1-" },
+        { "", NULL, "landing/s3-delivery-failed/2023/11/14/22/orders-1-" },
+        { "x/", "plain/", "landing/plain/2023/11/14/22/orders-1-" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct floe_buf k;
+        char err[FLOE_ERR_LEN];
+
+        floe_buf_init(&k, 4096);
+        CHECK(floe_fh_error_key("landing", cases[i].prefix, cases[i].eprefix,
+                                FLOE_FH_ERROR_TYPE_S3, "orders", 1, T0, ".gz",
+                                &k, err) == FLOE_OK);
+        if (k.data == NULL ||
+            strncmp(k.data, cases[i].want, strlen(cases[i].want)) != 0) {
+            fprintf(stderr, "  case %zu: got '%s'\n", i,
+                    k.data ? k.data : "(null)");
+            CHECK(0);
+        }
+        CHECK(k.data != NULL && strcmp(k.data + k.len - 3, ".gz") == 0);
+        floe_buf_free(&k);
+    }
+}
+
 /* A whole firehose without HTTP: registry, store, WAL, deliverer, API. */
 struct rig {
     char dir[256];
@@ -162,16 +201,17 @@ struct rig {
     struct floe_fh_api api;
 };
 
-static void rig_replay(void *ud, uint64_t seg, const char *stream,
-                       int64_t ms, const void *data, size_t len)
+static void rig_replay(void *ud, const struct floe_fh_wal_pos *pos,
+                       const char *stream, int64_t ms, const void *data,
+                       size_t len)
 {
     struct rig *r = ud;
     struct floe_fh_stream *s = floe_fh_registry_find(r->reg, stream);
 
     if (s == NULL)
-        floe_fh_wal_release(r->wal, seg, 1);
+        floe_fh_wal_release(r->wal, pos->seg, 1);
     else
-        floe_fh_deliver_replay(r->dlv, s, seg, ms, data, len);
+        floe_fh_deliver_replay(r->dlv, s, pos, ms, data, len);
 }
 
 static int rig_up(struct rig *r, bool reuse)
@@ -502,8 +542,9 @@ struct seen {
     uint64_t seg[8];
 };
 
-static void collect(void *ud, uint64_t seg, const char *stream, int64_t ms,
-                    const void *data, size_t len)
+static void collect(void *ud, const struct floe_fh_wal_pos *pos,
+                    const char *stream, int64_t ms, const void *data,
+                    size_t len)
 {
     struct seen *s = ud;
 
@@ -512,7 +553,7 @@ static void collect(void *ud, uint64_t seg, const char *stream, int64_t ms,
         snprintf(s->data[s->n], sizeof(s->data[0]), "%.*s", (int)len,
                  (const char *)data);
         s->ms[s->n] = ms;
-        s->seg[s->n] = seg;
+        s->seg[s->n] = pos->seg;
     }
     s->n++;
 }
@@ -538,7 +579,8 @@ static void test_wal_replay_torn_tail_and_retire(void)
     char dir[256], err[FLOE_ERR_LEN], seg1[512];
     struct floe_fh_wal *w = NULL;
     struct seen s;
-    uint64_t n = 0, seg = 0, seq = 0, sg[3];
+    uint64_t n = 0, seq = 0;
+    struct floe_fh_wal_pos pos, sg[3];
     FILE *fp;
 
     CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
@@ -575,16 +617,16 @@ static void test_wal_replay_torn_tail_and_retire(void)
     CHECK(s.seg[0] == 1);
     CHECK(count_segments(dir) == 2); /* old one + the new current one */
     /* New appends go to segment 2; releasing all of segment 1 deletes it. */
-    CHECK(floe_fh_wal_append(w, "orders", 44, "x", 1, &seg, &seq) == FLOE_OK);
-    CHECK(seg == 2);
+    CHECK(floe_fh_wal_append(w, "orders", 44, "x", 1, &pos, &seq) == FLOE_OK);
+    CHECK(pos.seg == 2);
     CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
     floe_fh_wal_release(w, 1, 3);
     CHECK(!floe_path_exists(seg1));
     /* Releasing the current segment's last entry retires it too. */
     floe_fh_wal_release(w, 2, 1);
     CHECK(count_segments(dir) == 1);
-    CHECK(floe_fh_wal_append(w, "orders", 55, "y", 1, &seg, &seq) == FLOE_OK);
-    CHECK(seg == 3 && floe_fh_wal_sync(w, seq) == FLOE_OK);
+    CHECK(floe_fh_wal_append(w, "orders", 55, "y", 1, &pos, &seq) == FLOE_OK);
+    CHECK(pos.seg == 3 && floe_fh_wal_sync(w, seq) == FLOE_OK);
     floe_fh_wal_release(w, 3, 1);
     floe_fh_wal_close(w);
     w = NULL;
@@ -601,7 +643,8 @@ static void test_wal_rotation_keeps_order(void)
     struct floe_fh_wal *w = NULL;
     struct seen s;
     char big[300000];
-    uint64_t n = 0, seg = 0, seq = 0;
+    uint64_t n = 0, seq = 0;
+    struct floe_fh_wal_pos pos = { 0, 0 };
     int i;
 
     memset(big, 'b', sizeof(big));
@@ -609,9 +652,9 @@ static void test_wal_rotation_keeps_order(void)
     CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
     CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
     for (i = 0; i < 8; i++) /* 2.4 MB over 1 MiB segments */
-        CHECK(floe_fh_wal_append(w, "s", i, big, sizeof(big), &seg, &seq) ==
+        CHECK(floe_fh_wal_append(w, "s", i, big, sizeof(big), &pos, &seq) ==
               FLOE_OK);
-    CHECK(seg >= 3);
+    CHECK(pos.seg >= 3);
     CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
     floe_fh_wal_close(w);
     w = NULL;
@@ -625,10 +668,65 @@ static void test_wal_rotation_keeps_order(void)
     floe_rmtree(dir);
 }
 
+/* Delivered entries are listed in the .done sidecar: a crash replays only
+ * the others; the sidecar goes with its segment. */
+static void test_wal_done_sidecar(void)
+{
+    char dir[256], err[FLOE_ERR_LEN], done1[512], seg1[512];
+    struct floe_fh_wal *w = NULL;
+    struct floe_fh_wal_pos p[4], both[2];
+    struct seen s;
+    uint64_t n = 0, seq = 0;
+    int i;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(done1, sizeof(done1), "%s/wal-%016d.done", dir, 1);
+    snprintf(seg1, sizeof(seg1), "%s/wal-%016d.log", dir, 1);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    for (i = 0; i < 4; i++) {
+        char rec[8];
+
+        snprintf(rec, sizeof(rec), "r%d\n", i);
+        CHECK(floe_fh_wal_append(w, "s", i, rec, 3, &p[i], &seq) == FLOE_OK);
+    }
+    CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
+    CHECK(p[0].off == 0 && p[1].off > p[0].off && p[3].seg == 1);
+    both[0] = p[0];
+    both[1] = p[2];
+    floe_fh_wal_done(w, both, 2); /* r0, r2 delivered */
+    CHECK(floe_path_exists(done1));
+    floe_fh_wal_close(w);         /* crash with r1, r3 pending */
+    w = NULL;
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    memset(&s, 0, sizeof(s));
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    CHECK(n == 2 && s.n == 2);
+    CHECK(strcmp(s.data[0], "r1\n") == 0 && strcmp(s.data[1], "r3\n") == 0);
+    /* Delivering the rest removes segment 1 and its sidecar. */
+    floe_fh_wal_done(w, &p[1], 1);
+    floe_fh_wal_done(w, &p[3], 1);
+    CHECK(!floe_path_exists(seg1) && !floe_path_exists(done1));
+    floe_fh_wal_close(w);
+    /* An orphan sidecar (segment gone) is removed at the next replay and
+     * never applies to a new segment of the same id. */
+    CHECK(floe_write_file_atomic(done1, "\0\0\0\0\0\0\0\0", 8) ==
+          FLOE_OK);
+    w = NULL;
+    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    memset(&s, 0, sizeof(s));
+    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK && n == 0);
+    CHECK(!floe_path_exists(done1));
+    floe_fh_wal_close(w);
+    floe_rmtree(dir);
+}
+
 FLOE_TESTS({ "prefix_eval_table", test_prefix_eval_table },
            { "prefix_random_and_error_type", test_prefix_random_and_error_type },
            { "prefix_rules", test_prefix_rules },
            { "object_key", test_object_key },
+           { "error_key", test_error_key },
+           { "wal_done_sidecar", test_wal_done_sidecar },
            { "api_validation_table", test_api_validation_table },
            { "api_batch_limits", test_api_batch_limits },
            { "gzip_round_trip", test_gzip_round_trip },

@@ -1,0 +1,153 @@
+"""floe.yaml end to end: `floe --config FILE <command>` and FLOE_CONFIG
+really drive a command, precedence is file < environment < command line,
+bad files fail with exit 2 and file:line, and `floe config --doc/--check`
+work from the same option tables the commands use."""
+import os
+import socket
+import subprocess
+
+import yaml
+
+from conftest import FLOE, ROOT, Proc, free_port, wait_for
+
+
+def run(*args, env=None):
+    return subprocess.run([FLOE, *args], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+def start_firehose(tmp_path, config_args, extra=(), env=None):
+    ready = tmp_path / "firehose.port"
+    proc = Proc([FLOE, *config_args, "firehose", *extra],
+                tmp_path / "firehose.log", env=env)
+    wait_for(lambda: ready.exists() or proc.p.poll() is not None,
+             what="firehose to listen")
+    assert proc.p.poll() is None, proc.output()
+    return proc, int(ready.read_text().strip())
+
+
+def firehose_yaml(tmp_path, port):
+    # state_dir uses the '_' spelling on purpose; ready-file the '-' one.
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "# firehose entirely from the file\n"
+        "firehose:\n"
+        f"  lake: {tmp_path / 'lake'}\n"
+        f"  state_dir: {tmp_path / 'state'}\n"
+        f"  port: {port}\n"
+        f"  ready-file: {tmp_path / 'firehose.port'}\n")
+    return path
+
+
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_firehose_takes_port_and_paths_from_config(tmp_path):
+    port = free_port()
+    cfg = firehose_yaml(tmp_path, port)
+    proc, got = start_firehose(tmp_path, ["--config", str(cfg)])
+    try:
+        assert got == port
+        assert listening(port)
+        assert (tmp_path / "state").is_dir()  # state_dir from the file
+    finally:
+        assert proc.stop() == 0, proc.output()
+
+
+def test_floe_config_env_and_precedence(tmp_path):
+    file_port, env_port = free_port(), free_port()
+    cfg = firehose_yaml(tmp_path, file_port)
+    # FLOE_CONFIG selects the file; FLOE_FIREHOSE_PORT beats the file.
+    env = dict(os.environ, FLOE_CONFIG=str(cfg),
+               FLOE_FIREHOSE_PORT=str(env_port))
+    proc, got = start_firehose(tmp_path, [], env=env)
+    try:
+        assert got == env_port
+    finally:
+        assert proc.stop() == 0, proc.output()
+    # ... and the command line beats both.
+    (tmp_path / "firehose.port").unlink()
+    argv_port = free_port()
+    proc, got = start_firehose(tmp_path, [], ["--port", str(argv_port)],
+                               env=env)
+    try:
+        assert got == argv_port
+    finally:
+        assert proc.stop() == 0, proc.output()
+
+
+def test_bad_yaml_is_exit_2_with_file_and_line(tmp_path):
+    cases = {
+        "firehose:\n  port: 1\n  port: 2\n": "bad.yaml:3:3: duplicate key 'port'",
+        "firehose:\n  port: 1\n  prot: 2\n":
+            "bad.yaml:3: unknown key 'prot' in section 'firehose'",
+        "firehose:\n  port: 70000\n": "bad.yaml:2: firehose.port: 70000 is out of range",
+        "firehose:\n  port: [1]\n": "bad.yaml:2: firehose.port: must be a single value",
+        "firehose:\n\tport: 1\n": "bad.yaml:2:1: tab character in indentation",
+        "firehose: [\n": "bad.yaml:2:1:",
+        "- firehose\n": "bad.yaml:1:1: the top level must be a mapping",
+    }
+    bad = tmp_path / "bad.yaml"
+    for text, want in cases.items():
+        bad.write_text(text)
+        r = run("--config", str(bad), "firehose", "--port", "0",
+                "--lake", str(tmp_path / "lake"))
+        assert r.returncode == 2, (text, r.stderr)
+        assert want in r.stderr, (text, r.stderr)
+    r = run("--config", str(tmp_path / "missing.yaml"), "run", "--once")
+    assert r.returncode == 2 and "missing.yaml: no such file" in r.stderr
+    r = run("--config")
+    assert r.returncode == 2 and "--config needs a file name" in r.stderr
+
+
+def test_config_doc_lists_every_command_option():
+    r = run("config", "--doc")
+    assert r.returncode == 0, r.stderr
+    doc = yaml.safe_load(r.stdout)
+    for section in ("firehose", "agent", "run", "task", "emit", "demo"):
+        assert section in doc
+    fh = doc["firehose"]["port"]
+    assert fh["type"] == "integer" and fh["default"] == "4573"
+    assert fh["min"] == 0 and fh["max"] == 65535
+    assert fh["env"] == "FLOE_FIREHOSE_PORT" and fh["flag"] == "--port"
+    assert doc["agent"]["config"]["required"] is True
+    assert doc["run"]["once"]["type"] == "boolean"
+    assert doc["run"]["schedule"]["type"] == "duration"
+    # The reference is generated from the same tables as --help.
+    help_text = run("firehose", "--help").stdout
+    for key in doc["firehose"]:
+        if doc["firehose"][key]["type"] != "structured":
+            assert f"--{key}" in help_text
+    # One section at a time, straight from a command.
+    one = run("firehose", "--config-doc")
+    assert one.returncode == 0
+    assert list(yaml.safe_load(one.stdout)) == ["firehose"]
+
+
+def test_config_check_example_passes():
+    r = run("config", "--check", str(ROOT / "config" / "floe.yaml"))
+    assert r.returncode == 0, r.stderr
+    assert "OK" in r.stdout
+
+
+def test_config_check_reports_every_bad_section(tmp_path):
+    bad = tmp_path / "check.yaml"
+    bad.write_text("firehose:\n  port: 1\n"
+                   "fireh0se:\n  port: 2\n"
+                   "run:\n  retries: 1000\n"
+                   "agent:\n  flows: []\n")
+    r = run("config", "--check", str(bad))
+    assert r.returncode == 2
+    assert "check.yaml:3: unknown section 'fireh0se'" in r.stderr
+    assert "check.yaml:6: run.retries: 1000 is out of range" in r.stderr
+    assert "check.yaml:8: unknown key 'flows' in section 'agent'" in r.stderr
+    assert "3 errors" in r.stderr
+    r = run("config")
+    assert r.returncode == 2 and "--doc or --check" in r.stderr
+    r = run("config", "--help")
+    assert r.returncode == 0 and r.stdout.startswith("Usage: floe config")
