@@ -21,6 +21,7 @@
 #include "core/opt.h"
 #include "core/util.h"
 #include "firehose/api.h"
+#include "firehose/declare.h"
 #include "firehose/deliver.h"
 #include "firehose/stream.h"
 #include "firehose/wal.h"
@@ -90,6 +91,8 @@ static const struct floe_opt fh_opts[] = {
     { NULL },
 };
 
+static const char *const fh_yaml_keys[] = { "streams", NULL };
+
 static const struct floe_cmd fh_cmd = {
     "firehose",
     "floe firehose [options]",
@@ -116,7 +119,7 @@ static const struct floe_cmd fh_cmd = {
     "configuration \\\n"
     "      'BucketARN=arn:aws:s3:::landing,RoleARN=arn:aws:iam::"
     "123456789012:role/x,Prefix=orders/,CompressionFormat=GZIP'\n",
-    NULL, /* no floe.yaml keys besides the options */
+    fh_yaml_keys, /* firehose.streams: see declare.c */
 };
 
 struct replay_ctx {
@@ -275,6 +278,11 @@ int floe_firehose_main(int argc, char **argv)
         goto cleanup;
     api.auth.access_key_id = cfg.access_key_id;
     api.auth.secret = cfg.secret_access_key;
+    rc = floe_fh_declare_streams(&api, err);
+    if (rc != FLOE_OK) {
+        floe_log_error("%s", err);
+        goto cleanup;
+    }
 
     memset(&hcfg, 0, sizeof(hcfg));
     hcfg.bind = cfg.bind;
