@@ -1,8 +1,9 @@
 /* agent.c - `floe agent` entry point: options, start-up and the one loop.
- * Single-threaded: each turn rescans directories when due, reads new
- * bytes of every flow (unless over the memory bound), closes due batches,
- * sends the oldest closed batch of each flow whose retry time has come,
- * and sleeps only when nothing happened. --exit-at-eof ends the loop once
+ * Single-threaded: each turn rescans directories when due (or at once on
+ * an inotify create/move/delete), reads new bytes of every flow (unless
+ * over the memory bound), closes due batches, sends the oldest closed
+ * batch of each flow whose retry time has come, and sleeps (woken by
+ * inotify) only when nothing happened. --exit-at-eof ends the loop once
  * every file is read and every record acknowledged and checkpointed. */
 #define FLOE_LOG_MOD "agent"
 #include "agent/agent.h"
@@ -16,6 +17,7 @@
 
 #include "agent/config.h"
 #include "agent/flow.h"
+#include "agent/watch.h"
 #include "core/log.h"
 #include "core/opt.h"
 #include "core/util.h"
@@ -76,10 +78,24 @@ static const struct floe_cmd agent_cmd = {
     "(<= 4194304),\nmaxBufferSizeRecords (<= 500), skipHeaderLines, "
     "truncatedRecordTerminator,\nminTimeBetweenFilePollsMillis, "
     "retryInitialBackoffMillis, retryMaxBackoffMillis,\n"
-    "dataProcessingOptions: CSVTOJSON (customFieldNames, delimiter) and "
-    "SINGLELINE\n(parseOptions NO_TRIM, ESCAPE_NEW_LINE). Other Kinesis "
-    "Agent keys are warned about\nand ignored; comments (// and /* */) are "
-    "allowed.",
+    "multiLineStartPattern (a record runs until the next line matching it; "
+    "the last one\nwaits for the next start, or EOF with --exit-at-eof),\n"
+    "dataProcessingOptions, applied in order: CSVTOJSON (customFieldNames, "
+    "delimiter),\nSINGLELINE (parseOptions NO_TRIM, ESCAPE_NEW_LINE), "
+    "LOGTOJSON (logFormat\nCOMMONAPACHELOG | COMBINEDAPACHELOG | "
+    "APACHEERRORLOG | SYSLOG | RFC3339SYSLOG,\ncustomFieldNames, "
+    "matchPattern; a line that does not match is skipped and counted;\n"
+    "Apache \"-\" becomes null) and ADDMETADATA (metadata, timestamp, and "
+    "optionally\nlogFormat/matchPattern/customFieldNames to send the parsed "
+    "object as \"data\").\n\nRegular expressions (matchPattern, "
+    "multiLineStartPattern) are Java syntax run by\nPOSIX regex: (?:), "
+    "(?<name>), leading (?i), \\d \\w \\s (and negations, also in []), "
+    "\\b,\n\\Q..\\E and {n,m} work; lookaround, possessive and atomic "
+    "forms, backreferences,\n\\p{..} and [a&&b] are rejected; lazy "
+    "quantifiers run greedy (a group may be\nlonger than in Java); where "
+    "alternatives overlap POSIX takes the longest match;\n\\w \\d \\s "
+    "are ASCII; '.' is any byte but newline.\n\nOther Kinesis Agent keys "
+    "are warned about and ignored; comments (// and /* */)\nare allowed.",
     agent_opts,
     "Example agent.json:\n"
     "  {\n"
@@ -106,6 +122,7 @@ static const struct floe_cmd agent_cmd = {
     "--exit-at-eof\n\n"
     "Exit status: 0 done or stopped by SIGINT/SIGTERM, 1 runtime failure, "
     "2 bad usage\nor configuration.",
+    NULL,
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -129,12 +146,36 @@ static void progress(const struct floe_flow_shared *sh, int64_t start_ms)
 
 static void tailer_progress(const struct floe_flow *f)
 {
-    floe_log_info("Tailer Progress: %s: %" PRIu64 " records sent; %zu "
-                  "buffers queued; %" PRIu64 " bytes behind; %" PRIu64
-                  " lines skipped, %" PRIu64 " truncated",
-                  f->cfg->id, f->sent, f->nqueued,
-                  floe_tail_behind(&f->tail), f->tail.lines_skipped,
+    uint64_t behind = floe_tail_behind(&f->tail);
+    size_t i, unread = 0;
+
+    for (i = 0; i < f->tail.nfiles; i++) {
+        const struct floe_tail_file *tf = f->tail.files[i];
+
+        if (tf != NULL && tf->fd >= 0 && (uint64_t)tf->size > tf->offset)
+            unread++;
+    }
+    floe_log_info("%s: Tailer Progress: Tailer has parsed %" PRIu64
+                  " records (%" PRIu64 " bytes), transformed %" PRIu64
+                  " records, skipped %" PRIu64 " records, and has "
+                  "successfully sent %" PRIu64 " records to destination; "
+                  "%zu buffers queued; %" PRIu64 " lines skipped (headers, "
+                  "runaway records), %" PRIu64 " truncated",
+                  f->cfg->id, f->parsed, f->parsed_bytes,
+                  f->cfg->conv.n > 0 ? f->parsed - f->skipped : 0,
+                  f->skipped, f->sent, f->nqueued, f->tail.lines_skipped,
                   f->tail.lines_truncated);
+    /* Like the Kinesis Agent; WARN from 40 MiB behind. */
+    if (behind >= 40u * 1024 * 1024)
+        floe_log_warn("%s: Tailer is %.2f MB (%" PRIu64 " bytes) behind. "
+                      "There are %zu file(s) not yet read to the end.",
+                      f->cfg->id, (double)behind / 1048576.0, behind,
+                      unread);
+    else
+        floe_log_info("%s: Tailer is %.2f MB (%" PRIu64 " bytes) behind. "
+                      "There are %zu file(s) not yet read to the end.",
+                      f->cfg->id, (double)behind / 1048576.0, behind,
+                      unread);
 }
 
 /* Rewrite "-c FILE" as "--config FILE" (floe_opt_parse knows long names
@@ -158,6 +199,8 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     struct floe_ckpt *ck = NULL;
     struct floe_sender *sender = NULL;
     struct floe_sender_opts so;
+    struct floe_watch w;
+    bool *rescan = NULL;
     char err[FLOE_ERR_LEN] = "";
     int64_t start = floe_mono_ms(), next_progress;
     size_t i, nflows = conf->nflows;
@@ -165,6 +208,8 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     const char *ckpath;
 
     memset(&sh, 0, sizeof(sh));
+    memset(&w, 0, sizeof(w));
+    w.fd = -1;
     sh.max_buffered = (size_t)o->max_buffered;
     sh.exit_at_eof = o->exit_at_eof;
     ckpath = o->checkpoint_file   ? o->checkpoint_file
@@ -200,6 +245,12 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
             goto cleanup;
         }
     }
+    rescan = calloc(nflows, sizeof(*rescan));
+    rc = rescan ? floe_watch_open(&w, nflows) : FLOE_ENOMEM;
+    if (rc != FLOE_OK)
+        goto cleanup;
+    for (i = 0; i < nflows; i++)
+        floe_watch_add(&w, i, flows[i].tail.dir);
     floe_log_info("agent started: %zu flow(s) to %s (region %s, %s), "
                   "checkpoints in %s", nflows, floe_sender_url(sender),
                   floe_sender_region(sender),
@@ -220,7 +271,9 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
             size_t nread = 0;
             bool did = false;
 
-            if (now >= f->next_scan_ms) {
+            if (now >= f->next_scan_ms || rescan[i]) {
+                rescan[i] = false;
+                floe_watch_add(&w, i, f->tail.dir);
                 rc = floe_flow_scan(f, now);
                 if (rc != FLOE_OK)
                     goto cleanup;
@@ -267,20 +320,26 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         }
         if (busy)
             continue;
-        wake = now + 100;
+        /* Watched directories wake us on any write; unwatched ones are
+         * polled every minTimeBetweenFilePollsMillis (the fallback). A
+         * watched flow still looks once a second (files on network file
+         * systems may not raise events). */
+        wake = now + (floe_watch_all(&w) ? 1000 : 100);
         for (i = 0; i < nflows; i++) {
             int64_t d = floe_flow_deadline(&flows[i]);
             int64_t poll_at = now + flows[i].cfg->poll_ms;
 
             if (d < wake)
                 wake = d;
-            if (poll_at < wake)
+            if (w.wd[i] < 0 && poll_at < wake)
                 wake = poll_at;
         }
         if (wake > now)
-            poll(NULL, 0, (int)(wake - now));
+            floe_watch_wait(&w, (int)(wake - now), rescan);
     }
     progress(&sh, start);
+    for (i = 0; i < nflows; i++)
+        tailer_progress(&flows[i]);
     if (stop_signal)
         floe_log_info("stopping on signal %d; unacknowledged records will be "
                       "read again from the checkpoint", (int)stop_signal);
@@ -293,6 +352,8 @@ cleanup:
         floe_flow_free(&flows[i]);
     free(flows);
     floe_flow_shared_free(&sh);
+    floe_watch_close(&w);
+    free(rescan);
     floe_sender_destroy(sender);
     floe_ckpt_close(ck);
     return rc;

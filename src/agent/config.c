@@ -8,10 +8,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 #include "agent/batch.h"
+#include "agent/jregex.h"
+#include "agent/logparse.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -141,6 +144,134 @@ static int get_int(const cJSON *v, const char *key, int64_t lo, int64_t hi,
     return FLOE_OK;
 }
 
+/* Keys a log parser takes: logFormat, matchPattern, customFieldNames,
+ * jsonFormat. With `required` false and no logFormat, *out stays NULL. */
+static int parse_logparser(const cJSON *o, const char *opt, bool required,
+                           struct floe_logparse **out, char *err)
+{
+    const cJSON *fmt, *mp, *names, *jf, *n;
+    enum floe_logformat lf;
+    const char **list = NULL;
+    size_t cnt = 0;
+    bool lazy = false;
+    int rc;
+
+    *out = NULL;
+    fmt = cJSON_GetObjectItemCaseSensitive(o, "logFormat");
+    mp = cJSON_GetObjectItemCaseSensitive(o, "matchPattern");
+    names = cJSON_GetObjectItemCaseSensitive(o, "customFieldNames");
+    jf = cJSON_GetObjectItemCaseSensitive(o, "jsonFormat");
+    if (jf != NULL && !(cJSON_IsString(jf) &&
+                        strcmp(jf->valuestring, "COMPACT") == 0))
+        return floe_err(err, FLOE_ENOTSUP, "agent.json: %s \"jsonFormat\": "
+                        "only COMPACT is supported by floe", opt);
+    if (fmt == NULL && !required) {
+        if (mp != NULL || names != NULL)
+            return floe_err(err, FLOE_EINVAL, "agent.json: %s: "
+                            "\"matchPattern\"/\"customFieldNames\" need a "
+                            "\"logFormat\"", opt);
+        return FLOE_OK;
+    }
+    if (!cJSON_IsString(fmt) ||
+        floe_logformat_parse(fmt->valuestring, &lf) != FLOE_OK)
+        return floe_err(err, FLOE_EINVAL, "agent.json: %s needs \"logFormat\""
+                        ": COMMONAPACHELOG, COMBINEDAPACHELOG, APACHEERRORLOG,"
+                        " SYSLOG or RFC3339SYSLOG", opt);
+    if (mp != NULL && !cJSON_IsString(mp))
+        return floe_err(err, FLOE_EINVAL, "agent.json: %s \"matchPattern\" "
+                        "must be a string", opt);
+    if (names != NULL) {
+        if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
+            return floe_err(err, FLOE_EINVAL, "agent.json: %s "
+                            "\"customFieldNames\" must be a non-empty array "
+                            "of strings", opt);
+        list = calloc((size_t)cJSON_GetArraySize(names), sizeof(*list));
+        if (list == NULL)
+            return FLOE_ENOMEM;
+        cJSON_ArrayForEach(n, names) {
+            if (!cJSON_IsString(n)) {
+                free(list);
+                return floe_err(err, FLOE_EINVAL, "agent.json: %s "
+                                "\"customFieldNames\" must hold strings",
+                                opt);
+            }
+            list[cnt++] = n->valuestring;
+        }
+    }
+    rc = floe_logparse_create(lf, mp ? mp->valuestring : NULL, list, cnt,
+                              out, err);
+    free(list);
+    if (rc != FLOE_OK) {
+        char tmp[FLOE_ERR_LEN];
+
+        snprintf(tmp, sizeof(tmp), "%s", err);
+        return floe_err(err, rc, "agent.json: %s", tmp);
+    }
+    if (mp != NULL) {
+        struct floe_jregex re;
+
+        if (floe_jregex_compile(&re, mp->valuestring, FLOE_JREGEX_FULL,
+                                &lazy, err) == FLOE_OK && lazy)
+            floe_log_warn("agent.json: %s matchPattern: lazy quantifiers "
+                          "run greedy in POSIX regex (groups may differ)",
+                          opt);
+        floe_jregex_free(&re);
+    }
+    return FLOE_OK;
+}
+
+static void warn_keys(const cJSON *o, const char *opt,
+                      const char *const *known)
+{
+    const cJSON *k;
+
+    cJSON_ArrayForEach(k, o) {
+        if (!in_list(known, k->string))
+            floe_log_warn("agent.json: %s: unknown key \"%s\" ignored", opt,
+                          k->string);
+    }
+}
+
+static int parse_addmetadata(struct floe_agent_flow *f, const cJSON *o,
+                             char *err)
+{
+    static const char *const known[] = {
+        "optionName", "metadata", "timestamp", "logFormat", "matchPattern",
+        "customFieldNames", "jsonFormat", NULL,
+    };
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "timestamp");
+    struct floe_logparse *lp = NULL;
+    char *text = NULL;
+    bool stamp = false;
+    int rc;
+
+    warn_keys(o, "ADDMETADATA", known);
+    if (ts != NULL) {
+        /* Java: new Boolean(String): "true" in any case, else false. */
+        if (cJSON_IsBool(ts))
+            stamp = cJSON_IsTrue(ts);
+        else if (cJSON_IsString(ts))
+            stamp = strcasecmp(ts->valuestring, "true") == 0;
+        else
+            return floe_err(err, FLOE_EINVAL, "agent.json: ADDMETADATA "
+                            "\"timestamp\" must be \"true\" or \"false\"");
+    }
+    rc = parse_logparser(o, "ADDMETADATA", false, &lp, err);
+    if (rc != FLOE_OK)
+        return rc;
+    if (md != NULL) {
+        text = cJSON_PrintUnformatted(md);
+        if (text == NULL) {
+            floe_logparse_destroy(lp);
+            return FLOE_ENOMEM;
+        }
+    }
+    rc = floe_convert_add_metadata(&f->conv, text, stamp, lp);
+    cJSON_free(text);
+    return rc;
+}
+
 static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                          char *err)
 {
@@ -241,14 +372,26 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
             }
             rc = floe_convert_add_csv(&f->conv, list, cnt, delim, err);
             free(list);
-        } else if (strcmp(name->valuestring, "LOGTOJSON") == 0 ||
-                   strcmp(name->valuestring, "ADDMETADATA") == 0 ||
-                   strcmp(name->valuestring, "ADDEC2METADATA") == 0 ||
+        } else if (strcmp(name->valuestring, "LOGTOJSON") == 0) {
+            static const char *const known[] = {
+                "optionName", "logFormat", "matchPattern",
+                "customFieldNames", "jsonFormat", NULL,
+            };
+            struct floe_logparse *lp = NULL;
+
+            warn_keys(o, "LOGTOJSON", known);
+            rc = parse_logparser(o, "LOGTOJSON", true, &lp, err);
+            if (rc == FLOE_OK)
+                rc = floe_convert_add_logtojson(&f->conv, lp);
+        } else if (strcmp(name->valuestring, "ADDMETADATA") == 0) {
+            rc = parse_addmetadata(f, o, err);
+        } else if (strcmp(name->valuestring, "ADDEC2METADATA") == 0 ||
                    strcmp(name->valuestring, "ADDBRACKETS") == 0 ||
                    strcmp(name->valuestring, "USINGPLUGGIN") == 0) {
             return floe_err(err, FLOE_ENOTSUP, "agent.json: "
                             "dataProcessingOptions \"%s\" is not supported "
-                            "yet by floe (supported: CSVTOJSON, SINGLELINE)",
+                            "yet by floe (supported: CSVTOJSON, SINGLELINE, "
+                            "LOGTOJSON, ADDMETADATA)",
                             name->valuestring);
         } else {
             return floe_err(err, FLOE_EINVAL, "agent.json: unknown "
@@ -324,6 +467,29 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
                 rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
                               "\"truncatedRecordTerminator\" must be 1 to 63 "
                               "bytes", idx);
+        } else if (strcmp(key, "multiLineStartPattern") == 0) {
+            bool lazy = false;
+
+            if (!cJSON_IsString(k) || k->valuestring[0] == '\0')
+                return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
+                                "\"multiLineStartPattern\" must be a "
+                                "non-empty string (a regex)", idx);
+            floe_jregex_free(f->start_re);
+            free(f->start_re);
+            f->start_re = calloc(1, sizeof(*f->start_re));
+            if (f->start_re == NULL)
+                return FLOE_ENOMEM;
+            rc = floe_jregex_compile(f->start_re, k->valuestring,
+                                     FLOE_JREGEX_PREFIX, &lazy, err);
+            if (rc != FLOE_OK) {
+                char tmp[FLOE_ERR_LEN];
+
+                free(f->start_re);
+                f->start_re = NULL;
+                snprintf(tmp, sizeof(tmp), "%s", err);
+                return floe_err(err, rc, "agent.json: flows[%zu]: "
+                                "multiLineStartPattern: %s", idx, tmp);
+            }
         } else if (strcmp(key, "dataProcessingOptions") == 0) {
             rc = parse_options(f, k, err);
         } else if (in_list(ignored_flow, key)) {
@@ -512,6 +678,8 @@ void floe_agent_conf_free(struct floe_agent_conf *c)
         free(f->file_pattern);
         free(f->stream);
         free(f->trunc_term);
+        floe_jregex_free(f->start_re);
+        free(f->start_re);
         floe_convert_free(&f->conv);
     }
     free(c->flows);

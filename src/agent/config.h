@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "agent/convert.h"
+#include "agent/jregex.h"
 
 enum floe_agent_initpos {
     FLOE_AGENT_END_OF_FILE = 0,
@@ -33,6 +34,7 @@ struct floe_agent_flow {
     char *trunc_term;           /* truncatedRecordTerminator, owned */
     size_t trunc_term_len;
     struct floe_convert conv;   /* dataProcessingOptions */
+    struct floe_jregex *start_re; /* multiLineStartPattern, owned or NULL */
 };
 
 struct floe_agent_conf {

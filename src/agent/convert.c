@@ -1,4 +1,5 @@
-/* convert.c - CSVTOJSON and SINGLELINE record converters (convert.h).
+/* convert.c - CSVTOJSON, SINGLELINE, LOGTOJSON and ADDMETADATA record
+ * converters (convert.h); the log parsing itself is in logparse.c.
  * One pass per record: the worst-case output size is reserved once, then
  * bytes are written through a pointer with a 256-entry escape table, so
  * there is no per-field call or allocation on the hot path. */
@@ -6,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/util.h"
 
 /* 0: copy as is; otherwise the character after '\\' ('u' = \u00XX). */
 static const char esc_tab[256] = {
@@ -54,6 +57,8 @@ void floe_convert_free(struct floe_convert *c)
     for (i = 0; i < c->n; i++) {
         free(c->steps[i].keys);
         free(c->steps[i].key_off);
+        floe_logparse_destroy(c->steps[i].parser);
+        free(c->steps[i].metadata);
     }
     free(c->steps);
     c->steps = NULL;
@@ -240,10 +245,101 @@ int floe_convert_singleline(const struct floe_convert_step *s,
     return FLOE_OK;
 }
 
+int floe_convert_add_logtojson(struct floe_convert *c,
+                               struct floe_logparse *parser)
+{
+    struct floe_convert_step *s = add_step(c);
+
+    if (s == NULL) {
+        floe_logparse_destroy(parser);
+        return FLOE_ENOMEM;
+    }
+    s->kind = FLOE_CONVERT_LOGTOJSON;
+    s->parser = parser;
+    return FLOE_OK;
+}
+
+int floe_convert_add_metadata(struct floe_convert *c,
+                              const char *metadata_json, bool timestamp,
+                              struct floe_logparse *parser)
+{
+    struct floe_convert_step *s;
+    char *md = strdup(metadata_json ? metadata_json : "null");
+
+    s = md ? add_step(c) : NULL;
+    if (s == NULL) {
+        free(md);
+        floe_logparse_destroy(parser);
+        return FLOE_ENOMEM;
+    }
+    s->kind = FLOE_CONVERT_ADDMETADATA;
+    s->metadata = md;
+    s->timestamp = timestamp;
+    s->parser = parser;
+    return FLOE_OK;
+}
+
+static size_t strip_nl(const char *rec, size_t len)
+{
+    /* The Kinesis converters drop one trailing "\n" (and nothing else). */
+    return len > 0 && rec[len - 1] == '\n' ? len - 1 : len;
+}
+
+int floe_convert_logtojson(const struct floe_convert_step *s,
+                           const char *rec, size_t len, struct floe_buf *out)
+{
+    size_t start = out->len;
+    int rc;
+
+    rc = floe_logparse_json(s->parser, rec, strip_nl(rec, len), out);
+    if (rc == FLOE_OK)
+        rc = floe_buf_addc(out, '\n');
+    if (rc != FLOE_OK && out->data != NULL) {
+        out->len = start;
+        out->data[start] = '\0';
+    }
+    return rc;
+}
+
+int floe_convert_addmetadata(const struct floe_convert_step *s,
+                             const char *rec, size_t len, int64_t now_ms,
+                             struct floe_buf *out)
+{
+    size_t start = out->len;
+    char ts[32];
+    int rc = FLOE_OK;
+
+    len = strip_nl(rec, len);
+    if (s->timestamp) {
+        floe_time_iso(now_ms, ts);
+        rc = floe_buf_addf(out, "{\"ts\":\"%s\",\"metadata\":", ts);
+    } else {
+        rc = floe_buf_adds(out, "{\"metadata\":");
+    }
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(out, s->metadata);
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(out, ",\"data\":");
+    if (rc == FLOE_OK)
+        rc = s->parser ? floe_logparse_json(s->parser, rec, len, out)
+                       : floe_json_str_utf8(out, rec, len);
+    if (rc == FLOE_OK)
+        rc = floe_buf_add(out, "}\n", 2);
+    if (rc != FLOE_OK && out->data != NULL) {
+        out->len = start;
+        out->data[start] = '\0';
+    }
+    return rc;
+}
+
 static int apply_step(const struct floe_convert_step *s, const char *rec,
                       size_t len, struct floe_buf *out)
 {
     switch (s->kind) {
+    case FLOE_CONVERT_LOGTOJSON:
+        return floe_convert_logtojson(s, rec, len, out);
+    case FLOE_CONVERT_ADDMETADATA:
+        return floe_convert_addmetadata(s, rec, len, floe_now_ms(), out);
     case FLOE_CONVERT_CSVTOJSON:
         return floe_convert_csvtojson(s, rec, len, out);
     case FLOE_CONVERT_SINGLELINE:

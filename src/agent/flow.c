@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 #define MAX_FREE_BATCHES 4
 #define SCAN_INTERVAL_MS 1000
+#define COPY_WAIT_MS 5000 /* a new file that may be a copy in progress */
 
 int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
                    struct floe_flow_shared *sh, struct floe_ckpt *ck,
@@ -21,8 +23,12 @@ int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
     f->cfg = cfg;
     f->sh = sh;
     f->ck = ck;
-    return floe_tail_init(&f->tail, cfg->file_pattern, cfg->trunc_term,
-                          cfg->trunc_term_len, err);
+    int rc;
+
+    rc = floe_tail_init(&f->tail, cfg->file_pattern, cfg->trunc_term,
+                        cfg->trunc_term_len, err);
+    f->tail.start_re = cfg->start_re;
+    return rc;
 }
 
 static void batch_destroy(struct floe_batch *b)
@@ -134,6 +140,21 @@ static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
     }
     if (rc != FLOE_ENOTFOUND)
         return rc;
+    if (!first) {
+        int copy = floe_tail_find_copy(&f->tail, tf, &off);
+
+        if (copy > 0)
+            return floe_tail_seek(tf, off, 0);
+        if (copy < 0 && floe_mono_ms() - tf->first_seen_ms < COPY_WAIT_MS)
+            return FLOE_OK; /* maybe a copy being written: next scan */
+        if (copy < 0) {
+            floe_log_info("%s: %llu bytes matching the start of a file "
+                          "already read; starting at offset %llu", tf->path,
+                          (unsigned long long)tf->size,
+                          (unsigned long long)off);
+            return floe_tail_seek(tf, off, skip);
+        }
+    }
     if (first && f->cfg->initial_position == FLOE_AGENT_END_OF_FILE) {
         rc = floe_tail_end_offset(tf, &off);
         if (rc != FLOE_OK)
@@ -187,6 +208,16 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
         b = f->open;
         start = b->data.len;
         rc = floe_convert_apply(&cfg->conv, l->line, l->len, &b->data);
+        if (rc == FLOE_ENOTFOUND) {
+            /* A converter dropped it (LOGTOJSON: no match): counted. */
+            f->skipped++;
+            f->parsed++;
+            f->parsed_bytes += l->len;
+            f->sh->skipped++;
+            f->sh->parsed++;
+            f->sh->parsed_bytes += l->len;
+            return FLOE_OK;
+        }
         if (rc == FLOE_OK && l->no_newline && cfg->conv.n == 0)
             rc = floe_buf_addc(&b->data, '\n');
         if (rc == FLOE_ETOOBIG && b->n > 0 && tries == 0) {
@@ -233,6 +264,8 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
     if (rc != FLOE_OK)
         return rc;
     f->sh->buffered += len;
+    f->parsed++;
+    f->parsed_bytes += l->len;
     f->sh->parsed++;
     f->sh->parsed_bytes += l->len;
     if (l->truncated)

@@ -40,6 +40,8 @@ struct floe_flow {
     int64_t next_scan_ms;
     int64_t now_ms;                /* stamp for records being added */
     uint64_t sent;
+    uint64_t skipped;              /* records dropped by a converter */
+    uint64_t parsed, parsed_bytes; /* records read (incl. skipped) */
 };
 
 int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,

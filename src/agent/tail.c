@@ -14,8 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdint.h>
 
+#include "agent/jregex.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #define BUF_CAP (2 * FLOE_TAIL_READ_SIZE)
 
@@ -132,6 +135,7 @@ static int add_file(struct floe_tail *t, const char *path, int fd,
     f->fd = fd;
     set_id(f, st);
     f->is_new = true;
+    f->first_seen_ms = floe_mono_ms();
     for (i = 0; i < t->nfiles; i++) {
         if (t->files[i] == NULL) {
             t->files[i] = f;
@@ -226,12 +230,22 @@ int floe_tail_scan(struct floe_tail *t, bool *out_first)
 int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
                    int64_t skip_lines)
 {
+    size_t k;
+
     f->offset = offset;
     f->len = 0;
+    f->rec_len = 0;
     f->discarding = false;
+    f->ml_skip = false;
     f->eof = false;
     f->is_new = false;
     f->skip_lines = offset == 0 ? skip_lines : 0;
+    /* The fingerprint of what lies before `offset` (copy detection). */
+    k = offset < FLOE_TAIL_HEAD ? (size_t)offset : FLOE_TAIL_HEAD;
+    f->head_len = pread(f->fd, f->head, k, 0) == (ssize_t)k ? k : 0;
+    k = offset < FLOE_TAIL_WIN ? (size_t)offset : FLOE_TAIL_WIN;
+    f->win_len = pread(f->fd, f->win, k, (off_t)(offset - k)) == (ssize_t)k
+                     ? k : 0;
     if (lseek(f->fd, (off_t)offset, SEEK_SET) < 0) {
         floe_log_errno("lseek %s", f->path);
         return FLOE_EIO;
@@ -268,10 +282,46 @@ int floe_tail_end_offset(struct floe_tail_file *f, uint64_t *out)
     return FLOE_OK;
 }
 
-/* Emit the first max_line bytes of an over-long line, ending in the
- * truncation terminator. */
-static int emit_truncated(struct floe_tail *t, struct floe_tail_file *f,
-                          uint32_t slot, floe_tail_fn fn, void *ctx)
+/* Keep the fingerprint (first and last bytes handed out) current. */
+static void note_consumed(struct floe_tail_file *f, const char *p, size_t n)
+{
+    if (f->head_len == f->offset && f->offset < FLOE_TAIL_HEAD) {
+        size_t k = FLOE_TAIL_HEAD - (size_t)f->offset;
+
+        k = k < n ? k : n;
+        memcpy(f->head + f->head_len, p, k);
+        f->head_len += k;
+    }
+    if (n >= FLOE_TAIL_WIN) {
+        memcpy(f->win, p + n - FLOE_TAIL_WIN, FLOE_TAIL_WIN);
+        f->win_len = FLOE_TAIL_WIN;
+    } else {
+        size_t keep = f->win_len + n > FLOE_TAIL_WIN ? FLOE_TAIL_WIN - n
+                                                       : f->win_len;
+
+        memmove(f->win, f->win + f->win_len - keep, keep);
+        memcpy(f->win + keep, p, n);
+        f->win_len = keep + n;
+    }
+}
+
+/* Mark the first `n` buffered bytes as handed out. */
+static void consume(struct floe_tail_file *f, size_t n)
+{
+    if (n == 0)
+        return;
+    note_consumed(f, f->buf, n);
+    f->offset += n;
+    memmove(f->buf, f->buf + n, f->len - n);
+    f->len -= n;
+}
+
+/* Emit the first max_line bytes at buf[pos] as one record ending in the
+ * truncation terminator; `end_off` is the file offset the record covers
+ * up to (the rest is discarded). */
+static int emit_cut(struct floe_tail *t, struct floe_tail_file *f,
+                    uint32_t slot, size_t pos, uint64_t end_off,
+                    floe_tail_fn fn, void *ctx)
 {
     struct floe_tail_line l;
     size_t keep = t->max_line - t->trunc_term_len;
@@ -279,21 +329,22 @@ static int emit_truncated(struct floe_tail *t, struct floe_tail_file *f,
     int rc;
 
     /* Write the terminator over the buffer just after the kept part (the
-     * rest of the line is discarded anyway), then restore it. */
-    memcpy(saved, f->buf + keep, t->trunc_term_len);
-    memcpy(f->buf + keep, t->trunc_term, t->trunc_term_len);
-    l.line = f->buf;
+     * rest of the record is discarded anyway), then restore it. */
+    memcpy(saved, f->buf + pos + keep, t->trunc_term_len);
+    memcpy(f->buf + pos + keep, t->trunc_term, t->trunc_term_len);
+    l.line = f->buf + pos;
     l.len = t->max_line;
-    l.end_off = f->offset + f->len; /* every buffered byte is consumed */
+    l.end_off = end_off;
     l.truncated = true;
     l.no_newline = false;
     rc = fn(ctx, slot, &l);
-    memcpy(f->buf + keep, saved, t->trunc_term_len);
+    memcpy(f->buf + pos + keep, saved, t->trunc_term_len);
     if (rc == FLOE_OK) {
         t->lines_truncated++;
-        floe_log_warn("%s: a line at offset %llu is over %zu bytes; "
+        floe_log_warn("%s: a record at offset %llu is over %zu bytes; "
                       "truncated with the truncatedRecordTerminator",
-                      f->path, (unsigned long long)f->offset, t->max_line);
+                      f->path, (unsigned long long)(f->offset + pos),
+                      t->max_line);
     }
     return rc;
 }
@@ -319,24 +370,9 @@ static int split(struct floe_tail *t, struct floe_tail_file *f, uint32_t slot,
             t->lines_skipped++;
         } else if (n > t->max_line) {
             /* A whole over-long line in the buffer. */
-            size_t keep = t->max_line - t->trunc_term_len;
-            struct floe_tail_line l;
-            char saved[64];
-
-            memcpy(saved, f->buf + pos + keep, t->trunc_term_len);
-            memcpy(f->buf + pos + keep, t->trunc_term, t->trunc_term_len);
-            l.line = f->buf + pos;
-            l.len = t->max_line;
-            l.end_off = f->offset + pos + n;
-            l.truncated = true;
-            l.no_newline = false;
-            rc = fn(ctx, slot, &l);
-            memcpy(f->buf + pos + keep, saved, t->trunc_term_len);
+            rc = emit_cut(t, f, slot, pos, f->offset + pos + n, fn, ctx);
             if (rc != FLOE_OK)
                 break;
-            t->lines_truncated++;
-            floe_log_warn("%s: a %zu-byte line is over %zu bytes; truncated",
-                          f->path, n, t->max_line);
         } else {
             struct floe_tail_line l = { f->buf + pos, n,
                                         f->offset + pos + n, false, false };
@@ -347,34 +383,253 @@ static int split(struct floe_tail *t, struct floe_tail_file *f, uint32_t slot,
         }
         pos += n;
     }
-    if (rc == FLOE_EAGAIN || rc == FLOE_OK) {
-        f->offset += pos;
-        if (pos > 0) {
-            memmove(f->buf, f->buf + pos, f->len - pos);
-            f->len -= pos;
-        }
-    }
+    if (rc == FLOE_EAGAIN || rc == FLOE_OK)
+        consume(f, pos);
     if (rc == FLOE_OK && f->len >= t->max_line) {
         /* No newline within the limit: cut here, drop the rest of it. */
         if (f->discarding) {
-            f->offset += f->len;
-            f->len = 0;
+            consume(f, f->len);
         } else if (f->skip_lines == 0) {
-            rc = emit_truncated(t, f, slot, fn, ctx);
+            rc = emit_cut(t, f, slot, 0, f->offset + f->len, fn, ctx);
             if (rc == FLOE_OK) {
-                f->offset += f->len;
-                f->len = 0;
+                consume(f, f->len);
                 f->discarding = true;
             }
         } else {
-            f->offset += f->len;
-            f->len = 0;
+            consume(f, f->len);
             f->discarding = true;
             f->skip_lines--;
             t->lines_skipped++;
         }
     }
     return rc;
+}
+
+/* multiLineStartPattern: a record is a start line plus the lines up to
+ * the next start line. The pending record stays at buf[0, rec_len) (its
+ * lines are matched once); it is handed out when the next start arrives
+ * (or by floe_tail_flush at EOF in batch mode). */
+static int split_multi(struct floe_tail *t, struct floe_tail_file *f,
+                       uint32_t slot, floe_tail_fn fn, void *ctx)
+{
+    size_t pos = 0, scan = f->rec_len;
+    int rc = FLOE_OK;
+
+    while (scan < f->len) {
+        char *nl = memchr(f->buf + scan, '\n', f->len - scan);
+        size_t n;
+        bool start;
+
+        if (nl == NULL)
+            break;
+        n = (size_t)(nl - (f->buf + scan)) + 1;
+        if (f->discarding) { /* the rest of a cut line */
+            f->discarding = false;
+            pos = scan = scan + n;
+            continue;
+        }
+        if (f->skip_lines > 0) {
+            f->skip_lines--;
+            t->lines_skipped++;
+            pos = scan = scan + n;
+            continue;
+        }
+        start = floe_jregex_match(t->start_re, f->buf + scan, n - 1, NULL);
+        if (f->ml_skip) { /* after a cut record: up to the next start */
+            if (!start) {
+                t->lines_skipped++;
+                pos = scan = scan + n;
+                continue;
+            }
+            f->ml_skip = false;
+        }
+        if (start && scan > pos) {
+            struct floe_tail_line l = { f->buf + pos, scan - pos,
+                                        f->offset + scan, false, false };
+
+            rc = fn(ctx, slot, &l);
+            if (rc != FLOE_OK)
+                break;
+            pos = scan;
+        }
+        scan += n;
+        if (scan - pos > t->max_line) {
+            rc = emit_cut(t, f, slot, pos, f->offset + scan, fn, ctx);
+            if (rc != FLOE_OK) {
+                scan -= n;
+                break;
+            }
+            pos = scan;
+            f->ml_skip = true;
+        }
+    }
+    if (rc == FLOE_EAGAIN || rc == FLOE_OK) {
+        consume(f, pos);
+        f->rec_len = scan - pos;
+    }
+    if (rc == FLOE_OK && f->len >= t->max_line) {
+        /* The pending record plus an unfinished line pass the limit. */
+        if (!f->ml_skip && !f->discarding && f->skip_lines == 0) {
+            rc = emit_cut(t, f, slot, 0, f->offset + f->len, fn, ctx);
+            if (rc != FLOE_OK)
+                return rc;
+        } else {
+            t->lines_skipped++;
+        }
+        consume(f, f->len);
+        f->rec_len = 0;
+        f->discarding = true;
+        f->ml_skip = true;
+    }
+    return rc;
+}
+
+/* Are the bytes already handed out still there? A file truncated and
+ * refilled past our offset between two looks (copytruncate under load)
+ * is not smaller, but its first bytes and the bytes before our offset
+ * have changed. Called only when the size changed: two small preads. */
+static bool unchanged(const struct floe_tail_file *f)
+{
+    unsigned char tmp[FLOE_TAIL_HEAD];
+    size_t k = f->win_len < 64 ? f->win_len : 64;
+
+    if (f->head_len > 0 &&
+        (pread(f->fd, tmp, f->head_len, 0) != (ssize_t)f->head_len ||
+         memcmp(tmp, f->head, f->head_len) != 0))
+        return false;
+    return k == 0 ||
+           (pread(f->fd, tmp, k, (off_t)(f->offset - k)) == (ssize_t)k &&
+            memcmp(tmp, f->win + f->win_len - k, k) == 0);
+}
+
+/* Keep the reading state of a file about to restart at 0, so that a copy
+ * of its old content seen later continues where it stopped. */
+static void remember(struct floe_tail *t, const struct floe_tail_file *f)
+{
+    struct floe_tail_ghost *g = &t->ghosts[t->next_ghost];
+
+    t->next_ghost = (t->next_ghost + 1) % FLOE_TAIL_GHOSTS;
+    g->used = f->offset > 0;
+    g->offset = f->offset;
+    memcpy(g->head, f->head, f->head_len);
+    g->head_len = f->head_len;
+    memcpy(g->win, f->win, f->win_len);
+    g->win_len = f->win_len;
+}
+
+/* Does `nf` hold, at [0, head_len) and [offset - win_len, offset), the
+ * bytes of this fingerprint? */
+static bool same_prefix(int fd, uint64_t size, uint64_t offset,
+                        const unsigned char *head, size_t head_len,
+                        const unsigned char *win, size_t win_len)
+{
+    unsigned char tmp[FLOE_TAIL_WIN];
+
+    if (offset == 0 || size < offset ||
+        head_len != (offset < FLOE_TAIL_HEAD ? offset : FLOE_TAIL_HEAD) ||
+        win_len != (offset < FLOE_TAIL_WIN ? offset : FLOE_TAIL_WIN))
+        return false;
+    if (pread(fd, tmp, head_len, 0) != (ssize_t)head_len ||
+        memcmp(tmp, head, head_len) != 0)
+        return false;
+    return pread(fd, tmp, win_len, (off_t)(offset - win_len)) ==
+               (ssize_t)win_len && memcmp(tmp, win, win_len) == 0;
+}
+
+/* Could `nf` (size `size`) still become a copy of this fingerprint: its
+ * bytes so far are the start of it? */
+static bool may_become(int fd, uint64_t size, uint64_t offset,
+                       const unsigned char *head, size_t head_len)
+{
+    unsigned char tmp[FLOE_TAIL_HEAD];
+    size_t k = size < head_len ? (size_t)size : head_len;
+
+    if (size >= offset)
+        return false;
+    return k == 0 || (pread(fd, tmp, k, 0) == (ssize_t)k &&
+                      memcmp(tmp, head, k) == 0);
+}
+
+/* Do two files start with the same bytes (up to FLOE_TAIL_HEAD, or all
+ * of the `size` bytes of the second)? */
+static bool same_start(int fd_a, int fd_b, uint64_t size)
+{
+    unsigned char a[FLOE_TAIL_HEAD], b[FLOE_TAIL_HEAD];
+    size_t k = size < FLOE_TAIL_HEAD ? (size_t)size : FLOE_TAIL_HEAD;
+
+    return pread(fd_a, a, k, 0) == (ssize_t)k &&
+           pread(fd_b, b, k, 0) == (ssize_t)k && memcmp(a, b, k) == 0;
+}
+
+int floe_tail_find_copy(struct floe_tail *t, struct floe_tail_file *nf,
+                        uint64_t *out_offset)
+{
+    struct stat st;
+    uint64_t size;
+    bool pending = false;
+    size_t i, verified = 0;
+
+    if (fstat(nf->fd, &st) != 0)
+        return 0;
+    size = (uint64_t)st.st_size;
+    nf->size = st.st_size;
+    for (i = 0; i < t->nfiles; i++) {
+        struct floe_tail_file *f = t->files[i];
+
+        if (f == NULL || f == nf || f->is_new || f->fd < 0)
+            continue;
+        if (f->offset < size && same_start(f->fd, nf->fd, size)) {
+            /* `nf` may copy bytes `f` has not read yet: decide once `f`
+             * has read them (or was truncated first). */
+            pending = true;
+            continue;
+        }
+        if (may_become(nf->fd, size, f->offset, f->head, f->head_len)) {
+            pending = true;
+            verified = f->head_len;
+        }
+        if (!same_prefix(nf->fd, size, f->offset, f->head, f->head_len,
+                         f->win, f->win_len))
+            continue;
+        *out_offset = f->offset;
+        floe_log_info("%s is a copy of %s (rotated by copy): continuing it "
+                      "at offset %llu, where %s was read to", nf->path,
+                      f->path, (unsigned long long)f->offset, f->path);
+        /* The original may have been truncated and refilled since. */
+        if (!same_prefix(f->fd, UINT64_MAX, f->offset, f->head, f->head_len,
+                         f->win, f->win_len)) {
+            floe_log_warn("%s was truncated (its old content is now in %s); "
+                          "reading it again from 0", f->path, nf->path);
+            floe_tail_seek(f, 0, 0);
+        }
+        return 1;
+    }
+    for (i = 0; i < FLOE_TAIL_GHOSTS; i++) {
+        struct floe_tail_ghost *g = &t->ghosts[i];
+
+        if (!g->used)
+            continue;
+        if (may_become(nf->fd, size, g->offset, g->head, g->head_len)) {
+            pending = true;
+            verified = g->head_len;
+        }
+        if (!same_prefix(nf->fd, size, g->offset, g->head, g->head_len,
+                         g->win, g->win_len))
+            continue;
+        g->used = false;
+        *out_offset = g->offset;
+        floe_log_info("%s holds the content of a file truncated earlier "
+                      "(copytruncate): continuing it at offset %llu",
+                      nf->path, (unsigned long long)g->offset);
+        return 1;
+    }
+    if (!pending)
+        return 0;
+    /* If it never grows: all of it was checked and sent already, or not
+     * all of it could be checked and it is read from 0 (duplicates rather
+     * than loss). */
+    *out_offset = size <= verified ? size : 0;
+    return -1;
 }
 
 int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
@@ -389,11 +644,14 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
     if (f == NULL || f->fd < 0 || f->is_new)
         return FLOE_OK;
     if (fstat(f->fd, &st) == 0) {
-        if ((uint64_t)st.st_size < f->offset + f->len) {
-            floe_log_warn("%s shrank from %llu to %lld bytes (truncated, "
-                          "e.g. copytruncate); reading it again from 0",
+        if ((uint64_t)st.st_size < f->offset + f->len ||
+            (st.st_size != f->size && !unchanged(f))) {
+            floe_log_warn("%s was truncated (%llu bytes read, now %lld "
+                          "bytes of other content; e.g. copytruncate); "
+                          "reading it again from 0",
                           f->path, (unsigned long long)(f->offset + f->len),
                           (long long)st.st_size);
+            remember(t, f);
             rc = floe_tail_seek(f, 0, 0);
             if (rc != FLOE_OK)
                 return rc;
@@ -408,7 +666,8 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
             return FLOE_ENOMEM;
     }
     /* First what is already buffered (a previous stop left it). */
-    rc = split(t, f, slot, fn, ctx);
+    rc = t->start_re ? split_multi(t, f, slot, fn, ctx)
+                     : split(t, f, slot, fn, ctx);
     while (rc == FLOE_OK && total < budget) {
         ssize_t n = read(f->fd, f->buf + f->len, BUF_CAP - f->len);
 
@@ -425,7 +684,8 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
         f->eof = false;
         f->len += (size_t)n;
         total += (size_t)n;
-        rc = split(t, f, slot, fn, ctx);
+        rc = t->start_re ? split_multi(t, f, slot, fn, ctx)
+                         : split(t, f, slot, fn, ctx);
     }
     *out_read = total;
     if (rc == FLOE_OK && f->eof && f->len == 0 && f->buf != NULL) {
@@ -444,25 +704,40 @@ int floe_tail_flush(struct floe_tail *t, uint32_t slot, floe_tail_fn fn,
 
     if (f == NULL || f->len == 0)
         return FLOE_OK;
-    if (f->discarding || f->skip_lines > 0) {
+    if (f->discarding || f->skip_lines > 0 || f->ml_skip) {
         if (f->skip_lines > 0) {
             f->skip_lines--;
             t->lines_skipped++;
         }
-        f->offset += f->len;
-        f->len = 0;
+        consume(f, f->len);
         f->discarding = false;
+        f->rec_len = 0;
         return FLOE_OK;
+    }
+    if (t->start_re != NULL && f->rec_len > 0 && f->rec_len < f->len &&
+        floe_jregex_match(t->start_re, f->buf + f->rec_len,
+                          f->len - f->rec_len, NULL)) {
+        /* The unterminated last line starts a record of its own. */
+        l.line = f->buf;
+        l.len = f->rec_len;
+        l.end_off = f->offset + f->rec_len;
+        l.truncated = false;
+        l.no_newline = false;
+        rc = fn(ctx, slot, &l);
+        if (rc != FLOE_OK)
+            return rc == FLOE_EAGAIN ? FLOE_OK : rc;
+        consume(f, f->rec_len);
+        f->rec_len = 0;
     }
     l.line = f->buf;
     l.len = f->len;
     l.end_off = f->offset + f->len;
     l.truncated = false;
-    l.no_newline = true;
+    l.no_newline = f->buf[f->len - 1] != '\n';
     rc = fn(ctx, slot, &l);
     if (rc == FLOE_OK) {
-        f->offset += f->len;
-        f->len = 0;
+        consume(f, f->len);
+        f->rec_len = 0;
     }
     return rc == FLOE_EAGAIN ? FLOE_OK : rc;
 }

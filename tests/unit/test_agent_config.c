@@ -106,6 +106,26 @@ static const struct bad_case bad[] = {
       "{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\"}]}",
       "same flow" },
     { "{\"firehose.endpoint\": 5, \"flows\": []}", "firehose.endpoint" },
+#define FLOW_OPT(o) "{\"flows\": [{\"filePattern\": \"/a/b\", " \
+    "\"deliveryStream\": \"s\", \"dataProcessingOptions\": [" o "]}]}"
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"NCSA\"}"),
+      "logFormat" },
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
+               "\"matchPattern\": \"(a)\"}"), "customFieldNames" },
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
+               "\"matchPattern\": \"(a)(b)\", \"customFieldNames\": "
+               "[\"x\"]}"), "capturing groups" },
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
+               "\"matchPattern\": \"(?!a)(b)\", \"customFieldNames\": "
+               "[\"x\"]}"), "lookaround" },
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
+               "\"jsonFormat\": \"PRETTYPRINT\"}"), "jsonFormat" },
+    { FLOW_OPT("{\"optionName\": \"ADDMETADATA\", \"timestamp\": 1}"),
+      "timestamp" },
+    { FLOW_OPT("{\"optionName\": \"ADDMETADATA\", \"matchPattern\": \"a\"}"),
+      "logFormat" },
+    { "{\"flows\": [{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\", "
+      "\"multiLineStartPattern\": \"([a\"}]}", "multiLineStartPattern" },
 };
 
 static void test_bad_configs(void)
@@ -125,6 +145,41 @@ static void test_bad_configs(void)
         }
         CHECK(c.flows == NULL && c.nflows == 0); /* freed on error */
     }
+}
+
+static void test_log_options_chain(void)
+{
+    struct floe_agent_conf c;
+    struct floe_buf out;
+    char err[FLOE_ERR_LEN];
+
+    CHECK(parse("{\"flows\": [{\"filePattern\": \"/a/b\", "
+                "\"deliveryStream\": \"s\", "
+                "\"multiLineStartPattern\": \"\\\\d{4}-\", "
+                "\"dataProcessingOptions\": ["
+                "{\"optionName\": \"SINGLELINE\"},"
+                "{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\","
+                " \"matchPattern\": \"(\\\\S+) (.*)\", "
+                "\"customFieldNames\": [\"day\", \"msg\"]},"
+                "{\"optionName\": \"ADDMETADATA\", \"timestamp\": \"false\","
+                " \"metadata\": {\"env\": \"prod\", \"n\": [1, true]}}]}]}",
+                &c, err) == FLOE_OK);
+    CHECK(c.nflows == 1 && c.flows[0].conv.n == 3);
+    CHECK(c.flows[0].start_re != NULL);
+    CHECK(floe_jregex_match(c.flows[0].start_re, "2026-11-24 x", 12, NULL));
+    CHECK(!floe_jregex_match(c.flows[0].start_re, "  at x", 6, NULL));
+    floe_buf_init(&out, FLOE_BUF_UNLIMITED);
+    CHECK(floe_convert_apply(&c.flows[0].conv, "2026-11-24 boom\n  at "
+                             "f()\n", 25, &out) == FLOE_OK);
+    CHECK(out.data && strcmp(out.data, "{\"metadata\":{\"env\":\"prod\","
+                             "\"n\":[1,true]},\"data\":\"{\\\"day\\\":"
+                             "\\\"2026-11-24\\\",\\\"msg\\\":\\\"boomat "
+                             "f()\\\"}\"}\n") == 0);
+    floe_buf_reset(&out);
+    CHECK(floe_convert_apply(&c.flows[0].conv, "nospace\n", 8, &out) ==
+          FLOE_ENOTFOUND && out.len == 0);
+    floe_buf_free(&out);
+    floe_agent_conf_free(&c);
 }
 
 static void test_unknown_keys_warn(void)
@@ -184,6 +239,7 @@ static void quiet(void)
 
 FLOE_TESTS({ "quiet", quiet }, { "full_config", test_full_config },
            { "bad_configs", test_bad_configs },
+           { "log_options_chain", test_log_options_chain },
            { "unknown_keys_warn", test_unknown_keys_warn },
            { "strip_comments_keeps_strings",
              test_strip_comments_keeps_strings },

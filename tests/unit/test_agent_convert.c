@@ -166,9 +166,69 @@ static void test_passthrough(void)
     floe_convert_free(&c);
 }
 
+static void test_logtojson_and_metadata(void)
+{
+    struct floe_convert c;
+    struct floe_logparse *p = NULL;
+    struct floe_buf out;
+    char err[FLOE_ERR_LEN];
+    const char *line = "Mar 12 12:00:08 srv2 cron[8]: \"job\" ok\n";
+
+    floe_convert_init(&c);
+    floe_buf_init(&out, 256);
+    CHECK(floe_logparse_create(FLOE_LOGFORMAT_SYSLOG, NULL, NULL, 0, &p,
+                               err) == FLOE_OK);
+    CHECK(floe_convert_add_logtojson(&c, p) == FLOE_OK);
+    CHECK(floe_convert_apply(&c, line, strlen(line), &out) == FLOE_OK);
+    CHECK(strcmp(out.data, "{\"timestamp\":\"Mar 12 12:00:08\",\"hostname\""
+                 ":\"srv2\",\"program\":\"cron\",\"processid\":\"8\","
+                 "\"message\":\"\\\"job\\\" ok\"}\n") == 0);
+    /* No match: dropped, buffer untouched. */
+    CHECK(floe_convert_apply(&c, "junk\n", 5, &out) == FLOE_ENOTFOUND);
+    CHECK(out.len == strlen(out.data) && out.data[out.len - 1] == '\n');
+    floe_convert_free(&c);
+
+    /* ADDMETADATA with a timestamp; data is the line as a string. */
+    floe_convert_init(&c);
+    floe_buf_reset(&out);
+    CHECK(floe_convert_add_metadata(&c, "{\"host\":\"a\"}", true, NULL) ==
+          FLOE_OK);
+    CHECK(floe_convert_addmetadata(&c.steps[0], "x\t\"y\"\xff\n", 7,
+                                   1795550160123LL, &out) == FLOE_OK);
+    CHECK(strcmp(out.data, "{\"ts\":\"2026-11-24T19:56:00.123Z\","
+                 "\"metadata\":{\"host\":\"a\"},\"data\":\"x\\t\\\"y\\\""
+                 "\xef\xbf\xbd\"}\n") == 0);
+    floe_convert_free(&c);
+
+    /* ADDMETADATA with a log format: data is the parsed object; a
+     * non-matching line is dropped; no metadata means null. */
+    floe_convert_init(&c);
+    floe_buf_reset(&out);
+    CHECK(floe_logparse_create(FLOE_LOGFORMAT_SYSLOG, "(\\w+)", (const char
+                               *const[]){ "w" }, 1, &p, err) == FLOE_OK);
+    CHECK(floe_convert_add_metadata(&c, NULL, false, p) == FLOE_OK);
+    CHECK(floe_convert_apply(&c, "abc\n", 4, &out) == FLOE_OK);
+    CHECK(strcmp(out.data, "{\"metadata\":null,\"data\":{\"w\":\"abc\"}}\n")
+          == 0);
+    CHECK(floe_convert_apply(&c, "a b\n", 4, &out) == FLOE_ENOTFOUND);
+    /* Over the buffer's cap: ETOOBIG, unchanged. */
+    {
+        char big[300];
+        size_t before = out.len;
+
+        memset(big, 'a', sizeof(big));
+        CHECK(floe_convert_apply(&c, big, sizeof(big), &out) ==
+              FLOE_ETOOBIG);
+        CHECK(out.len == before);
+    }
+    floe_buf_free(&out);
+    floe_convert_free(&c);
+}
+
 FLOE_TESTS({ "csv_table", test_csv_table },
            { "csv_appends_and_escapes_keys", test_csv_appends_and_escapes_keys },
            { "csv_over_cap_leaves_buffer", test_csv_over_cap_leaves_buffer },
            { "singleline_table", test_singleline_table },
            { "chain_singleline_then_csv", test_chain_singleline_then_csv },
-           { "passthrough", test_passthrough });
+           { "passthrough", test_passthrough },
+           { "logtojson_and_metadata", test_logtojson_and_metadata });
