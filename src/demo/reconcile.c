@@ -5,12 +5,12 @@
 #define FLOE_LOG_MOD "demo.reconcile"
 #include "demo/reconcile.h"
 
-#include <duckdb.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "warehouse/duckapi.h"
 
 static int exec(duckdb_connection con, const char *sql, char *err)
 {
@@ -260,6 +260,9 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
     int rc = FLOE_OK;
 
     memset(out, 0, sizeof(*out));
+    rc = floe_duckapi_load(err);
+    if (rc != FLOE_OK)
+        return rc;
     floe_buf_init(&sql, FLOE_BUF_UNLIMITED);
     if (duckdb_create_config(&cfg) == DuckDBError)
         return floe_err(err, FLOE_ENOMEM, "DuckDB config");

@@ -5,11 +5,11 @@
 #ifndef FLOE_WAREHOUSE_DUCK_H
 #define FLOE_WAREHOUSE_DUCK_H
 
-#include <duckdb.h>
 #include <limits.h>
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "warehouse/duckapi.h"
 #include "warehouse/warehouse.h"
 
 struct floe_duck {

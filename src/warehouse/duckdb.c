@@ -144,6 +144,9 @@ static int duck_open(const char *state_dir, void **out_ctx, char *err)
     int rc;
 
     *out_ctx = NULL;
+    rc = floe_duckapi_load(err);
+    if (rc != FLOE_OK)
+        return rc;
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");

@@ -2,7 +2,7 @@
  * reasons, dedup within and across batches, customer versions, enrichment,
  * daily sales, Parquet unload, and idempotent re-runs (exact counts and
  * values, read back through DuckDB's read_parquet). */
-#include <duckdb.h>
+#include "warehouse/duckapi.h"
 #include <libdeflate.h>
 #include <stdbool.h>
 
