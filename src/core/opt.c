@@ -396,6 +396,28 @@ int floe_opt_parse(const struct floe_cmd *cmd, void *cfg, int argc,
     return FLOE_OK;
 }
 
+int floe_opt_main(const struct floe_cmd *cmd, void *cfg, int argc,
+                  char **argv, int *out_next)
+{
+    char err[FLOE_ERR_LEN];
+    int next, rc;
+
+    rc = floe_opt_parse(cmd, cfg, argc, argv, &next, err);
+    if (rc == FLOE_EHELP)
+        return 0;
+    if (rc == FLOE_OK && out_next == NULL && next < argc)
+        rc = floe_err(err, FLOE_EINVAL,
+                      "unexpected argument '%s' (see 'floe %s --help')",
+                      argv[next], cmd->name);
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe %s: %s\n", cmd->name, err);
+        return 2;
+    }
+    if (out_next != NULL)
+        *out_next = next;
+    return FLOE_OPT_GO;
+}
+
 static const char *type_hint(enum floe_opt_type t)
 {
     switch (t) {

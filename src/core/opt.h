@@ -59,6 +59,14 @@ struct floe_cmd {
  * floe_opt_free() in every case. */
 int floe_opt_parse(const struct floe_cmd *cmd, void *cfg, int argc,
                    char **argv, int *out_next, char *err);
+/* floe_opt_parse() for a command's main(): prints "floe <cmd>: <error>"
+ * to stderr. Returns FLOE_OPT_GO to carry on, else the exit status (0
+ * after --help, 2 after a usage error). With out_next == NULL positional
+ * arguments are a usage error; otherwise they start at *out_next. As with
+ * floe_opt_parse(), the caller frees cfg in every case. */
+#define FLOE_OPT_GO (-1)
+int floe_opt_main(const struct floe_cmd *cmd, void *cfg, int argc,
+                  char **argv, int *out_next);
 /* Two generic first arguments serve `floe config`: argv[1] ==
  * "--config-doc" prints floe_opt_doc() and returns FLOE_EHELP;
  * "--config-check" applies defaults and the YAML section only and returns

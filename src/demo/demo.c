@@ -512,22 +512,14 @@ int floe_demo_main(int argc, char **argv)
     struct floe_reconcile r;
     char err[FLOE_ERR_LEN] = "";
     int64_t landed = 0, objects = 0;
-    int next, rc;
+    int rc;
 
     memset(&d, 0, sizeof(d));
     memset(&r, 0, sizeof(r));
-    rc = floe_opt_parse(&demo_cmd, &d.cfg, argc, argv, &next, err);
-    if (rc == FLOE_EHELP) {
+    rc = floe_opt_main(&demo_cmd, &d.cfg, argc, argv, NULL);
+    if (rc != FLOE_OPT_GO) {
         floe_opt_free(demo_opts, &d.cfg);
-        return 0;
-    }
-    if (rc == FLOE_OK && next < argc)
-        rc = floe_err(err, FLOE_EINVAL, "unexpected argument '%s'",
-                      argv[next]);
-    if (rc != FLOE_OK) {
-        fprintf(stderr, "floe demo: %s\n", err);
-        floe_opt_free(demo_opts, &d.cfg);
-        return 2;
+        return rc;
     }
     d.t0 = floe_mono_ms();
     d.tty = isatty(2);

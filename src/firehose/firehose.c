@@ -196,26 +196,14 @@ int floe_firehose_main(int argc, char **argv)
     pthread_t watcher;
     uint64_t entries = 0;
     size_t i;
-    int next = 0, sig = 0, rc, status = 1;
+    int sig = 0, rc, status;
 
     memset(&cfg, 0, sizeof(cfg));
     floe_buf_init(&wal_dir, 4096);
-    rc = floe_opt_parse(&fh_cmd, &cfg, argc, argv, &next, err);
-    if (rc == FLOE_EHELP) {
-        status = 0;
+    status = floe_opt_main(&fh_cmd, &cfg, argc, argv, NULL);
+    if (status != FLOE_OPT_GO)
         goto cleanup;
-    }
-    if (rc != FLOE_OK) {
-        fprintf(stderr, "floe firehose: %s\n", err);
-        status = 2;
-        goto cleanup;
-    }
-    if (next < argc) {
-        fprintf(stderr, "floe firehose: unexpected argument '%s' (see "
-                        "'floe firehose --help')\n", argv[next]);
-        status = 2;
-        goto cleanup;
-    }
+    status = 1;
 
     if ((cfg.access_key_id != NULL && cfg.access_key_id[0] != '\0') !=
         (cfg.secret_access_key != NULL && cfg.secret_access_key[0] != '\0')) {

@@ -117,21 +117,12 @@ int floe_emit_main(int argc, char **argv)
     struct floe_gen_cfg cfg = { 0 };
     struct floe_gen_summary sum;
     char err[FLOE_ERR_LEN], json[512];
-    int next, rc;
+    int rc;
 
-    rc = floe_opt_parse(&emit_cmd, &cfg, argc, argv, &next, err);
-    if (rc == FLOE_EHELP) {
+    rc = floe_opt_main(&emit_cmd, &cfg, argc, argv, NULL);
+    if (rc != FLOE_OPT_GO) {
         floe_gen_cfg_free(&cfg);
-        return 0;
-    }
-    if (rc == FLOE_OK && next < argc)
-        rc = floe_err(err, FLOE_EINVAL,
-                      "unexpected argument '%s' (see 'floe emit --help')",
-                      argv[next]);
-    if (rc != FLOE_OK) {
-        fprintf(stderr, "floe emit: %s\n", err);
-        floe_gen_cfg_free(&cfg);
-        return 2;
+        return rc;
     }
     rc = floe_gen_run(&cfg, &sum, err);
     if (rc != FLOE_OK) {

@@ -157,23 +157,6 @@ static void dag_cfg_of(const struct orch_cfg *c, struct floe_dag_cfg *d)
     d->stop = &g_stop;
 }
 
-static int parse(const struct floe_cmd *cmd, struct orch_cfg *cfg, int argc,
-                 char **argv, int *next)
-{
-    char err[FLOE_ERR_LEN];
-    int rc;
-
-    memset(cfg, 0, sizeof(*cfg));
-    rc = floe_opt_parse(cmd, cfg, argc, argv, next, err);
-    if (rc == FLOE_EHELP)
-        return 0;
-    if (rc != FLOE_OK) {
-        fprintf(stderr, "floe %s: %s\n", cmd->name, err);
-        return 2;
-    }
-    return -1; /* go on */
-}
-
 /* --- list ---------------------------------------------------------- */
 
 struct list_ctx {
@@ -369,17 +352,12 @@ int floe_run_main(int argc, char **argv)
     struct floe_dag *dag = NULL;
     struct floe_dag_summary total, pass;
     char err[FLOE_ERR_LEN];
-    int next, status, rc;
+    int status, rc;
 
-    status = parse(&run_cmd, &c, argc, argv, &next);
-    if (status >= 0)
+    memset(&c, 0, sizeof(c));
+    status = floe_opt_main(&run_cmd, &c, argc, argv, NULL);
+    if (status != FLOE_OPT_GO)
         goto cleanup;
-    if (next < argc) {
-        fprintf(stderr, "floe run: unexpected argument '%s' (see 'floe run "
-                        "--help')\n", argv[next]);
-        status = 2;
-        goto cleanup;
-    }
     if (c.list) {
         status = do_list(&c, "run");
         goto cleanup;
@@ -478,14 +456,15 @@ int floe_task_main(int argc, char **argv)
     const char *name = NULL;
     int next, status, rc, task = -1, off = 0;
 
+    memset(&c, 0, sizeof(c));
     /* The task name comes first ("floe task load --batch X"), but options
      * before it work too. */
     if (argc > 1 && argv[1][0] != '-') {
         name = argv[1];
         off = 1;
     }
-    status = parse(&task_cmd, &c, argc - off, argv + off, &next);
-    if (status >= 0)
+    status = floe_opt_main(&task_cmd, &c, argc - off, argv + off, &next);
+    if (status != FLOE_OPT_GO)
         goto cleanup;
     next += off;
     if (name == NULL && next < argc)

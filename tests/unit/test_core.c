@@ -173,6 +173,23 @@ static void test_opt_rejects_bad_input(void)
     floe_opt_free(opts, &c);
 }
 
+/* floe_opt_main: exit statuses for a command's main(). */
+static void test_opt_main_statuses(void)
+{
+    char *help[] = { "unit", "--help", NULL };
+    char *extra[] = { "unit", "--fast", "rest", NULL };
+    char *bad[] = { "unit", "--nope", NULL };
+    struct cfg c = { 0 };
+    int next = 0;
+
+    CHECK(floe_opt_main(&cmd, &c, 2, help, NULL) == 0);
+    CHECK(floe_opt_main(&cmd, &c, 2, bad, NULL) == 2);
+    CHECK(floe_opt_main(&cmd, &c, 3, extra, NULL) == 2);
+    CHECK(floe_opt_main(&cmd, &c, 3, extra, &next) == FLOE_OPT_GO);
+    CHECK(next == 2 && c.fast);
+    floe_opt_free(opts, &c);
+}
+
 static void test_atomic_write_and_read(void)
 {
     char dir[256], path[300];
@@ -198,6 +215,7 @@ FLOE_TESTS({ "add_past_max", test_add_past_max_fails_and_keeps_data },
            { "base64", test_base64_round_trip },
            { "base64_garbage", test_base64_rejects_garbage },
            { "uuid", test_uuid_shape },
+           { "opt_main", test_opt_main_statuses },
            { "opt_parse", test_opt_defaults_env_argv },
            { "opt_bad", test_opt_rejects_bad_input },
            { "atomic_write", test_atomic_write_and_read })
