@@ -36,7 +36,9 @@ integration: floe test-deps
 lint:
 	@scripts/lint
 
-test: lint unit unit-asan integration
+# The bench harness runs too, at smoke size (~15 s): it must not rot, but
+# benchmark numbers are never asserted in tests.
+test: lint unit unit-asan integration bench-smoke
 
 # Benchmarks (bench/README.md): results in bench/results/latest.{json,md}.
 BENCH_ARGS ?=
@@ -44,7 +46,7 @@ bench: floe test-deps
 	.venv/bin/python bench/run --floe $(BUILD)/floe $(BENCH_ARGS)
 
 bench-smoke: floe test-deps
-	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out bench/results/smoke $(BENCH_ARGS)
+	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out $(BUILD)/bench-smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
