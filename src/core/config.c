@@ -23,6 +23,7 @@ struct node {
     enum floe_config_kind kind;
     int line;
     char *text;                  /* FLOE_CONFIG_SCALAR */
+    bool quoted;                 /* scalar written '...', "..." or | > */
     struct floe_config_map *map; /* FLOE_CONFIG_MAP */
     struct node *items;          /* FLOE_CONFIG_SEQ */
     size_t n, cap;
@@ -276,6 +277,7 @@ static int parse_node(struct parser *p, yaml_event_t *ev, struct node *out,
             ev->data.scalar.length)
             return at(p, ev->start_mark, "a value contains a NUL byte");
         out->kind = FLOE_CONFIG_SCALAR;
+        out->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
         out->text = strdup((const char *)ev->data.scalar.value);
         if (out->text == NULL)
             return floe_err(p->err, FLOE_ENOMEM, "out of memory");
@@ -557,4 +559,93 @@ int floe_config_keys(const struct floe_config_map *m,
             return rc;
     }
     return FLOE_OK;
+}
+
+/* --- as JSON --------------------------------------------------------- */
+
+/* A plain scalar in JSON's number syntax (which YAML 1.2's core schema
+ * also reads as a number); "+1", ".5", "0x1f" or "inf" stay strings. */
+static bool plain_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        if (*++s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        if (*++s == '+' || *s == '-')
+            s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
+static int node_json(const struct node *n, struct floe_buf *out);
+
+static int map_json(const struct floe_config_map *m, struct floe_buf *out)
+{
+    size_t i;
+    int rc = floe_buf_addc(out, '{');
+
+    for (i = 0; rc == FLOE_OK && i < m->n; i++) {
+        if (i > 0)
+            rc = floe_buf_addc(out, ',');
+        if (rc == FLOE_OK)
+            rc = floe_buf_add_json_str(out, m->e[i].key,
+                                       strlen(m->e[i].key));
+        if (rc == FLOE_OK)
+            rc = floe_buf_addc(out, ':');
+        if (rc == FLOE_OK)
+            rc = node_json(&m->e[i].val, out);
+    }
+    return rc != FLOE_OK ? rc : floe_buf_addc(out, '}');
+}
+
+static int node_json(const struct node *n, struct floe_buf *out)
+{
+    size_t i;
+    int rc;
+
+    switch (n->kind) {
+    case FLOE_CONFIG_SCALAR:
+        if (!n->quoted && (plain_number(n->text) ||
+                           strcmp(n->text, "true") == 0 ||
+                           strcmp(n->text, "false") == 0))
+            return floe_buf_adds(out, n->text);
+        return floe_buf_add_json_str(out, n->text, strlen(n->text));
+    case FLOE_CONFIG_MAP:
+        return map_json(n->map, out);
+    case FLOE_CONFIG_SEQ:
+        rc = floe_buf_addc(out, '[');
+        for (i = 0; rc == FLOE_OK && i < n->n; i++) {
+            if (i > 0)
+                rc = floe_buf_addc(out, ',');
+            if (rc == FLOE_OK)
+                rc = node_json(&n->items[i], out);
+        }
+        return rc != FLOE_OK ? rc : floe_buf_addc(out, ']');
+    default:
+        return floe_buf_adds(out, "null");
+    }
+}
+
+int floe_config_json(const struct floe_config_map *m, const char *key,
+                     struct floe_buf *out)
+{
+    const struct entry *e = find(m, key);
+
+    return node_json(e != NULL ? &e->val : &(struct node){ 0 }, out);
 }

@@ -79,6 +79,14 @@ enum floe_config_kind floe_config_kind(const struct floe_config_map *m,
 /* The mapping at `key` of `m`, or NULL (absent, null or not a mapping). */
 const struct floe_config_map *floe_config_child(
     const struct floe_config_map *m, const char *key);
+/* Append the value at `key` of `m` to `out` as JSON text: mappings as
+ * objects (keys in file order), sequences as arrays, quoted scalars as
+ * strings, plain scalars as numbers, true/false or strings the way YAML
+ * 1.2's core schema reads them; absent or null is null. Lets a part feed
+ * a floe.yaml subtree to a reader of its native JSON format. */
+struct floe_buf;
+int floe_config_json(const struct floe_config_map *m, const char *key,
+                     struct floe_buf *out);
 /* 1-based line of `key` in `m` (0 if absent), and the file `m` is from;
  * together they make "file:line" messages about one key. */
 int floe_config_line(const struct floe_config_map *m, const char *key);

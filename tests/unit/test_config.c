@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/opt.h"
 #include "core/util.h"
@@ -429,6 +430,53 @@ static void test_load_from_file(void)
     floe_rmtree(dir);
 }
 
+/* floe_config_json: a subtree as JSON, typed as YAML 1.2's core schema
+ * reads plain scalars; quoted scalars always stay strings. */
+static void test_subtree_as_json(void)
+{
+    static const struct {
+        const char *yaml, *json;
+    } cases[] = {
+        { "v: 12", "12" },
+        { "v: -0.5e3", "-0.5e3" },
+        { "v: '12'", "\"12\"" },
+        { "v: \"true\"", "\"true\"" },
+        { "v: true", "true" },
+        { "v: True", "\"True\"" }, /* 1.2 core: only lower case */
+        { "v: +1", "\"+1\"" },
+        { "v: .5", "\".5\"" },
+        { "v: 0x1f", "\"0x1f\"" },
+        { "v: 012", "\"012\"" },
+        { "v: -inf", "\"-inf\"" },
+        { "v: 1.", "\"1.\"" },
+        { "v: ~", "null" },
+        { "w: 1", "null" },
+        { "v: a \"b\" \\ caf\u00e9", "\"a \\\"b\\\" \\\\ caf\u00e9\"" },
+        { "v:\n  - {a: 1, b: [x, '2']}\n  - c: |\n      two\n      lines\n",
+          "[{\"a\":1,\"b\":[\"x\",\"2\"]},{\"c\":\"two\\nlines\\n\"}]" },
+    };
+    char err[FLOE_ERR_LEN];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct floe_config *doc = parse(cases[i].yaml, err);
+        struct floe_buf b;
+
+        CHECK(doc != NULL);
+        if (doc == NULL)
+            continue;
+        floe_buf_init(&b, FLOE_BUF_UNLIMITED);
+        CHECK(floe_config_json(floe_config_root(doc), "v", &b) == FLOE_OK);
+        if (b.data == NULL || strcmp(b.data, cases[i].json) != 0) {
+            fprintf(stderr, "  case %zu: got %s, want %s\n", i,
+                    b.data ? b.data : "(nothing)", cases[i].json);
+            CHECK(false);
+        }
+        floe_buf_free(&b);
+        floe_config_free(doc);
+    }
+}
+
 FLOE_TESTS({ "parse_errors", test_parse_errors_name_line_and_column },
            { "empty_documents", test_empty_documents_are_empty_mappings },
            { "scalars_nested", test_scalars_nulls_and_nested_sections },
@@ -437,4 +485,5 @@ FLOE_TESTS({ "parse_errors", test_parse_errors_name_line_and_column },
            { "yaml_values", test_yaml_values_use_option_parsers },
            { "yaml_errors", test_yaml_errors_name_file_and_line },
            { "check_and_doc", test_config_check_and_doc_modes },
-           { "load_file", test_load_from_file });
+           { "load_file", test_load_from_file },
+           { "subtree_json", test_subtree_as_json });
