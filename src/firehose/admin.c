@@ -38,7 +38,7 @@ int floe_fh_admin_not_found(const char *name, struct floe_fh_err *e)
                         FLOE_FH_ACCOUNT);
 }
 
-static bool name_ok(const char *s)
+bool floe_fh_admin_name_ok(const char *s)
 {
     size_t n = strlen(s), i;
 
@@ -74,7 +74,7 @@ int floe_fh_admin_name(const cJSON *req, const char **out_name,
                             "'deliveryStreamName' failed to satisfy "
                             "constraint: Member must have length less than "
                             "or equal to 64", v->valuestring);
-    if (!name_ok(v->valuestring))
+    if (!floe_fh_admin_name_ok(v->valuestring))
         return floe_fh_fail(e, "ValidationException",
                             "1 validation error detected: Value '%.80s' at "
                             "'deliveryStreamName' failed to satisfy "

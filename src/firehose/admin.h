@@ -5,6 +5,8 @@
 #ifndef FLOE_FIREHOSE_ADMIN_H
 #define FLOE_FIREHOSE_ADMIN_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "core/buf.h"
@@ -30,6 +32,8 @@ int floe_fh_admin_delete(struct floe_fh_api *api, const cJSON *req,
  * missing/bad name). On 0 *out_name is borrowed from `req`. */
 int floe_fh_admin_name(const cJSON *req, const char **out_name,
                        struct floe_fh_err *e);
+/* True when `s` (borrowed) is 1-64 characters of [a-zA-Z0-9_.-]. */
+bool floe_fh_admin_name_ok(const char *s);
 /* The "not found" error for `name`. */
 int floe_fh_admin_not_found(const char *name, struct floe_fh_err *e);
 

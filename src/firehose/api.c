@@ -3,7 +3,9 @@
  * A put is validated completely (counts, sizes, base64 shape) before any
  * byte is buffered; the base64 text is then decoded straight into the
  * stream's buffer by floe_fh_deliver_put, which returns only once the
- * records are durable. Every reply carries x-amzn-RequestId. */
+ * records are durable. Put bodies of the usual shape are read by the
+ * allocation-free putparse.h; the rest (and every other operation) by
+ * cJSON, with the same answers. Every reply carries x-amzn-RequestId. */
 #define FLOE_LOG_MOD "firehose.api"
 
 #include "firehose/api.h"
@@ -18,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "firehose/admin.h"
+#include "firehose/putparse.h"
 #include "firehose/tags.h"
 
 int floe_fh_fail(struct floe_fh_err *e, const char *type, const char *fmt,
@@ -67,10 +70,40 @@ static long long b64_size(const char *s, size_t n)
     return (long long)(n / 4 * 3 - pad);
 }
 
-static void add_record_id(struct floe_buf *out, const struct floe_fh_api *api,
-                          unsigned long long seq)
+/* Lower-case hex of `v` in exactly 16 characters. */
+static void hex16(char *out, unsigned long long v)
 {
-    floe_buf_addf(out, "{\"RecordId\":\"%s%016llx\"}", api->run_id, seq);
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+}
+
+/* Check a record's Data text (b64/b64_len set) and fill b->len. `idx` is
+ * the record's index, < 0 for PutRecord's single record. */
+static int check_data(struct floe_fh_blob *b, int idx, struct floe_fh_err *e)
+{
+    long long n = b64_size(b->b64, b->b64_len);
+    char path[48];
+
+    if (n >= 0 && n <= FLOE_FH_MAX_RECORD) {
+        b->len = (size_t)n;
+        return 0;
+    }
+    if (idx < 0)
+        snprintf(path, sizeof(path), "record.data");
+    else
+        snprintf(path, sizeof(path), "records.%d.member.data", idx + 1);
+    if (n < 0)
+        return floe_fh_fail(e, "SerializationException",
+                            "%s is not valid base64 (length %zu is not a "
+                            "multiple of 4)", path, b->b64_len);
+    return floe_fh_fail(e, "ValidationException",
+                        "1 validation error detected: Value at '%s' "
+                        "failed to satisfy constraint: Member must have "
+                        "length less than or equal to %d", path,
+                        FLOE_FH_MAX_RECORD);
 }
 
 /* Validate one record object; fills blob. `idx` < 0 for PutRecord. */
@@ -79,7 +112,6 @@ static int check_record(const cJSON *rec, int idx, struct floe_fh_blob *b,
 {
     const cJSON *data;
     char path[48];
-    long long n;
 
     if (idx < 0)
         snprintf(path, sizeof(path), "record.data");
@@ -106,19 +138,7 @@ static int check_record(const cJSON *rec, int idx, struct floe_fh_blob *b,
                             "%s must be a base64 string", path);
     b->b64 = data->valuestring;
     b->b64_len = strlen(data->valuestring);
-    n = b64_size(b->b64, b->b64_len);
-    if (n < 0)
-        return floe_fh_fail(e, "SerializationException",
-                            "%s is not valid base64 (length %zu is not a "
-                            "multiple of 4)", path, b->b64_len);
-    if (n > FLOE_FH_MAX_RECORD)
-        return floe_fh_fail(e, "ValidationException",
-                            "1 validation error detected: Value at '%s' "
-                            "failed to satisfy constraint: Member must have "
-                            "length less than or equal to %d", path,
-                            FLOE_FH_MAX_RECORD);
-    b->len = (size_t)n;
-    return 0;
+    return check_data(b, idx, e);
 }
 
 /* Look the stream up (registry read lock taken; released by caller) and
@@ -152,29 +172,100 @@ static int put(struct floe_fh_api *api, const char *name,
     return 0;
 }
 
+/* PutRecordBatch reply: one RecordId per accepted record (consecutive
+ * sequence numbers from `seq`), the refused tail as ErrorCode entries.
+ * Written straight into one reserved buffer. */
+static int batch_reply(struct floe_fh_api *api, size_t n, size_t accepted,
+                       unsigned long long seq, struct floe_buf *out)
+{
+    static const char head[] = "{\"RecordId\":\"";
+    const size_t per = sizeof(head) - 1 + 32 + 3; /* ,{"RecordId":"..."} */
+    size_t i;
+    char *p;
+    int rc;
+
+    rc = floe_buf_addf(out, "{\"FailedPutCount\":%zu,\"Encrypted\":false,"
+                            "\"RequestResponses\":[", n - accepted);
+    if (rc == FLOE_OK)
+        rc = floe_buf_reserve(out, per * accepted + 2);
+    if (rc != FLOE_OK)
+        return rc;
+    p = out->data + out->len;
+    for (i = 0; i < accepted; i++) {
+        if (i > 0)
+            *p++ = ',';
+        memcpy(p, head, sizeof(head) - 1);
+        p += sizeof(head) - 1;
+        memcpy(p, api->run_id, 16);
+        hex16(p + 16, seq + i);
+        p += 32;
+        *p++ = '"';
+        *p++ = '}';
+    }
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
+    for (i = accepted; i < n && rc == FLOE_OK; i++)
+        rc = floe_buf_adds(out, i > 0 ? ",{\"ErrorCode\":\"ServiceUnavailable"
+                                        "Exception\",\"ErrorMessage\":\"Slow "
+                                        "down.\"}"
+                                      : "{\"ErrorCode\":\"ServiceUnavailable"
+                                        "Exception\",\"ErrorMessage\":\"Slow "
+                                        "down.\"}");
+    return rc == FLOE_OK ? floe_buf_adds(out, "]}") : rc;
+}
+
+/* The data plane once the body is read, whichever parser read it: `recs`
+ * are checked (check_data) and in order. PutRecord when !batch. */
+static int put_records(struct floe_fh_api *api, const char *name,
+                       const struct floe_fh_blob *recs, size_t n, bool batch,
+                       struct floe_buf *out, struct floe_fh_err *e)
+{
+    size_t total = 0, accepted = 0, i;
+    unsigned long long seq;
+    int rc;
+
+    for (i = 0; i < n; i++)
+        total += recs[i].len;
+    if (batch && total > FLOE_FH_MAX_BATCH_BYTES)
+        return floe_fh_fail(e, "InvalidArgumentException",
+                            "Records size exceeds 4 MB limit");
+    floe_fh_registry_rdlock(api->reg);
+    rc = put(api, name, recs, n, &accepted, e);
+    floe_fh_registry_unlock(api->reg);
+    if (rc != 0)
+        return rc;
+    if (!batch && accepted != 1) /* cannot happen: one fits or EAGAIN */
+        return floe_fh_fail(e, "ServiceUnavailableException", "Slow down.");
+    seq = atomic_fetch_add(&api->record_seq, accepted);
+    if (!batch) {
+        char id[33];
+
+        memcpy(id, api->run_id, 16);
+        hex16(id + 16, seq);
+        id[32] = '\0';
+        floe_buf_addf(out, "{\"RecordId\":\"%s\",\"Encrypted\":false}", id);
+        return 0;
+    }
+    if (batch_reply(api, n, accepted, seq, out) != FLOE_OK)
+        return floe_fh_fail(e, "ServiceUnavailableException",
+                            "out of memory");
+    if (accepted < n)
+        floe_log_warn("%s: %zu of %zu records refused (buffer full: "
+                      "back-pressure)", name, n - accepted, n);
+    return 0;
+}
+
 static int op_put_record(struct floe_fh_api *api, const cJSON *req,
                          struct floe_buf *out, struct floe_fh_err *e)
 {
     struct floe_fh_blob b;
     const char *name;
-    size_t accepted = 0;
-    int rc;
 
     if (floe_fh_admin_name(req, &name, e) != 0 ||
         check_record(cJSON_GetObjectItemCaseSensitive(req, "Record"), -1, &b,
                      e) != 0)
         return -1;
-    floe_fh_registry_rdlock(api->reg);
-    rc = put(api, name, &b, 1, &accepted, e);
-    floe_fh_registry_unlock(api->reg);
-    if (rc != 0)
-        return rc;
-    if (accepted != 1) /* cannot happen: one record fits or EAGAIN */
-        return floe_fh_fail(e, "ServiceUnavailableException", "Slow down.");
-    floe_buf_addf(out, "{\"RecordId\":\"%s%016llx\",\"Encrypted\":false}",
-                  api->run_id,
-                  (unsigned long long)atomic_fetch_add(&api->record_seq, 1));
-    return 0;
+    return put_records(api, name, &b, 1, false, out, e);
 }
 
 static int op_put_batch(struct floe_fh_api *api, const cJSON *req,
@@ -183,9 +274,8 @@ static int op_put_batch(struct floe_fh_api *api, const cJSON *req,
     struct floe_fh_blob recs[FLOE_FH_MAX_BATCH_RECORDS];
     const cJSON *arr, *rec;
     const char *name;
-    size_t n = 0, total = 0, accepted = 0, i;
-    unsigned long long seq;
-    int rc, count;
+    size_t n = 0;
+    int count;
 
     if (floe_fh_admin_name(req, &name, e) != 0)
         return -1;
@@ -214,39 +304,29 @@ static int op_put_batch(struct floe_fh_api *api, const cJSON *req,
     cJSON_ArrayForEach(rec, arr) {
         if (check_record(rec, (int)n, &recs[n], e) != 0)
             return -1;
-        total += recs[n].len;
         n++;
     }
-    if (total > FLOE_FH_MAX_BATCH_BYTES)
-        return floe_fh_fail(e, "InvalidArgumentException",
-                            "Records size exceeds 4 MB limit");
+    return put_records(api, name, recs, n, true, out, e);
+}
 
-    floe_fh_registry_rdlock(api->reg);
-    rc = put(api, name, recs, n, &accepted, e);
-    floe_fh_registry_unlock(api->reg);
-    if (rc != 0)
-        return rc;
-    seq = atomic_fetch_add(&api->record_seq, accepted);
-    floe_buf_reserve(out, 80 * n + 64);
-    floe_buf_addf(out,
-                  "{\"FailedPutCount\":%zu,\"Encrypted\":false,"
-                  "\"RequestResponses\":[", n - accepted);
-    for (i = 0; i < n; i++) {
-        if (i > 0)
-            floe_buf_addc(out, ',');
-        if (i < accepted)
-            add_record_id(out, api, seq + i);
-        else
-            floe_buf_adds(out, "{\"ErrorCode\":\"ServiceUnavailableException"
-                               "\",\"ErrorMessage\":\"Slow down.\"}");
-    }
-    if (floe_buf_adds(out, "]}") != FLOE_OK)
-        return floe_fh_fail(e, "ServiceUnavailableException",
-                            "out of memory");
-    if (accepted < n)
-        floe_log_warn("%s: %zu of %zu records refused (buffer full: "
-                      "back-pressure)", name, n - accepted, n);
-    return 0;
+/* PutRecord(Batch) through putparse.h, without building a cJSON tree: 0
+ * done, -1 failed (e set), 1 the body needs the general parser. The fast
+ * parser takes only bodies cJSON would read the same way, so both paths
+ * give the same answer. */
+static int put_fast(struct floe_fh_api *api, bool batch, const char *body,
+                    size_t len, struct floe_buf *out, struct floe_fh_err *e)
+{
+    struct floe_fh_blob recs[FLOE_FH_MAX_BATCH_RECORDS];
+    struct floe_fh_put_body pb;
+    size_t i;
+
+    if (floe_fh_put_parse(body, len, batch, &pb, recs,
+                          FLOE_FH_MAX_BATCH_RECORDS) != FLOE_OK)
+        return 1;
+    for (i = 0; i < pb.n; i++)
+        if (check_data(&recs[i], batch ? (int)i : -1, e) != 0)
+            return -1;
+    return put_records(api, pb.name, recs, pb.n, batch, out, e);
 }
 
 typedef int (*op_fn)(struct floe_fh_api *api, const cJSON *req,
@@ -295,6 +375,14 @@ int floe_fh_api_call(struct floe_fh_api *api, const char *op,
     while (len > 0 && (body[len - 1] == ' ' || body[len - 1] == '\n' ||
                        body[len - 1] == '\r' || body[len - 1] == '\t'))
         len--;
+    if (fn == op_put_batch || fn == op_put_record) {
+        int r = put_fast(api, fn == op_put_batch, body, len, out, &e);
+
+        if (r < 0)
+            goto fail;
+        if (r == 0)
+            goto done;
+    }
     req = len == 0 ? cJSON_CreateObject() : cJSON_ParseWithLength(body, len);
     if (req == NULL || !cJSON_IsObject(req)) {
         floe_fh_fail(&e, "SerializationException",
@@ -304,6 +392,7 @@ int floe_fh_api_call(struct floe_fh_api *api, const char *op,
     if (fn(api, req, out, &e) != 0)
         goto fail;
     cJSON_Delete(req);
+done:
     *out_type = NULL;
     return 200;
 fail:

@@ -59,8 +59,10 @@ static const struct floe_opt fh_opts[] = {
     { "ready-file", FLOE_OPT_STR, NULL, F(ready_file), 0, 0, 0,
       "Once listening, atomically write the actual port and a newline "
       "here." },
-    { "threads", FLOE_OPT_INT, "8", F(threads), 1, 256, 0,
-      "HTTP worker threads (each serves many keep-alive connections)." },
+    { "threads", FLOE_OPT_INT, "32", F(threads), 1, 256, 0,
+      "HTTP worker threads (each serves many keep-alive connections). A "
+      "put holds its thread until the WAL group commit that covers it is "
+      "done, so more threads let more puts share each fdatasync." },
     { "delivery-threads", FLOE_OPT_INT, "2", F(delivery_threads), 1, 64, 0,
       "Threads that compress sealed buffers and put them into the store." },
     { "max-buffered", FLOE_OPT_SIZE, "1G", F(max_buffered), 8 << 20,

@@ -61,6 +61,26 @@ static int put_tag(cJSON **obj, const char *k, const char *v)
     return 0;
 }
 
+/* A required list member (`what`: "tags", "tagKeys") absent or null. */
+static int null_list(const char *what, struct floe_fh_err *e)
+{
+    return floe_fh_fail(e, "ValidationException",
+                        "1 validation error detected: Value null at '%s' "
+                        "failed to satisfy constraint: Member must not be "
+                        "null", what);
+}
+
+/* A list member's length must be 1..MAX_TAGS; -1 with e set. */
+static int check_len(const char *what, int n, struct floe_fh_err *e)
+{
+    if (n >= 1 && n <= MAX_TAGS)
+        return 0;
+    return floe_fh_fail(e, "ValidationException",
+                        "1 validation error detected: Value at '%s' failed "
+                        "to satisfy constraint: Member must have length "
+                        "between 1 and %d", what, MAX_TAGS);
+}
+
 /* Validate a Tags list; -1 with e set. */
 static int check_tags(const cJSON *tags, struct floe_fh_err *e)
 {
@@ -93,11 +113,22 @@ static int check_tags(const cJSON *tags, struct floe_fh_err *e)
                                 "Tag keys starting with 'aws:' are "
                                 "reserved");
     }
-    if (n < 1 || n > MAX_TAGS)
-        return floe_fh_fail(e, "ValidationException",
-                            "1 validation error detected: Value at 'tags' "
-                            "failed to satisfy constraint: Member must have "
-                            "length between 1 and %d", MAX_TAGS);
+    return check_len("tags", n, e);
+}
+
+/* Validate a TagKeys list; -1 with e set. */
+static int check_keys(const cJSON *keys, struct floe_fh_err *e)
+{
+    const cJSON *k;
+
+    if (!cJSON_IsArray(keys))
+        return null_list("tagKeys", e);
+    if (check_len("tagKeys", cJSON_GetArraySize(keys), e) != 0)
+        return -1;
+    cJSON_ArrayForEach(k, keys)
+        if (!cJSON_IsString(k))
+            return floe_fh_fail(e, "SerializationException",
+                                "TagKeys must be strings");
     return 0;
 }
 
@@ -152,24 +183,30 @@ static int commit(struct floe_fh_api *api, struct floe_fh_stream *s,
     return 0;
 }
 
-int floe_fh_tags_tag(struct floe_fh_api *api, const cJSON *req,
+/* *tags without the keys listed in `keys` (unknown ones are ignored,
+ * like AWS). */
+static int drop_keys(cJSON **tags, const cJSON *keys, struct floe_fh_err *e)
+{
+    const cJSON *k;
+
+    (void)e;
+    cJSON_ArrayForEach(k, keys)
+        cJSON_DeleteItemFromObjectCaseSensitive(*tags, k->valuestring);
+    return 0;
+}
+
+/* Under the registry write lock: let `fn` change a copy of stream `name`'s
+ * tags with the (checked) `list`, persist it, reply {}. */
+static int edit_tags(struct floe_fh_api *api, const char *name,
+                     const cJSON *list,
+                     int (*fn)(cJSON **tags, const cJSON *list,
+                               struct floe_fh_err *e),
                      struct floe_buf *out, struct floe_fh_err *e)
 {
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(req, "Tags");
     struct floe_fh_stream *s;
-    const char *name;
     cJSON *fresh = NULL;
     int rc = -1;
 
-    if (floe_fh_admin_name(req, &name, e) != 0)
-        return -1;
-    if (tags == NULL || cJSON_IsNull(tags))
-        return floe_fh_fail(e, "ValidationException",
-                            "1 validation error detected: Value null at "
-                            "'tags' failed to satisfy constraint: Member "
-                            "must not be null");
-    if (check_tags(tags, e) != 0)
-        return -1;
     floe_fh_registry_wrlock(api->reg);
     s = floe_fh_registry_find(api->reg, name);
     if (s == NULL) {
@@ -181,7 +218,7 @@ int floe_fh_tags_tag(struct floe_fh_api *api, const cJSON *req,
         floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
         goto out;
     }
-    if (merge(&fresh, tags, e) != 0)
+    if (fn(&fresh, list, e) != 0)
         goto out;
     rc = commit(api, s, fresh, e);
     fresh = NULL;
@@ -193,53 +230,41 @@ out:
     return rc;
 }
 
+/* The Tags member of TagDeliveryStream: required, then check_tags. */
+static int check_tag_req(const cJSON *tags, struct floe_fh_err *e)
+{
+    if (tags == NULL || cJSON_IsNull(tags))
+        return null_list("tags", e);
+    return check_tags(tags, e);
+}
+
+/* Tag and Untag: the stream name, the list `member` checked by `check`,
+ * then edit_tags with `fn`. */
+static int tags_op(struct floe_fh_api *api, const cJSON *req,
+                   const char *member,
+                   int (*check)(const cJSON *list, struct floe_fh_err *e),
+                   int (*fn)(cJSON **tags, const cJSON *list,
+                             struct floe_fh_err *e),
+                   struct floe_buf *out, struct floe_fh_err *e)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, member);
+    const char *name;
+
+    if (floe_fh_admin_name(req, &name, e) != 0 || check(list, e) != 0)
+        return -1;
+    return edit_tags(api, name, list, fn, out, e);
+}
+
+int floe_fh_tags_tag(struct floe_fh_api *api, const cJSON *req,
+                     struct floe_buf *out, struct floe_fh_err *e)
+{
+    return tags_op(api, req, "Tags", check_tag_req, merge, out, e);
+}
+
 int floe_fh_tags_untag(struct floe_fh_api *api, const cJSON *req,
                        struct floe_buf *out, struct floe_fh_err *e)
 {
-    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(req, "TagKeys"), *k;
-    struct floe_fh_stream *s;
-    const char *name;
-    cJSON *fresh = NULL;
-    int rc = -1, n;
-
-    if (floe_fh_admin_name(req, &name, e) != 0)
-        return -1;
-    if (!cJSON_IsArray(keys))
-        return floe_fh_fail(e, "ValidationException",
-                            "1 validation error detected: Value null at "
-                            "'tagKeys' failed to satisfy constraint: Member "
-                            "must not be null");
-    n = cJSON_GetArraySize(keys);
-    if (n < 1 || n > MAX_TAGS)
-        return floe_fh_fail(e, "ValidationException",
-                            "1 validation error detected: Value at "
-                            "'tagKeys' failed to satisfy constraint: Member "
-                            "must have length between 1 and %d", MAX_TAGS);
-    cJSON_ArrayForEach(k, keys)
-        if (!cJSON_IsString(k))
-            return floe_fh_fail(e, "SerializationException",
-                                "TagKeys must be strings");
-    floe_fh_registry_wrlock(api->reg);
-    s = floe_fh_registry_find(api->reg, name);
-    if (s == NULL) {
-        floe_fh_admin_not_found(name, e);
-        goto out;
-    }
-    fresh = floe_fh_tags_copy(s->tags);
-    if (fresh == NULL) {
-        floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
-        goto out;
-    }
-    cJSON_ArrayForEach(k, keys) /* unknown keys are ignored, like AWS */
-        cJSON_DeleteItemFromObjectCaseSensitive(fresh, k->valuestring);
-    rc = commit(api, s, fresh, e);
-    fresh = NULL;
-out:
-    floe_fh_registry_unlock(api->reg);
-    cJSON_Delete(fresh);
-    if (rc == 0)
-        floe_buf_adds(out, "{}");
-    return rc;
+    return tags_op(api, req, "TagKeys", check_keys, drop_keys, out, e);
 }
 
 int floe_fh_tags_list(struct floe_fh_api *api, const cJSON *req,

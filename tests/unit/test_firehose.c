@@ -8,6 +8,8 @@
 
 #include <zlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/buf.h"
 #include "core/util.h"
 #include "firehose/api.h"
@@ -322,6 +324,28 @@ static void test_api_validation_table(void)
         { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
                             "[{\"Data\":\"eA==\"},{\"Data\":\"eA==\"}]}",
           NULL, "\"FailedPutCount\":0", 200 },
+        /* the fast put parser and the cJSON fallback agree */
+        { "PutRecordBatch", "{\"Records\":[{\"Data\":\"eA==\"}],"
+                            "\"DeliveryStreamName\":\"\\u006frders\"}",
+          NULL, "\"FailedPutCount\":0", 200 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "[{\"Data\":\"eA\\u003d\\u003d\"},{\"Data\":"
+                            "\"e\\/==\"}]}",
+          NULL, "\"FailedPutCount\":0", 200 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "[{\"Data\":\"eA==\"},{\"Data\":\"e!!=\"}]}",
+          "SerializationException", "records.2.member.data is not valid "
+          "base64", 400 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"orders\",\"Records\":"
+                            "[{\"Data\":\"eA==\"},{\"Data\":\"eA=\"}]}",
+          "SerializationException", "records.2.member.data is not valid "
+          "base64 (length 3", 400 },
+        { "PutRecord", "{\"DeliveryStreamName\":\"orders\",\"Record\":"
+                       "{\"Data\":\"eA==\"}}",
+          NULL, "\",\"Encrypted\":false}", 200 },
+        { "PutRecordBatch", "{\"DeliveryStreamName\":\"nope\",\"Records\":"
+                            "[{\"Data\":\"eA==\"}]}",
+          "ResourceNotFoundException", "Firehose nope under account", 400 },
         { "CreateDeliveryStream", "{\"DeliveryStreamName\":\"orders\","
                                   "\"S3DestinationConfiguration\":{"
                                   "\"BucketARN\":\"arn:aws:s3:::b\"}}",
@@ -379,6 +403,51 @@ static void test_api_validation_table(void)
             CHECK(strstr(out.data, "\"__type\":") != NULL &&
                   strstr(out.data, "\"message\":") != NULL);
     }
+    floe_buf_free(&out);
+    rig_down(&r, false);
+}
+
+/* The batch reply: one 32-hex-digit RecordId per record, all distinct and
+ * from one run (same 16-digit prefix), consecutive within a call. */
+static void test_api_put_reply(void)
+{
+    static const char *body =
+        "{\"DeliveryStreamName\":\"orders\",\"Records\":[{\"Data\":\"eA==\"},"
+        "{\"Data\":\"eHk=\"},{\"Data\":\"\"}]}";
+    struct rig r;
+    struct floe_buf out;
+    const char *type;
+    cJSON *root = NULL;
+    const cJSON *arr, *it;
+    char ids[3][33];
+    int n = 0, i;
+
+    memset(&r, 0, sizeof(r));
+    CHECK(rig_up(&r, false) == 0);
+    floe_buf_init(&out, 1 << 20);
+    CHECK(call(&r, "CreateDeliveryStream", CREATE, &out, &type) == 200);
+    CHECK(call(&r, "PutRecordBatch", body, &out, &type) == 200 &&
+          type == NULL);
+    CHECK(strncmp(out.data, "{\"FailedPutCount\":0,\"Encrypted\":false,"
+                            "\"RequestResponses\":[{\"RecordId\":\"", 71) == 0);
+    root = cJSON_Parse(out.data);
+    arr = cJSON_GetObjectItemCaseSensitive(root, "RequestResponses");
+    CHECK(cJSON_GetArraySize(arr) == 3);
+    cJSON_ArrayForEach(it, arr) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "RecordId");
+
+        CHECK(cJSON_IsString(id) && strlen(id->valuestring) == 32 &&
+              strspn(id->valuestring, "0123456789abcdef") == 32);
+        if (n < 3 && cJSON_IsString(id))
+            snprintf(ids[n++], sizeof(ids[0]), "%s", id->valuestring);
+    }
+    CHECK(n == 3);
+    for (i = 1; i < n; i++) {
+        CHECK(strncmp(ids[i], ids[0], 16) == 0);
+        CHECK(strtoull(ids[i] + 16, NULL, 16) ==
+              strtoull(ids[i - 1] + 16, NULL, 16) + 1);
+    }
+    cJSON_Delete(root);
     floe_buf_free(&out);
     rig_down(&r, false);
 }
@@ -729,6 +798,7 @@ FLOE_TESTS({ "prefix_eval_table", test_prefix_eval_table },
            { "wal_done_sidecar", test_wal_done_sidecar },
            { "api_validation_table", test_api_validation_table },
            { "api_batch_limits", test_api_batch_limits },
+           { "api_put_reply", test_api_put_reply },
            { "gzip_round_trip", test_gzip_round_trip },
            { "wal_replay_torn_tail_and_retire",
              test_wal_replay_torn_tail_and_retire },
