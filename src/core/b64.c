@@ -1,18 +1,57 @@
-/* b64.c - base64 decoding at memory speed for PutRecord(Batch) Data.
- * Full 4-character groups go through four 256-entry tables that hold each
+/* b64.c - standard base64 with padding (core/util.h declares it).
+ * Decoding runs at memory speed for the Firehose put path: full
+ * 4-character groups go through four 256-entry tables that hold each
  * character's 6 bits already in place (an invalid character sets bit 24),
  * two groups per step; on x86-64 CPUs with AVX2, 32 characters per step
- * (the Mula/Lemire nibble-table method, as in aklomp/base64). The last
- * group, the only one that may hold '=', is decoded like floe_b64_dec.
- * Any block with an invalid character falls to the table loop, which
- * stops at it, so acceptance is exactly floe_b64_dec's. */
-#include "firehose/b64.h"
+ * (the nibble-table validation and multiply-add packing published by Mula
+ * and Lemire). Only the last group may hold '='. A block with an invalid
+ * character falls to the table loop, which stops at it, so every path
+ * accepts exactly the same inputs (tests/unit/test_b64.c checks them
+ * against a plain reference decoder). */
+#include "core/util.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t floe_b64_enc_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
+
+size_t floe_b64_enc(const void *src, size_t n, char *out)
+{
+    const unsigned char *s = src;
+    size_t i, o = 0;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        out[o++] = b64[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)s[i + 1] << 8;
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return o;
+}
+
+size_t floe_b64_dec_max(size_t n)
+{
+    return n / 4 * 3 + 3;
+}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AVX2_PATH 1
@@ -28,8 +67,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void init(void)
 {
-    static const char a[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *a = b64;
     int i;
 
     for (i = 0; i < 256; i++) {
@@ -98,7 +136,7 @@ avx2_blocks(const unsigned char *s, unsigned char *o, size_t blocks)
 }
 #endif
 
-int floe_fh_b64_dec(const char *src, size_t n, void *out, size_t *out_len)
+int floe_b64_dec(const char *src, size_t n, void *out, size_t *out_len)
 {
     const unsigned char *s = (const unsigned char *)src;
     unsigned char *o = out;
@@ -149,7 +187,7 @@ int floe_fh_b64_dec(const char *src, size_t n, void *out, size_t *out_len)
         o[2] = (unsigned char)x;
         o += 3;
     }
-    /* The last group, exactly as floe_b64_dec reads it. */
+    /* The last group, the only one that may hold '='. */
     if (s[n - 1] == '=')
         pad++;
     if (n >= 2 && s[n - 2] == '=')
