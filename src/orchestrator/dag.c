@@ -4,7 +4,9 @@
  * that gives up marks it failed with the error, and re-running that task
  * (floe task <name> --batch <id>) puts it back on track. The warehouse is
  * opened lazily and closed after every pass, so the DuckDB file is only
- * held while work is under way. */
+ * held while work is under way; with cfg.hold a daemon keeps it (and the
+ * runner lock) across passes until floe_dag_release, so a steady stream
+ * does not reopen and checkpoint the database for every batch. */
 #define FLOE_LOG_MOD "orch.dag"
 #include "orchestrator/dag.h"
 
@@ -162,6 +164,8 @@ static int lock(struct floe_dag *dag, char *err)
 {
     char path[PATH_MAX];
 
+    if (dag->lock_fd >= 0)
+        return FLOE_OK; /* still held from the last pass (cfg.hold) */
     if ((size_t)snprintf(path, sizeof(path), "%s/%s", dag->cfg.state_dir,
                          LOCK_NAME) >= sizeof(path))
         return floe_err(err, FLOE_ETOOBIG, "state directory path too long");
@@ -662,8 +666,15 @@ int floe_dag_run_once(struct floe_dag *dag, struct floe_dag_summary *out,
     if (rc != FLOE_OK)
         return rc;
     rc = run_pass(dag, out, err);
-    unlock(dag);
+    if (!dag->cfg.hold || rc != FLOE_OK)
+        unlock(dag);
     return rc;
+}
+
+void floe_dag_release(struct floe_dag *dag)
+{
+    if (dag != NULL)
+        unlock(dag);
 }
 
 /* A task for an existing batch needs its predecessor to have succeeded. */

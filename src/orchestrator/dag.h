@@ -39,6 +39,10 @@ struct floe_dag_cfg {
     int64_t max_bytes;         /* per batch; <= 0 no limit */
     bool force;                /* re-run tasks that already succeeded */
     bool progress;             /* one line per task on stderr */
+    bool hold;                 /* keep the runner lock and the open
+                                  warehouse after a pass, until
+                                  floe_dag_release (a daemon between busy
+                                  passes); false: let go after each */
     volatile sig_atomic_t *stop; /* set by a signal: stop between tasks and
                                     cut backoff short; may be NULL */
 };
@@ -86,6 +90,10 @@ const char *floe_dag_task_name(int task);
  * batch under way is finished by the next pass). */
 int floe_dag_run_once(struct floe_dag *dag, struct floe_dag_summary *out,
                       char *err);
+/* Let go of what cfg->hold kept: close the warehouse (DuckDB checkpoints
+ * its write-ahead log then) and release the runner lock, so other runners
+ * and tools can open the state directory. No-op when nothing is held. */
+void floe_dag_release(struct floe_dag *dag);
 
 /* Run one task with retries. `batch` is required except for sense and
  * claim: a claim without a batch creates one from what is pending and

@@ -24,6 +24,7 @@ struct orch_cfg {
     char *engine;
     char *batch;
     int64_t schedule_ms;
+    int64_t hold_ms;
     int64_t max_objects;
     int64_t max_bytes;
     int64_t retries;
@@ -64,7 +65,15 @@ static const struct floe_opt run_opts[] = {
       "Process what is pending now, then exit (default: run every "
       "--schedule until SIGINT/SIGTERM)." },
     { "schedule", FLOE_OPT_MS, "60s", F(schedule_ms), 100, 86400000.0, 0,
-      "Time between passes when not --once." },
+      "Time between passes when not --once. A pass that processed a batch "
+      "is followed at once by another (objects that landed meanwhile do "
+      "not wait for the next tick)." },
+    { "hold", FLOE_OPT_MS, "5s", F(hold_ms), 0, 86400000.0, 0,
+      "While batches keep coming, keep the warehouse open and the runner "
+      "lock held between passes, until no batch came for this long; a "
+      "steady stream then never pays for reopening (and checkpointing) the "
+      "database. Other runners and 'floe task' wait meanwhile. 0: let go "
+      "after every pass." },
     { "list", FLOE_OPT_BOOL, "false", F(list), 0, 0, 0,
       "List batches and their states (same as 'floe task list'), then "
       "exit." },
@@ -154,6 +163,7 @@ static void dag_cfg_of(const struct orch_cfg *c, struct floe_dag_cfg *d)
     d->max_bytes = c->max_bytes;
     d->force = c->force;
     d->progress = isatty(STDERR_FILENO) != 0;
+    d->hold = false;
     d->stop = &g_stop;
 }
 
@@ -352,6 +362,7 @@ int floe_run_main(int argc, char **argv)
     struct floe_dag *dag = NULL;
     struct floe_dag_summary total, pass;
     char err[FLOE_ERR_LEN];
+    int64_t next_tick, last_work;
     int status, rc;
 
     memset(&c, 0, sizeof(c));
@@ -363,6 +374,7 @@ int floe_run_main(int argc, char **argv)
         goto cleanup;
     }
     dag_cfg_of(&c, &dc);
+    dc.hold = !c.once && c.hold_ms > 0;
     rc = floe_dag_open(&dc, &dag, err);
     if (rc != FLOE_OK) {
         fprintf(stderr, "floe run: %s\n", err);
@@ -376,6 +388,8 @@ int floe_run_main(int argc, char **argv)
         floe_log_info("running %s every %.1fs on %s (state in %s); Ctrl-C "
                       "stops", FLOE_DAG_NAME, (double)c.schedule_ms / 1000.0,
                       c.lake, c.state_dir);
+    next_tick = floe_mono_ms();
+    last_work = next_tick;
     while (!g_stop) {
         int64_t t0 = floe_mono_ms();
 
@@ -397,9 +411,17 @@ int floe_run_main(int argc, char **argv)
         }
         if (c.once)
             break;
+        while (next_tick <= floe_mono_ms())
+            next_tick += c.schedule_ms;
+        if (rc == FLOE_OK && (pass.claimed > 0 || pass.batches > 0)) {
+            last_work = floe_mono_ms();
+            continue; /* more may have landed while it ran */
+        }
+        if (floe_mono_ms() - last_work >= c.hold_ms)
+            floe_dag_release(dag); /* idle: checkpoint, let others in */
         /* Sleep to the next tick, waking for a stop signal. */
-        while (!g_stop && floe_mono_ms() - t0 < c.schedule_ms) {
-            struct timespec ts = { 0, 50 * 1000000L };
+        while (!g_stop && floe_mono_ms() < next_tick) {
+            struct timespec ts = { 0, 20 * 1000000L };
             nanosleep(&ts, NULL);
         }
     }

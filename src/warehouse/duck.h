@@ -12,6 +12,9 @@
 #include "warehouse/duckapi.h"
 #include "warehouse/warehouse.h"
 
+/* DuckDB's checkpoint_threshold (WAL size that triggers a checkpoint). */
+#define FLOE_DUCK_CHECKPOINT "256MB"
+
 struct floe_duck {
     duckdb_database db;
     duckdb_connection con;

@@ -1,9 +1,10 @@
 /* duck_load.c - DuckDB engine, load step: every line of every object of a
  * batch into raw.orders / raw.customers, in one transaction.
- * Objects are decompressed in C (libdeflate) and appended line by line
- * with the appender, which is lossless by construction (no CSV or JSON
- * reader that could split on '\r', skip blank lines or drop bad rows); the
- * loaded row count per table is then checked against the newline count. */
+ * Objects are decompressed in C (libdeflate) and their lines appended a
+ * data chunk (a vector of rows) at a time, which is lossless by
+ * construction (no CSV or JSON reader that could split on '\r', skip blank
+ * lines or drop bad rows); the loaded row count per table is then checked
+ * against the newline count. */
 #define FLOE_LOG_MOD "warehouse.load"
 #include "warehouse/duck.h"
 
@@ -80,10 +81,91 @@ static int appender_failed(duckdb_appender app, const char *key, char *err)
     return rc;
 }
 
-/* Append every line of `text` as rows of `app`; *out_lines counts them. */
-static int append_lines(duckdb_appender app, const char *batch,
-                        const char *key, const struct floe_buf *text,
-                        int64_t *out_lines, char *err)
+/* Raw table columns, in table order. */
+enum { C_BATCH, C_KEY, C_LINE_NO, C_LINE, C_VALID, NCOLS };
+
+/* An appender fed a data chunk at a time (a whole vector per call instead
+ * of five calls per row). */
+struct sink {
+    duckdb_appender app;
+    duckdb_data_chunk chunk;
+    duckdb_vector col[NCOLS];
+    idx_t n, cap;
+};
+
+static void sink_bind(struct sink *k)
+{
+    int c;
+
+    for (c = 0; c < NCOLS; c++)
+        k->col[c] = duckdb_data_chunk_get_vector(k->chunk, (idx_t)c);
+}
+
+static int sink_open(duckdb_connection con, const char *table,
+                     struct sink *k, char *err)
+{
+    static const duckdb_type types[NCOLS] = {
+        DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_BIGINT,
+        DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_BOOLEAN,
+    };
+    duckdb_logical_type lt[NCOLS];
+    int c;
+
+    memset(k, 0, sizeof(*k));
+    if (duckdb_appender_create(con, "raw", table, &k->app) != DuckDBSuccess) {
+        int rc = appender_failed(k->app, table, err);
+        duckdb_appender_destroy(&k->app);
+        k->app = NULL;
+        return rc;
+    }
+    for (c = 0; c < NCOLS; c++)
+        lt[c] = duckdb_create_logical_type(types[c]);
+    k->chunk = duckdb_create_data_chunk(lt, NCOLS);
+    for (c = 0; c < NCOLS; c++)
+        duckdb_destroy_logical_type(&lt[c]);
+    if (k->chunk == NULL)
+        return floe_err(err, FLOE_ENOMEM, "duckdb: cannot create a chunk");
+    k->cap = duckdb_vector_size();
+    sink_bind(k);
+    return FLOE_OK;
+}
+
+/* Hand the rows gathered so far to the appender. */
+static int sink_flush(struct sink *k, const char *key, char *err)
+{
+    if (k->n == 0)
+        return FLOE_OK;
+    duckdb_data_chunk_set_size(k->chunk, k->n);
+    if (duckdb_append_data_chunk(k->app, k->chunk) != DuckDBSuccess)
+        return appender_failed(k->app, key, err);
+    duckdb_data_chunk_reset(k->chunk);
+    sink_bind(k); /* a reset may hand out new vectors */
+    k->n = 0;
+    return FLOE_OK;
+}
+
+/* Flush, then close the appender: its rows reach the table. */
+static int sink_close(struct sink *k, const char *table, bool ok, char *err)
+{
+    int rc = FLOE_OK;
+
+    if (ok && k->app != NULL) {
+        rc = sink_flush(k, table, err);
+        if (rc == FLOE_OK && duckdb_appender_close(k->app) != DuckDBSuccess)
+            rc = appender_failed(k->app, table, err);
+    }
+    if (k->chunk != NULL)
+        duckdb_destroy_data_chunk(&k->chunk);
+    if (k->app != NULL)
+        duckdb_appender_destroy(&k->app);
+    memset(k, 0, sizeof(*k));
+    return rc;
+}
+
+/* Append every line of `text` as rows of `k`; *out_lines counts them. */
+static int append_lines(struct sink *k, const char *batch, const char *key,
+                        const struct floe_buf *text, int64_t *out_lines,
+                        char *err)
 {
     struct floe_wh_lines it;
     const char *line;
@@ -94,15 +176,17 @@ static int append_lines(duckdb_appender app, const char *batch,
 
     floe_wh_lines_init(&it, text->data ? text->data : "", text->len);
     while ((got = floe_wh_lines_next(&it, &line, &len, &clean)) == 1) {
+        idx_t i = k->n;
+
         n++;
-        if (duckdb_append_varchar_length(app, batch, blen) ||
-            duckdb_append_varchar_length(app, key, klen) ||
-            duckdb_append_int64(app, n) ||
-            duckdb_append_varchar_length(app, line, len) ||
-            duckdb_append_bool(app, clean) || duckdb_appender_end_row(app)) {
-            rc = appender_failed(app, key, err);
+        duckdb_vector_assign_string_element_len(k->col[C_BATCH], i, batch,
+                                                blen);
+        duckdb_vector_assign_string_element_len(k->col[C_KEY], i, key, klen);
+        ((int64_t *)duckdb_vector_get_data(k->col[C_LINE_NO]))[i] = n;
+        duckdb_vector_assign_string_element_len(k->col[C_LINE], i, line, len);
+        ((bool *)duckdb_vector_get_data(k->col[C_VALID]))[i] = clean;
+        if (++k->n == k->cap && (rc = sink_flush(k, key, err)) != FLOE_OK)
             break;
-        }
     }
     if (got < 0)
         rc = floe_err(err, got, "%s: out of memory splitting lines", key);
@@ -111,9 +195,9 @@ static int append_lines(duckdb_appender app, const char *batch,
     return rc;
 }
 
-/* Load one object into the appender of its stream. */
-static int load_object(struct floe_store *st, duckdb_appender app[NSTREAMS],
-                       const char *batch, const char *key, int s,
+/* Load one object into the sink of its stream. */
+static int load_object(struct floe_store *st, struct sink *k,
+                       const char *batch, const char *key,
                        struct floe_buf *gz, struct floe_buf *text,
                        int64_t *lines, char *err)
 {
@@ -131,12 +215,12 @@ static int load_object(struct floe_store *st, duckdb_appender app[NSTREAMS],
         return floe_err(err, rc, "%s: %s", key, inner);
     }
     expect = floe_wh_count_lines(text->data ? text->data : "", text->len);
-    rc = append_lines(app[s], batch, key, text, &got, err);
+    rc = append_lines(k, batch, key, text, &got, err);
     if (rc == FLOE_OK && got != expect)
         rc = floe_err(err, FLOE_ECORRUPT, "%s: %lld lines appended, %lld "
                       "in the object", key, (long long)got,
                       (long long)expect);
-    lines[s] += got;
+    *lines += got;
     return rc;
 }
 
@@ -213,7 +297,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
                    struct floe_wh_counts *out, char *err)
 {
     struct floe_duck *d = ctx;
-    duckdb_appender app[NSTREAMS] = { NULL, NULL };
+    struct sink sink[NSTREAMS];
     struct keys keys = { NULL, 0, 0 };
     struct floe_buf gz, text;
     char prefix[FLOE_STORE_KEY_MAX];
@@ -223,6 +307,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     size_t i, plen;
     int rc, s;
 
+    memset(sink, 0, sizeof(sink));
     floe_buf_init(&gz, FLOE_WH_OBJECT_MAX);
     floe_buf_init(&text, FLOE_WH_OBJECT_MAX);
     plen = (size_t)snprintf(prefix, sizeof(prefix), "%s/batch=%s/",
@@ -239,12 +324,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     in_tx = true;
     rc = delete_batch(d, batch, err);
     for (s = 0; rc == FLOE_OK && s < NSTREAMS; s++)
-        if (duckdb_appender_create(d->con, "raw", streams[s], &app[s]) !=
-            DuckDBSuccess) {
-            rc = appender_failed(app[s], streams[s], err);
-            duckdb_appender_destroy(&app[s]);
-            app[s] = NULL;
-        }
+        rc = sink_open(d->con, streams[s], &sink[s], err);
     for (i = 0; rc == FLOE_OK && i < keys.n; i++) {
         s = stream_of(keys.v[i] + plen);
         if (s == -1)
@@ -254,16 +334,14 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
                           "%scustomers/", keys.v[i], prefix, prefix);
             break;
         }
-        rc = load_object(st, app, batch, keys.v[i], s, &gz, &text, lines,
-                         err);
+        rc = load_object(st, &sink[s], batch, keys.v[i], &gz, &text,
+                         &lines[s], err);
         objects++;
     }
     for (s = 0; s < NSTREAMS; s++) {
-        if (app[s] == NULL)
-            continue;
-        if (rc == FLOE_OK && duckdb_appender_close(app[s]) != DuckDBSuccess)
-            rc = appender_failed(app[s], streams[s], err);
-        duckdb_appender_destroy(&app[s]);
+        int rc2 = sink_close(&sink[s], streams[s], rc == FLOE_OK, err);
+        if (rc == FLOE_OK)
+            rc = rc2;
     }
     if (rc == FLOE_OK)
         rc = check_loaded(d, batch, lines, err);

@@ -75,10 +75,11 @@ static int add_select(struct floe_buf *q, const char *select,
     return rc == FLOE_OK ? floe_buf_adds(q, p) : rc;
 }
 
-/* COPY (select [restricted to one dt]) TO dst as Parquet. */
+/* COPY (select [restricted to one dt]) TO dst as Parquet; *out_rows is
+ * how many rows it wrote. */
 static int copy_to(struct floe_duck *d, const struct export *x,
                    const char *batch, const char *dt, const char *dst,
-                   bool partitioned, char *err)
+                   bool partitioned, int64_t *out_rows, char *err)
 {
     struct floe_buf q;
     int rc;
@@ -110,7 +111,7 @@ static int copy_to(struct floe_duck *d, const struct export *x,
                                      "OVERWRITE true)"
                                    : " (FORMAT parquet)");
     if (rc == FLOE_OK)
-        rc = floe_duck_exec(d, x->name, q.data, err);
+        rc = floe_duck_i64(d, q.data, out_rows, 1, err);
     floe_buf_free(&q);
     return rc;
 }
@@ -162,12 +163,13 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
     char key[FLOE_STORE_KEY_MAX];
     struct dirent *de;
     DIR *dh = NULL;
+    int64_t rows = 0;
     int rc, n;
 
     if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", stage, x->name) >=
         sizeof(dir))
         return floe_err(err, FLOE_ETOOBIG, "state dir path too long");
-    rc = copy_to(d, x, batch, NULL, dir, true, err);
+    rc = copy_to(d, x, batch, NULL, dir, true, &rows, err);
     if (rc != FLOE_OK)
         return rc;
     dh = opendir(dir);
@@ -197,7 +199,8 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
                 rc = floe_err(err, FLOE_ETOOBIG, "path too long");
                 break;
             }
-            rc = copy_to(d, x, batch, de->d_name + 3, file, false, err);
+            rc = copy_to(d, x, batch, de->d_name + 3, file, false, &rows,
+                         err);
         }
         if (rc == FLOE_OK)
             rc = put(st, key, file, files, err);
@@ -206,14 +209,14 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
     return rc;
 }
 
-/* A single-file export; a PER_BATCH one with no rows deletes its key. */
+/* A single-file export; a PER_BATCH one with no rows deletes its key
+ * (COPY reports how many rows it wrote, so nothing is counted twice). */
 static int unload_file(struct floe_duck *d, struct floe_store *st,
                        const struct export *x, const char *batch,
                        const char *stage, int64_t *files, char *err)
 {
     char file[PATH_MAX], key[FLOE_STORE_KEY_MAX];
-    struct floe_buf q;
-    int64_t rows = 1;
+    int64_t rows = 0;
     int rc;
 
     if (x->kind == SNAPSHOT)
@@ -227,27 +230,18 @@ static int unload_file(struct floe_duck *d, struct floe_store *st,
                                     stage, (long long)(x - exports)) >=
                        sizeof(file))
         return floe_err(err, FLOE_ETOOBIG, "path too long");
-    if (x->kind == PER_BATCH) {
-        floe_buf_init(&q, FLOE_BUF_UNLIMITED);
-        rc = floe_buf_adds(&q, "SELECT count(*) FROM (");
-        if (rc == FLOE_OK)
-            rc = add_select(&q, x->select, batch);
-        if (rc == FLOE_OK)
-            rc = floe_buf_adds(&q, ")");
-        if (rc == FLOE_OK)
-            rc = floe_duck_i64(d, q.data, &rows, 1, err);
-        floe_buf_free(&q);
-        if (rc != FLOE_OK)
-            return rc;
-        if (rows == 0) {
-            rc = floe_store_delete(st, key);
-            return rc == FLOE_OK ? rc
-                                 : floe_err(err, rc, "cannot delete %s: %s",
-                                            key, floe_strerror(rc));
-        }
+    rc = copy_to(d, x, batch, NULL, file, false, &rows, err);
+    if (rc != FLOE_OK)
+        return rc;
+    if (x->kind == PER_BATCH && rows == 0) {
+        if (remove(file) != 0)
+            floe_log_warn("cannot remove %s", file);
+        rc = floe_store_delete(st, key);
+        return rc == FLOE_OK ? rc
+                             : floe_err(err, rc, "cannot delete %s: %s", key,
+                                        floe_strerror(rc));
     }
-    rc = copy_to(d, x, batch, NULL, file, false, err);
-    return rc == FLOE_OK ? put(st, key, file, files, err) : rc;
+    return put(st, key, file, files, err);
 }
 
 int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
@@ -266,12 +260,18 @@ int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
     if (floe_rmtree(stage) != FLOE_OK || floe_mkdirs(stage) != FLOE_OK)
         return floe_err(err, FLOE_EIO, "cannot prepare %s", stage);
     rc = FLOE_OK;
-    for (i = 0; rc == FLOE_OK && i < sizeof(exports) / sizeof(*exports); i++)
+    for (i = 0; rc == FLOE_OK && i < sizeof(exports) / sizeof(*exports);
+         i++) {
+        int64_t t1 = floe_mono_ms();
+
         rc = exports[i].kind == PARTITIONED
                  ? unload_partitioned(d, st, &exports[i], batch, stage,
                                       &files, err)
                  : unload_file(d, st, &exports[i], batch, stage, &files,
                                err);
+        floe_log_debug("unload %s %s: %lld ms", batch, exports[i].name,
+                       (long long)(floe_mono_ms() - t1));
+    }
     if (floe_rmtree(stage) != FLOE_OK)
         floe_log_warn("cannot remove %s", stage);
     if (rc != FLOE_OK)

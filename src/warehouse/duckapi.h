@@ -20,6 +20,7 @@
     X(duckdb_data_chunk_get_size) X(duckdb_data_chunk_get_vector)              \
     X(duckdb_data_chunk_set_size) X(duckdb_data_chunk_reset)                   \
     X(duckdb_create_data_chunk) X(duckdb_vector_get_data)                      \
+    X(duckdb_vector_size)                                                      \
     X(duckdb_vector_get_validity) X(duckdb_validity_row_is_valid)              \
     X(duckdb_vector_ensure_validity_writable)                                  \
     X(duckdb_validity_set_row_invalid) X(duckdb_validity_set_row_valid)        \
@@ -79,6 +80,7 @@ const struct floe_duckapi *floe_duckapi(void);
 #define duckdb_data_chunk_reset (floe_duckapi()->duckdb_data_chunk_reset)
 #define duckdb_create_data_chunk (floe_duckapi()->duckdb_create_data_chunk)
 #define duckdb_vector_get_data (floe_duckapi()->duckdb_vector_get_data)
+#define duckdb_vector_size (floe_duckapi()->duckdb_vector_size)
 #define duckdb_vector_get_validity (floe_duckapi()->duckdb_vector_get_validity)
 #define duckdb_validity_row_is_valid                                           \
     (floe_duckapi()->duckdb_validity_row_is_valid)

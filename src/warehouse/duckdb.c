@@ -5,7 +5,9 @@
  * configuration locked, so DuckDB never reaches the network. Transform runs
  * the compiled-in SQL steps in one transaction: a failed step leaves the
  * batch exactly as before; counts come from queries, and an invariant
- * (staged = valid + quarantined) proves no line went missing. */
+ * (staged = valid + quarantined) proves no line went missing. Open also
+ * creates the per-stream tables from one layout and migrates a database
+ * an older floe wrote. */
 #define FLOE_LOG_MOD "warehouse.duckdb"
 #include "warehouse/duck.h"
 
@@ -98,13 +100,17 @@ void floe_duck_rollback(struct floe_duck *d)
 static void duck_close(void *ctx)
 {
     struct floe_duck *d = ctx;
+    int64_t t0 = floe_mono_ms();
 
     if (d == NULL)
         return;
     if (d->con != NULL)
         duckdb_disconnect(&d->con);
-    if (d->db != NULL)
-        duckdb_close(&d->db);
+    if (d->db != NULL) {
+        duckdb_close(&d->db); /* checkpoints what the WAL holds */
+        floe_log_debug("close (checkpoint): %lld ms",
+                       (long long)(floe_mono_ms() - t0));
+    }
     free(d);
 }
 
@@ -117,6 +123,83 @@ static int set_config(duckdb_config cfg, const char *name, const char *value,
     return FLOE_OK;
 }
 
+/* Tables each stream (orders, customers) has one of, with one layout per
+ * kind; "%s" is the stream. raw.<stream>: one row per line of a batch
+ * object, byte for byte (invalid UTF-8 and NULs replaced by U+FFFD and
+ * flagged valid_utf8 = false), in the column order duck_load.c appends.
+ * quarantine.<stream>: every rejected line, verbatim, with its reason. */
+static const char *const stream_tables[] = {
+    "raw.%s (\n"
+    "    batch_id VARCHAR NOT NULL USING COMPRESSION dictionary,\n"
+    "    source_key VARCHAR NOT NULL USING COMPRESSION dictionary,\n"
+    "    line_no BIGINT NOT NULL,\n"
+    "    line VARCHAR NOT NULL USING COMPRESSION uncompressed,\n"
+    "    valid_utf8 BOOLEAN NOT NULL)",
+    "quarantine.%s (\n"
+    "    table_name VARCHAR NOT NULL,\n"
+    "    batch_id VARCHAR NOT NULL,\n"
+    "    source_key VARCHAR NOT NULL,\n"
+    "    line_no BIGINT NOT NULL,\n"
+    "    raw VARCHAR NOT NULL,\n"
+    "    reason VARCHAR NOT NULL)",
+};
+
+static int create_stream_tables(struct floe_duck *d, char *err)
+{
+    static const char *const names[] = { "orders", "customers" };
+    struct floe_buf q;
+    size_t i, k;
+    int rc;
+
+    floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_adds(&q, "");
+    for (i = 0; rc == FLOE_OK && i < sizeof(names) / sizeof(*names); i++)
+        for (k = 0; rc == FLOE_OK &&
+                    k < sizeof(stream_tables) / sizeof(*stream_tables); k++) {
+            rc = floe_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ");
+            if (rc == FLOE_OK)
+                rc = floe_buf_addf(&q, stream_tables[k], names[i]);
+            if (rc == FLOE_OK)
+                rc = floe_buf_adds(&q, ";\n");
+        }
+    if (rc == FLOE_OK)
+        rc = floe_duck_exec(d, "stream tables", q.data, err);
+    floe_buf_free(&q);
+    return rc;
+}
+
+/* Bring a database written by an older floe up to date, once.
+ * floe 0.1: mart.orders_enriched was a table holding whole order rows; its
+ * customer columns move to mart.order_customers and the view replaces it. */
+static int migrate(struct floe_duck *d, char *err)
+{
+    int64_t n = 0;
+    int rc;
+
+    rc = floe_duck_i64(d, "SELECT count(*) FROM duckdb_tables() WHERE "
+                          "database_name = current_database() AND "
+                          "schema_name = 'mart' AND "
+                          "table_name = 'orders_enriched'", &n, 1, err);
+    if (rc != FLOE_OK || n == 0)
+        return rc;
+    floe_log_info("migrating mart.orders_enriched to mart.order_customers");
+    rc = floe_duck_exec(d, "migrate mart.orders_enriched",
+                        "BEGIN TRANSACTION;\n"
+                        "INSERT INTO mart.order_customers\n"
+                        "    SELECT event_id, customer_known, customer_name,\n"
+                        "           customer_email, customer_country,\n"
+                        "           customer_segment, _batch_id\n"
+                        "    FROM mart.orders_enriched;\n"
+                        "DROP TABLE mart.orders_enriched;\n"
+                        "COMMIT", err);
+    if (rc != FLOE_OK)
+        floe_duck_rollback(d);
+    return rc;
+}
+
+/* The setup files (tables, then views) or the transform steps, in name
+ * order. Setup creates the per-stream tables and migrates an older
+ * database right after 00_schema.sql, before any view refers to them. */
 static int run_sql_files(struct floe_duck *d, bool setup, char *err)
 {
     const struct floe_sql_file *f;
@@ -128,6 +211,11 @@ static int run_sql_files(struct floe_duck *d, bool setup, char *err)
             continue;
         t0 = floe_mono_ms();
         rc = floe_duck_exec(d, f->name, f->text, err);
+        if (rc == FLOE_OK && setup && strncmp(f->name, "00_", 3) == 0) {
+            rc = create_stream_tables(d, err);
+            if (rc == FLOE_OK)
+                rc = migrate(d, err);
+        }
         if (rc != FLOE_OK)
             return rc;
         floe_log_debug("%s: %lld ms", f->name,
@@ -141,6 +229,7 @@ static int duck_open(const char *state_dir, void **out_ctx, char *err)
     struct floe_duck *d = NULL;
     duckdb_config cfg = NULL;
     char path[PATH_MAX], *open_err = NULL;
+    int64_t t0 = floe_mono_ms();
     int rc;
 
     *out_ctx = NULL;
@@ -167,6 +256,14 @@ static int duck_open(const char *state_dir, void **out_ctx, char *err)
         rc = set_config(cfg, "autoload_known_extensions", "false", err);
     if (rc == FLOE_OK)
         rc = set_config(cfg, "allow_community_extensions", "false", err);
+    /* A checkpoint compresses what the write-ahead log holds and rewrites
+     * each table's last, partly filled row group: at DuckDB's default
+     * (16 MiB of WAL) a stream of small batches paid that every batch or
+     * two, inside a commit. A larger threshold makes checkpoints rare; the
+     * runner also checkpoints when it goes idle (floe_wh_close). */
+    if (rc == FLOE_OK)
+        rc = set_config(cfg, "checkpoint_threshold", FLOE_DUCK_CHECKPOINT,
+                        err);
     if (rc != FLOE_OK)
         goto cleanup;
     if (duckdb_open_ext(path, &d->db, cfg, &open_err) != DuckDBSuccess) {
@@ -189,7 +286,9 @@ static int duck_open(const char *state_dir, void **out_ctx, char *err)
         rc = run_sql_files(d, true, err);
     if (rc != FLOE_OK)
         goto cleanup;
-    floe_log_debug("duckdb %s: %s", duckdb_library_version(), path);
+    floe_log_debug("duckdb %s: %s opened in %lld ms",
+                   duckdb_library_version(), path,
+                   (long long)(floe_mono_ms() - t0));
     *out_ctx = d;
     d = NULL;
 cleanup:
@@ -269,7 +368,7 @@ static int duck_transform(void *ctx, const char *batch,
 {
     struct floe_duck *d = ctx;
     struct floe_buf q;
-    int64_t t0 = floe_mono_ms();
+    int64_t t0 = floe_mono_ms(), t1, t2;
     bool in_tx = false;
     int rc;
 
@@ -285,13 +384,17 @@ static int duck_transform(void *ctx, const char *batch,
         goto cleanup;
     in_tx = true;
     rc = run_sql_files(d, false, err);
+    t1 = floe_mono_ms();
     if (rc == FLOE_OK)
         rc = transform_counts(d, batch, out, err);
+    t2 = floe_mono_ms();
     if (rc == FLOE_OK)
         rc = floe_duck_exec(d, "commit", "COMMIT", err);
     if (rc != FLOE_OK)
         goto cleanup;
     in_tx = false;
+    floe_log_debug("transform %s: counts %lld ms, commit %lld ms", batch,
+                   (long long)(t2 - t1), (long long)(floe_mono_ms() - t2));
     floe_log_debug("transform %s: %lld new orders, %lld duplicates, %lld + "
                    "%lld quarantined, %lld new customer versions in %lld ms",
                    batch, (long long)out->new_orders,

@@ -1,7 +1,9 @@
 /* test_orchestrator.c - batch ids, sense, claim (exactly-once moves, crash
  * re-runs), manifests, the state database, and the DAG end to end against
  * the embedded warehouse: retries, failure, re-run, resume. */
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -823,6 +825,62 @@ static void test_dag_claim_respects_unfinished_claim(void)
     floe_rmtree(dir);
 }
 
+/* Can another runner take the state directory's lock right now? */
+static bool lock_free(const char *state)
+{
+    char path[400];
+    bool ok;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/orchestrator.lock", state);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return false;
+    ok = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    close(fd); /* drops the lock too */
+    return ok;
+}
+
+/* cfg.hold (floe run between busy passes): the lock and the open
+ * warehouse stay until floe_dag_release, which checkpoints the database
+ * (no write-ahead log left) and lets other runners in. */
+static void test_dag_hold_and_release(void)
+{
+    struct floe_dag_cfg cfg;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary s;
+    char dir[256], lake[300], state[300], wal[400], err[FLOE_ERR_LEN];
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(lake, sizeof(lake), "%s/lake", dir);
+    snprintf(state, sizeof(state), "%s/state", dir);
+    snprintf(wal, sizeof(wal), "%s/warehouse.duckdb.wal", state);
+    dag_cfg(&cfg, lake, state, "duckdb");
+    cfg.hold = true;
+    cfg.max_objects = 2;
+    CHECK(floe_dag_open(&cfg, &dag, err) == FLOE_OK);
+    if (dag == NULL)
+        return;
+    CHECK(lock_free(state));
+    CHECK(put_gz(floe_dag_store(dag), landing[1], orders_a) == FLOE_OK);
+    CHECK(floe_dag_run_once(dag, &s, err) == FLOE_OK);
+    CHECK(s.batches == 1 && s.counts.new_orders > 0);
+    CHECK(!lock_free(state));      /* held between passes */
+    CHECK(floe_path_exists(wal));  /* the batch is in the WAL, open */
+    CHECK(put_gz(floe_dag_store(dag), landing[2], orders_b) == FLOE_OK);
+    CHECK(floe_dag_run_once(dag, &s, err) == FLOE_OK); /* re-entrant */
+    CHECK(s.batches == 1 && !lock_free(state));
+    floe_dag_release(dag);
+    CHECK(lock_free(state));
+    CHECK(!floe_path_exists(wal)); /* closed: checkpointed */
+    floe_dag_release(dag);         /* twice is harmless */
+    CHECK(floe_dag_run_once(dag, &s, err) == FLOE_OK);
+    CHECK(s.batches == 0 && !lock_free(state));
+    floe_dag_close(dag);
+    CHECK(lock_free(state));
+    floe_rmtree(dir);
+}
+
 FLOE_TESTS({ "batch_ids_sort_by_time", test_batch_ids_sort_by_time },
            { "check_id", test_check_id },
            { "dest_key", test_dest_key },
@@ -835,4 +893,5 @@ FLOE_TESTS({ "batch_ids_sort_by_time", test_batch_ids_sort_by_time },
            { "dag_claim_respects_unfinished_claim",
              test_dag_claim_respects_unfinished_claim },
            { "dag_run_end_to_end", test_dag_run_end_to_end },
-           { "dag_retries_fail_and_rerun", test_dag_retries_fail_and_rerun });
+           { "dag_retries_fail_and_rerun", test_dag_retries_fail_and_rerun },
+           { "dag_hold_and_release", test_dag_hold_and_release });

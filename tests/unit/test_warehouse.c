@@ -488,7 +488,111 @@ static void test_end_to_end(void)
     floe_rmtree(tmp);
 }
 
+/* ---- first occurrence across objects, and the floe 0.1 layout ---- */
+
+#define ORD(n, status)                                                     \
+    "{\"event_id\":\"" E(n) "\",\"order_id\":\"O" #n "\",\"customer_id\":" \
+    "\"C" #n "\",\"status\":\"" status "\",\"items\":[{\"sku\":\"S\","    \
+    "\"qty\":1,\"unit_price\":2}],\"total\":2,\"currency\":\"EUR\","      \
+    "\"ts\":\"2026-11-24T10:00:00Z\"}\n"
+
+/* Raw SQL on the closed warehouse's file (the test's own connection). */
+static void on_file(duckdb_connection con, const char *state,
+                    const char *sql)
+{
+    char q[4096], got[512];
+
+    snprintf(q, sizeof(q), "ATTACH '%s/warehouse.duckdb' AS w", state);
+    q1(con, q, got, sizeof(got));
+    CHECK(strncmp(got, "ERR", 3) != 0);
+    q1(con, sql, got, sizeof(got));
+    CHECK(strncmp(got, "ERR", 3) != 0);
+    q1(con, "DETACH w", got, sizeof(got));
+}
+
+static void test_first_occurrence_and_migration(void)
+{
+    char tmp[256], dir[300], state[300], err[FLOE_ERR_LEN];
+    struct floe_store *st = NULL;
+    struct floe_wh *wh = NULL;
+    struct floe_wh_counts c;
+    duckdb_database db = NULL;
+    duckdb_connection con = NULL;
+    static const struct counts_want d1_want = { 3, 3, 0, 0, 0, 0, 3 };
+    static const struct counts_want d2_want = { 1, 1, 0, 0, 0, 0, 1 };
+    static const char statuses[] =
+        "SELECT string_agg(event_id[36:] || status, ' ' ORDER BY event_id) "
+        "FROM read_parquet('%s/processed/orders/*/part-d1.parquet')";
+    static const char enriched[] =
+        "SELECT string_agg(event_id[36:] || status || customer_known, ' ' "
+        "ORDER BY event_id) FROM read_parquet('%s/processed/"
+        "orders_enriched/*/part-d1.parquet')";
+
+    CHECK(test_tmpdir(tmp, sizeof(tmp)) != NULL);
+    snprintf(dir, sizeof(dir), "%s/lake", tmp);
+    snprintf(state, sizeof(state), "%s/state", tmp);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    /* 5 and 6 repeat in a later object, 6 also within it: the first line
+     * in (source_key, line_no) order wins, whatever it says. */
+    put_gz(st, "processing/batch=d1/orders/a.gz",
+           ORD(6, "created") ORD(5, "paid"));
+    put_gz(st, "processing/batch=d1/orders/b.gz",
+           ORD(5, "shipped") ORD(6, "cancelled") ORD(7, "paid")
+               ORD(6, "paid"));
+    put_gz(st, "processing/batch=d2/orders/a.gz", ORD(7, "shipped")
+                                                     ORD(8, "paid"));
+    CHECK(duckdb_open(NULL, &db) == DuckDBSuccess);
+    CHECK(duckdb_connect(db, &con) == DuckDBSuccess);
+    CHECK(floe_wh_open(NULL, state, &wh, err) == FLOE_OK);
+    CHECK(floe_wh_load(wh, st, "d1", &c, err) == FLOE_OK);
+    CHECK(c.raw_orders == 6);
+    CHECK(floe_wh_transform(wh, "d1", &c, err) == FLOE_OK);
+    CHECK(counts_are(&c, &d1_want)); /* 6 valid lines: 5, 6 and 7 */
+    CHECK(floe_wh_unload(wh, st, "d1", &c, err) == FLOE_OK);
+    EXPECT(statuses, "5paid 6created 7paid");
+    EXPECT(enriched, "5paidfalse 6createdfalse 7paidfalse");
+    CHECK(floe_wh_load(wh, st, "d2", &c, err) == FLOE_OK);
+    CHECK(floe_wh_transform(wh, "d2", &c, err) == FLOE_OK);
+    CHECK(counts_are(&c, &d2_want));
+    floe_wh_close(wh);
+    wh = NULL;
+
+    /* Rewrite the file into the floe 0.1 layout (mart.orders_enriched a
+     * table of whole rows): opening it migrates, nothing is lost. */
+    on_file(con, state,
+            "BEGIN; CREATE TABLE w.mart.legacy AS "
+            "SELECT * FROM w.mart.orders_enriched; "
+            "DELETE FROM w.mart.order_customers; "
+            "DROP VIEW w.mart.orders_enriched; "
+            "CREATE TABLE w.mart.orders_enriched AS "
+            "SELECT * FROM w.mart.legacy; DROP TABLE w.mart.legacy; COMMIT");
+    CHECK(floe_wh_open(NULL, state, &wh, err) == FLOE_OK);
+    CHECK(floe_wh_unload(wh, st, "d1", &c, err) == FLOE_OK);
+    EXPECT(enriched, "5paidfalse 6createdfalse 7paidfalse");
+    floe_wh_close(wh);
+    wh = NULL;
+    {
+        char q[600];
+        snprintf(q, sizeof(q), "ATTACH '%s/warehouse.duckdb' AS w "
+                 "(READ_ONLY)", state);
+        q1(con, q, err, sizeof(err));
+        CHECK(strncmp(err, "ERR", 3) != 0);
+    }
+    EXPECT("SELECT (SELECT count(*) FROM w.mart.order_customers) || '/' || "
+           "(SELECT count(*) FROM w.mart.orders_enriched) || '/' || "
+           "(SELECT table_type FROM information_schema.tables WHERE "
+           "table_catalog = 'w' AND table_schema = 'mart' AND "
+           "table_name = 'orders_enriched')",
+           "4/4/VIEW");
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    floe_store_close(st);
+    floe_rmtree(tmp);
+}
+
 FLOE_TESTS({ "utf8_seq", test_utf8_seq },
            { "lines_split_and_repair", test_lines_split_and_repair },
            { "inflate_members_and_plain", test_inflate_members_and_plain },
-           { "end_to_end", test_end_to_end });
+           { "end_to_end", test_end_to_end },
+           { "first_occurrence_and_migration",
+             test_first_occurrence_and_migration });

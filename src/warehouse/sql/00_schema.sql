@@ -3,44 +3,35 @@
 -- deduplicated, MERGEd) -> mart (joined, aggregated); rejects land in
 -- quarantine with a reason. Every table a batch writes carries its batch id
 -- (batch_id / _batch_id) so a step can delete and redo exactly that batch.
+-- The per-stream line tables (raw.orders, raw.customers, quarantine.orders,
+-- quarantine.customers) share one layout each, so the engine creates them
+-- right after this file from one definition (duckdb.c: stream_tables).
+-- Compression is chosen per column: the loader and the transform write
+-- every batch's rows at once, and DuckDB's per-segment analysis of every
+-- method was most of that cost; wide unique text (lines, ids) is stored
+-- as is, repetitive text as a dictionary.
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS staging;
 CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS mart;
 CREATE SCHEMA IF NOT EXISTS quarantine;
 
--- One row per line of a batch object, byte for byte (invalid UTF-8 bytes
--- and NULs are replaced by U+FFFD and flagged: valid_utf8 = false).
-CREATE TABLE IF NOT EXISTS raw.orders (
-    batch_id VARCHAR NOT NULL,
-    source_key VARCHAR NOT NULL,
-    line_no BIGINT NOT NULL,
-    line VARCHAR NOT NULL,
-    valid_utf8 BOOLEAN NOT NULL
-);
-CREATE TABLE IF NOT EXISTS raw.customers (
-    batch_id VARCHAR NOT NULL,
-    source_key VARCHAR NOT NULL,
-    line_no BIGINT NOT NULL,
-    line VARCHAR NOT NULL,
-    valid_utf8 BOOLEAN NOT NULL
-);
-
 CREATE TABLE IF NOT EXISTS core.orders (
-    event_id VARCHAR NOT NULL,
-    order_id VARCHAR NOT NULL,
-    customer_id VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
+    event_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
+    order_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
+    customer_id VARCHAR NOT NULL USING COMPRESSION dictionary,
+    status VARCHAR NOT NULL USING COMPRESSION dictionary,
     items STRUCT(sku VARCHAR, qty INTEGER, unit_price DECIMAL(12, 2))[],
     total DECIMAL(12, 2) NOT NULL,
-    currency VARCHAR NOT NULL,
+    currency VARCHAR NOT NULL USING COMPRESSION dictionary,
     ts TIMESTAMP NOT NULL,          -- UTC
     dt DATE NOT NULL,               -- ts::DATE, the partition key
     channel VARCHAR,                -- optional (schema drift)
     coupon VARCHAR,                 -- optional (schema drift)
-    raw JSON NOT NULL,              -- the original record, extra keys kept
-    _batch_id VARCHAR NOT NULL,
-    _source_key VARCHAR NOT NULL,
+    -- the original record, extra keys kept
+    raw JSON NOT NULL USING COMPRESSION uncompressed,
+    _batch_id VARCHAR NOT NULL USING COMPRESSION dictionary,
+    _source_key VARCHAR NOT NULL USING COMPRESSION dictionary,
     _line_no BIGINT NOT NULL
 );
 
@@ -59,35 +50,22 @@ CREATE TABLE IF NOT EXISTS core.customer_versions (
 );
 
 -- The latest version per customer_id.
-CREATE TABLE IF NOT EXISTS core.customers (
-    customer_id VARCHAR NOT NULL,
-    name VARCHAR,
-    email VARCHAR NOT NULL,
-    country VARCHAR,
-    segment VARCHAR,
-    created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL,
-    _batch_id VARCHAR NOT NULL
-);
+CREATE TABLE IF NOT EXISTS core.customers AS
+    SELECT * EXCLUDE (_source_key, _line_no) FROM core.customer_versions
+    WITH NO DATA;
 
-CREATE TABLE IF NOT EXISTS mart.orders_enriched (
-    event_id VARCHAR NOT NULL,
-    order_id VARCHAR NOT NULL,
-    customer_id VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
-    items STRUCT(sku VARCHAR, qty INTEGER, unit_price DECIMAL(12, 2))[],
-    total DECIMAL(12, 2) NOT NULL,
-    currency VARCHAR NOT NULL,
-    ts TIMESTAMP NOT NULL,
-    dt DATE NOT NULL,
-    channel VARCHAR,
-    coupon VARCHAR,
+-- The customer each new order was enriched with when its batch was
+-- transformed (the latest version then); the view mart.orders_enriched
+-- (02_marts.sql) joins it to the order. Up to floe 0.1 this was a table
+-- holding whole order rows (duckdb.c migrates it).
+CREATE TABLE IF NOT EXISTS mart.order_customers (
+    event_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
     customer_known BOOLEAN NOT NULL, -- false: late-arriving dimension
-    customer_name VARCHAR,
-    customer_email VARCHAR,
-    customer_country VARCHAR,
-    customer_segment VARCHAR,
-    _batch_id VARCHAR NOT NULL
+    customer_name VARCHAR USING COMPRESSION dictionary,
+    customer_email VARCHAR USING COMPRESSION dictionary,
+    customer_country VARCHAR USING COMPRESSION dictionary,
+    customer_segment VARCHAR USING COMPRESSION dictionary,
+    _batch_id VARCHAR NOT NULL USING COMPRESSION dictionary
 );
 
 CREATE TABLE IF NOT EXISTS mart.daily_sales (
@@ -97,21 +75,4 @@ CREATE TABLE IF NOT EXISTS mart.daily_sales (
     events BIGINT NOT NULL,
     paid_events BIGINT NOT NULL,
     revenue DECIMAL(18, 2) NOT NULL -- sum(total) of status 'paid' events
-);
-
-CREATE TABLE IF NOT EXISTS quarantine.orders (
-    table_name VARCHAR NOT NULL,
-    batch_id VARCHAR NOT NULL,
-    source_key VARCHAR NOT NULL,
-    line_no BIGINT NOT NULL,
-    raw VARCHAR NOT NULL,
-    reason VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS quarantine.customers (
-    table_name VARCHAR NOT NULL,
-    batch_id VARCHAR NOT NULL,
-    source_key VARCHAR NOT NULL,
-    line_no BIGINT NOT NULL,
-    raw VARCHAR NOT NULL,
-    reason VARCHAR NOT NULL
 );

@@ -12,6 +12,6 @@ CREATE OR REPLACE TEMP TABLE _touched_days AS
 
 DELETE FROM core.orders WHERE _batch_id = getvariable('floe_batch');
 DELETE FROM core.customer_versions WHERE _batch_id = getvariable('floe_batch');
-DELETE FROM mart.orders_enriched WHERE _batch_id = getvariable('floe_batch');
+DELETE FROM mart.order_customers WHERE _batch_id = getvariable('floe_batch');
 DELETE FROM quarantine.orders WHERE batch_id = getvariable('floe_batch');
 DELETE FROM quarantine.customers WHERE batch_id = getvariable('floe_batch');

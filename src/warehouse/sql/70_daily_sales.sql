@@ -1,8 +1,8 @@
 -- 70_daily_sales.sql - recompute the (day, currency) rows this batch
 -- touched, before or now, from core.orders; other days stay as they are.
 INSERT INTO _touched_days
-    SELECT DISTINCT dt, currency FROM core.orders
-    WHERE _batch_id = getvariable('floe_batch');
+    SELECT DISTINCT dt, currency FROM _stg_orders
+    WHERE rowid IN (SELECT r FROM _new_orders);
 
 DELETE FROM mart.daily_sales d
 WHERE EXISTS (SELECT 1 FROM _touched_days t
