@@ -2,13 +2,16 @@
  * Single-threaded: each turn rescans directories when due (or at once on
  * an inotify create/move/delete), reads new bytes of every flow (unless
  * over the memory bound), closes due batches, sends the oldest closed
- * batch of each flow whose retry time has come, and sleeps (woken by
- * inotify) only when nothing happened. --exit-at-eof ends the loop once
- * every file is read and every record acknowledged and checkpointed. */
+ * batch of each flow whose retry time has come, refreshes the gauges, and
+ * sleeps (woken by inotify) only when nothing happened. --exit-at-eof ends
+ * the loop once every file is read and every record acknowledged and
+ * checkpointed. The only other threads serve GET /metrics (--metrics-port).
+ */
 #define FLOE_LOG_MOD "agent"
 #include "agent/agent.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 
 #include "agent/config.h"
 #include "agent/flow.h"
+#include "agent/stats.h"
 #include "agent/watch.h"
 #include "core/log.h"
 #include "core/opt.h"
@@ -30,6 +34,9 @@ struct agent_opts {
     bool exit_at_eof;
     int64_t progress_interval;
     int64_t max_buffered;
+    int64_t metrics_port;
+    char *metrics_bind;
+    char *ready_file;
 };
 
 #define F(m) offsetof(struct agent_opts, m)
@@ -52,10 +59,21 @@ static const struct floe_opt agent_opts[] = {
     { "progress-interval", FLOE_OPT_MS, "30s", F(progress_interval), 0,
       86400000, 0, "How often to log the 'Agent: Progress:' line (0: "
       "never)." },
-    { "max-buffered-bytes", FLOE_OPT_SIZE, "16M", F(max_buffered),
+    { "max-buffered-bytes", FLOE_OPT_SIZE, "4M", F(max_buffered),
       1048576, 1073741824, 0,
-      "Memory bound for records read but not yet acknowledged; above it "
-      "files are not read (back-pressure)." },
+      "Memory bound (all flows) for records read but not yet acknowledged, "
+      "12 KiB per buffer included; above it reading pauses. Default: one "
+      "full PutRecordBatch; sends are sequential per flow, so more only "
+      "helps many flows of long lines." },
+    { "metrics-port", FLOE_OPT_INT, "-1", F(metrics_port), -1, 65535, 0,
+      "Serve GET /metrics (Prometheus text) on this port; 0 picks a free "
+      "one (logged, see --ready-file); -1: off." },
+    { "metrics-bind", FLOE_OPT_STR, "127.0.0.1", F(metrics_bind), 0, 0, 0,
+      "Address for --metrics-port (numeric IPv4/IPv6; 0.0.0.0 for remote "
+      "scrapes)." },
+    { "ready-file", FLOE_OPT_STR, NULL, F(ready_file), 0, 0, 0,
+      "Once started, atomically write the /metrics port (0 if off) and a "
+      "newline here." },
     { NULL, 0, NULL, 0, 0, 0, 0, NULL },
 };
 
@@ -119,7 +137,23 @@ static const struct floe_cmd agent_cmd = {
     "Examples:\n"
     "  floe agent -c agent.json\n"
     "  floe agent --config agent.json --endpoint http://127.0.0.1:4573 "
-    "--exit-at-eof\n\n"
+    "--exit-at-eof\n"
+    "  floe agent -c agent.json --metrics-port 9464   # then: curl "
+    "127.0.0.1:9464/metrics\n\n"
+    "Metrics (off unless --metrics-port is set: an agent runs on every "
+    "host and takes\nno port it was not given). Per flow, labelled "
+    "flow=\"<flow id>\",stream=\"<name>\":\n"
+    "  floe_agent_records_{parsed,skipped,sent,failed,truncated}_total,\n"
+    "  floe_agent_records_parsed_bytes_total, "
+    "floe_agent_bytes_{read,sent}_total,\n"
+    "  floe_agent_lines_skipped_total, floe_agent_put_requests_total,\n"
+    "  floe_agent_put_retries_total, floe_agent_put_latency_seconds "
+    "(histogram),\n"
+    "  floe_agent_put_failures_total{kind=\"partial|http|network\"},\n"
+    "  floe_agent_checkpoint_{commits,errors}_total, "
+    "floe_agent_bytes_behind (lag),\n"
+    "  floe_agent_open_files, floe_agent_queued_buffers; agent-wide:\n"
+    "  floe_agent_buffered_bytes, floe_agent_buffered_bytes_limit.\n\n"
     "Exit status: 0 done or stopped by SIGINT/SIGTERM, 1 runtime failure, "
     "2 bad usage\nor configuration.",
     NULL,
@@ -135,18 +169,28 @@ static void on_signal(int sig)
 #define DEFAULT_CHECKPOINT "./floe-state/agent/checkpoints.db"
 #define READ_BUDGET (8u * 1024 * 1024)
 
-static void progress(const struct floe_flow_shared *sh, int64_t start_ms)
+static void progress(const struct floe_flow *flows, size_t nflows,
+                     int64_t start_ms)
 {
+    uint64_t parsed = 0, bytes = 0, sent = 0;
+    size_t i;
+
+    for (i = 0; i < nflows; i++) {
+        parsed += floe_counter_get(flows[i].st.parsed);
+        bytes += floe_counter_get(flows[i].st.parsed_bytes);
+        sent += floe_counter_get(flows[i].st.sent);
+    }
     floe_log_info("Agent: Progress: %" PRIu64 " records parsed (%" PRIu64
                   " bytes), and %" PRIu64 " records sent successfully to "
                   "destinations. Uptime: %" PRId64 "ms",
-                  sh->parsed, sh->parsed_bytes, sh->sent,
-                  floe_mono_ms() - start_ms);
+                  parsed, bytes, sent, floe_mono_ms() - start_ms);
 }
 
 static void tailer_progress(const struct floe_flow *f)
 {
     uint64_t behind = floe_tail_behind(&f->tail);
+    uint64_t parsed = floe_counter_get(f->st.parsed);
+    uint64_t skipped = floe_counter_get(f->st.skipped);
     size_t i, unread = 0;
 
     for (i = 0; i < f->tail.nfiles; i++) {
@@ -161,10 +205,11 @@ static void tailer_progress(const struct floe_flow *f)
                   "successfully sent %" PRIu64 " records to destination; "
                   "%zu buffers queued; %" PRIu64 " lines skipped (headers, "
                   "runaway records), %" PRIu64 " truncated",
-                  f->cfg->id, f->parsed, f->parsed_bytes,
-                  f->cfg->conv.n > 0 ? f->parsed - f->skipped : 0,
-                  f->skipped, f->sent, f->nqueued, f->tail.lines_skipped,
-                  f->tail.lines_truncated);
+                  f->cfg->id, parsed,
+                  floe_counter_get(f->st.parsed_bytes),
+                  f->cfg->conv.n > 0 ? parsed - skipped : 0, skipped,
+                  floe_counter_get(f->st.sent), f->nqueued,
+                  f->tail.lines_skipped, f->tail.lines_truncated);
     /* Like the Kinesis Agent; WARN from 40 MiB behind. */
     if (behind >= 40u * 1024 * 1024)
         floe_log_warn("%s: Tailer is %.2f MB (%" PRIu64 " bytes) behind. "
@@ -192,12 +237,57 @@ static char **rewrite_short(int argc, char **argv)
     return v;
 }
 
+/* Start the /metrics server if asked; write the ready file. */
+static int serve(const struct agent_opts *o, struct floe_metrics *m,
+                 struct floe_stats_server **out)
+{
+    char err[FLOE_ERR_LEN] = "", text[16];
+    int port = 0, n, rc = FLOE_OK;
+
+    *out = NULL;
+    if (o->metrics_port >= 0) {
+        rc = floe_stats_server_start(m, o->metrics_bind, (int)o->metrics_port,
+                                     out, err);
+        if (rc != FLOE_OK) {
+            floe_log_error("--metrics-port %d: %s", (int)o->metrics_port,
+                           err[0] ? err : floe_strerror(rc));
+            return rc;
+        }
+        port = floe_stats_server_port(*out);
+        floe_log_info("metrics: GET http://%s%s%s:%d/metrics",
+                      strchr(o->metrics_bind, ':') ? "[" : "",
+                      o->metrics_bind,
+                      strchr(o->metrics_bind, ':') ? "]" : "", port);
+    }
+    if (o->ready_file != NULL) {
+        n = snprintf(text, sizeof(text), "%d\n", port);
+        rc = floe_write_file_atomic(o->ready_file, text, (size_t)n);
+        if (rc != FLOE_OK)
+            floe_log_error("cannot write --ready-file %s", o->ready_file);
+    }
+    return rc;
+}
+
+static void gauges(const struct floe_flow *flows, size_t nflows,
+                   const struct floe_flow_shared *sh,
+                   const struct floe_agent_gauges *g)
+{
+    size_t i;
+
+    for (i = 0; i < nflows; i++)
+        floe_flow_gauges(&flows[i]);
+    floe_gauge_set(g->buffered, (int64_t)sh->buffered);
+}
+
 static int run(struct agent_opts *o, struct floe_agent_conf *conf)
 {
     struct floe_flow_shared sh;
     struct floe_flow *flows = NULL;
     struct floe_ckpt *ck = NULL;
     struct floe_sender *sender = NULL;
+    struct floe_metrics *metrics = NULL;
+    struct floe_stats_server *msrv = NULL;
+    struct floe_agent_gauges ag;
     struct floe_sender_opts so;
     struct floe_watch w;
     bool *rescan = NULL;
@@ -232,13 +322,20 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         rc = rc == FLOE_EINVAL ? FLOE_EINVAL : rc;
         goto cleanup;
     }
+    rc = floe_metrics_create(&metrics);
+    if (rc == FLOE_OK)
+        rc = floe_stats_agent(metrics, &ag);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    floe_gauge_set(ag.buffered_limit, o->max_buffered);
     flows = calloc(nflows, sizeof(*flows));
     if (flows == NULL) {
         rc = FLOE_ENOMEM;
         goto cleanup;
     }
     for (i = 0; i < nflows; i++) {
-        rc = floe_flow_init(&flows[i], &conf->flows[i], &sh, ck, err);
+        rc = floe_flow_init(&flows[i], &conf->flows[i], &sh, ck, metrics,
+                            err);
         if (rc != FLOE_OK) {
             floe_log_error("%s", err);
             nflows = i; /* only the ones set up are freed */
@@ -260,6 +357,10 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         if (rc != FLOE_OK)
             goto cleanup;
     }
+    gauges(flows, nflows, &sh, &ag);
+    rc = serve(o, metrics, &msrv);
+    if (rc != FLOE_OK)
+        goto cleanup;
     next_progress = start + (o->progress_interval > 0 ? o->progress_interval
                                                       : INT64_MAX / 4);
     while (!stop_signal) {
@@ -297,9 +398,10 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
                 floe_tail_prune(&f->tail);
             drained = drained && floe_flow_drained(f);
         }
+        gauges(flows, nflows, &sh, &ag);
         now = floe_mono_ms();
         if (now >= next_progress) {
-            progress(&sh, start);
+            progress(flows, nflows, start);
             for (i = 0; i < nflows; i++)
                 tailer_progress(&flows[i]);
             next_progress = now + o->progress_interval;
@@ -337,7 +439,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         if (wake > now)
             floe_watch_wait(&w, (int)(wake - now), rescan);
     }
-    progress(&sh, start);
+    progress(flows, nflows, start);
     for (i = 0; i < nflows; i++)
         tailer_progress(&flows[i]);
     if (stop_signal)
@@ -348,6 +450,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
                       "exiting (--exit-at-eof)");
     rc = FLOE_OK;
 cleanup:
+    floe_stats_server_stop(msrv); /* before the registry it renders */
     for (i = 0; flows != NULL && i < nflows; i++)
         floe_flow_free(&flows[i]);
     free(flows);
@@ -356,6 +459,7 @@ cleanup:
     free(rescan);
     floe_sender_destroy(sender);
     floe_ckpt_close(ck);
+    floe_metrics_destroy(metrics);
     return rc;
 }
 

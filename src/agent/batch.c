@@ -1,12 +1,13 @@
 /* batch.c - PutRecordBatch buffer: build the request body, apply the
  * response (batch.h). The body is written in one pass: the base64 of each
- * record is encoded directly into reserved space of the body buffer. */
+ * record is encoded directly into reserved space of the body buffer; the
+ * response is read by a scanner that allocates nothing (jscan.h), so
+ * neither direction costs a malloc per record. */
 #include "agent/batch.h"
 
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
+#include "agent/jscan.h"
 #include "core/util.h"
 
 void floe_batch_init(struct floe_batch *b, size_t max_records,
@@ -59,7 +60,7 @@ int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
     if (!floe_batch_fits(b, len) || len > FLOE_RECORD_MAX_BYTES)
         return FLOE_ETOOBIG;
     r = &b->recs[b->n++];
-    r->off = start;
+    r->off = (uint32_t)start;
     r->len = (uint32_t)len;
     r->file = file;
     r->end_off = end_off;
@@ -67,6 +68,16 @@ int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
     if (b->n == 1)
         b->first_ms = now_ms;
     return FLOE_OK;
+}
+
+size_t floe_batch_pending_bytes(const struct floe_batch *b)
+{
+    size_t i, sum = 0;
+
+    for (i = 0; i < b->n; i++)
+        if (!b->recs[i].acked)
+            sum += b->recs[i].len;
+    return sum;
 }
 
 int floe_batch_body(const struct floe_batch *b, const char *stream,
@@ -108,66 +119,141 @@ int floe_batch_body(const struct floe_batch *b, const char *stream,
     return rc;
 }
 
+/* One RequestResponses entry: is it an acknowledgement (a RecordId and no
+ * ErrorCode)? The first failure's code and message go to `err`. */
+static int read_entry(struct floe_jscan *js, bool *out_ok, size_t *nfail,
+                      char *err)
+{
+    struct floe_jstr key, id = { NULL, 0 }, code = { NULL, 0 },
+                          msg = { NULL, 0 };
+    bool has_id = false, has_code = false;
+    int rc = FLOE_OK;
+
+    if (!floe_jscan_take(js, '{'))
+        return FLOE_EINVAL;
+    if (!floe_jscan_take(js, '}')) {
+        do {
+            rc = floe_jscan_string(js, &key);
+            if (rc == FLOE_OK && !floe_jscan_take(js, ':'))
+                rc = FLOE_EINVAL;
+            if (rc != FLOE_OK)
+                return rc;
+            if (floe_jstr_eq(&key, "RecordId") &&
+                floe_jscan_peek(js) == '"') {
+                rc = floe_jscan_string(js, &id);
+                has_id = true;
+            } else if (floe_jstr_eq(&key, "ErrorCode") &&
+                       floe_jscan_peek(js) == '"') {
+                rc = floe_jscan_string(js, &code);
+                has_code = true;
+            } else if (floe_jstr_eq(&key, "ErrorMessage") &&
+                       floe_jscan_peek(js) == '"') {
+                rc = floe_jscan_string(js, &msg);
+            } else {
+                rc = floe_jscan_skip(js); /* null ErrorCode: no error */
+            }
+            if (rc != FLOE_OK)
+                return rc;
+        } while (floe_jscan_take(js, ','));
+        if (!floe_jscan_take(js, '}'))
+            return FLOE_EINVAL;
+    }
+    *out_ok = has_id && !has_code;
+    if (!*out_ok && (*nfail)++ == 0) {
+        char c[128] = "no RecordId", m[300] = "";
+
+        if (has_code)
+            floe_jstr_decode(&code, c, sizeof(c));
+        if (msg.s != NULL)
+            floe_jstr_decode(&msg, m, sizeof(m));
+        floe_err(err, FLOE_EREMOTE, "%s: %s", c, m);
+    }
+    return FLOE_OK;
+}
+
+/* Read the whole answer into ok[] (one flag per pending record) before
+ * marking anything, so a bad answer changes nothing. */
 int floe_batch_apply_response(struct floe_batch *b, const char *json,
                               size_t len, size_t *out_acked, char *err)
 {
-    cJSON *root = NULL, *failed, *resps, *e;
-    size_t pending = floe_batch_pending(b), i, k = 0, acked = 0;
+    bool ok[FLOE_BATCH_MAX_RECORDS];
+    struct floe_jscan js;
+    struct floe_jstr key;
+    size_t pending = floe_batch_pending(b), i, k = 0, nresp = 0, nfail = 0;
+    bool has_failed = false, has_resps = false;
+    double failed = 0;
     int rc = FLOE_OK;
 
     *out_acked = 0;
-    root = cJSON_ParseWithLength(json, len);
-    if (root == NULL || !cJSON_IsObject(root)) {
-        rc = floe_err(err, FLOE_EREMOTE,
-                      "PutRecordBatch response is not a JSON object");
-        goto cleanup;
+    floe_jscan_init(&js, json, len);
+    if (!floe_jscan_take(&js, '{'))
+        return floe_err(err, FLOE_EREMOTE,
+                        "PutRecordBatch response is not a JSON object");
+    if (!floe_jscan_take(&js, '}')) {
+        do {
+            rc = floe_jscan_string(&js, &key);
+            if (rc == FLOE_OK && !floe_jscan_take(&js, ':'))
+                rc = FLOE_EINVAL;
+            if (rc != FLOE_OK)
+                break;
+            if (floe_jstr_eq(&key, "FailedPutCount") &&
+                floe_jscan_peek(&js) != 'n') {
+                rc = floe_jscan_number(&js, &failed);
+                has_failed = rc == FLOE_OK;
+            } else if (floe_jstr_eq(&key, "RequestResponses")) {
+                has_resps = true;
+                if (!floe_jscan_take(&js, '[')) {
+                    rc = FLOE_EINVAL; /* must be a list */
+                    break;
+                }
+                if (floe_jscan_take(&js, ']'))
+                    continue;
+                do {
+                    bool e = false;
+
+                    rc = read_entry(&js, &e, &nfail, err);
+                    if (nresp < FLOE_BATCH_MAX_RECORDS)
+                        ok[nresp] = e;
+                    nresp++;
+                } while (rc == FLOE_OK && floe_jscan_take(&js, ','));
+                if (rc == FLOE_OK && !floe_jscan_take(&js, ']'))
+                    rc = FLOE_EINVAL;
+            } else {
+                rc = floe_jscan_skip(&js);
+            }
+        } while (rc == FLOE_OK && floe_jscan_take(&js, ','));
+        if (rc == FLOE_OK && !floe_jscan_take(&js, '}'))
+            rc = FLOE_EINVAL;
     }
-    failed = cJSON_GetObjectItemCaseSensitive(root, "FailedPutCount");
-    resps = cJSON_GetObjectItemCaseSensitive(root, "RequestResponses");
-    if (!cJSON_IsNumber(failed)) {
-        rc = floe_err(err, FLOE_EREMOTE,
-                      "PutRecordBatch response has no FailedPutCount");
-        goto cleanup;
-    }
-    if (resps == NULL && failed->valuedouble == 0) {
-        acked = pending; /* lenient: all in, no per-record list */
-        for (i = 0; i < b->n; i++)
+    if (rc == FLOE_OK)
+        rc = floe_jscan_end(&js);
+    if (rc != FLOE_OK)
+        return floe_err(err, FLOE_EREMOTE,
+                        "PutRecordBatch response is not valid JSON (at byte "
+                        "%zu)", (size_t)(js.p - json));
+    if (!has_failed)
+        return floe_err(err, FLOE_EREMOTE,
+                        "PutRecordBatch response has no FailedPutCount");
+    if (!has_resps && failed == 0) {
+        for (i = 0; i < b->n; i++) /* lenient: all in, no per-record list */
             b->recs[i].acked = true;
         b->n_acked = b->n;
-        goto cleanup;
+        *out_acked = pending;
+        return FLOE_OK;
     }
-    if (!cJSON_IsArray(resps) ||
-        (size_t)cJSON_GetArraySize(resps) != pending) {
-        rc = floe_err(err, FLOE_EREMOTE,
-                      "PutRecordBatch response has %d RequestResponses for "
-                      "%zu records",
-                      cJSON_IsArray(resps) ? cJSON_GetArraySize(resps) : -1,
-                      pending);
-        goto cleanup;
-    }
-    e = resps->child;
-    for (i = 0; i < b->n && e != NULL; i++) {
-        cJSON *id, *code;
-
+    if (!has_resps || nresp != pending)
+        return floe_err(err, FLOE_EREMOTE,
+                        "PutRecordBatch response has %ld RequestResponses "
+                        "for %zu records", has_resps ? (long)nresp : -1L,
+                        pending);
+    for (i = 0; i < b->n; i++) {
         if (b->recs[i].acked)
             continue;
-        id = cJSON_GetObjectItemCaseSensitive(e, "RecordId");
-        code = cJSON_GetObjectItemCaseSensitive(e, "ErrorCode");
-        if (cJSON_IsString(id) && code == NULL) {
+        if (ok[k++]) {
             b->recs[i].acked = true;
-            acked++;
-        } else if (k++ == 0) {
-            cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "ErrorMessage");
-
-            floe_err(err, FLOE_EREMOTE, "%s: %s",
-                     cJSON_IsString(code) ? code->valuestring : "no RecordId",
-                     cJSON_IsString(msg) ? msg->valuestring : "");
+            (*out_acked)++;
         }
-        e = e->next;
     }
-    b->n_acked += acked;
-cleanup:
-    *out_acked = acked;
-    cJSON_Delete(root);
-    return rc;
+    b->n_acked += *out_acked;
+    return FLOE_OK;
 }

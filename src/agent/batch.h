@@ -17,11 +17,11 @@
 #define FLOE_BATCH_MAX_BYTES 4194304     /* decoded bytes per call */
 #define FLOE_RECORD_MAX_BYTES 1024000    /* decoded bytes per record */
 
-struct floe_batch_rec {
-    size_t off;        /* into data */
+struct floe_batch_rec {   /* 24 bytes: 500 of them per buffer */
+    uint64_t end_off;  /* file offset just past this record */
+    uint32_t off;      /* into data (< 4 GiB: data is capped far below) */
     uint32_t len;
     uint32_t file;     /* file slot in the flow's tracker */
-    uint64_t end_off;  /* file offset just past this record */
     bool acked;
 };
 
@@ -55,6 +55,9 @@ static inline size_t floe_batch_pending(const struct floe_batch *b)
 {
     return b->n - b->n_acked;
 }
+
+/* Bytes of the records not yet acknowledged. */
+size_t floe_batch_pending_bytes(const struct floe_batch *b);
 
 /* Write the PutRecordBatch JSON body for the records not yet acknowledged
  * into `body` (reset first), base64 straight into the buffer. */

@@ -1,30 +1,39 @@
 /* flow.c - one flow at run time (flow.h): start positions, line to record
  * (convert in place into the batch), batch queue, send with backoff,
- * checkpoint after the whole batch was acknowledged. */
+ * checkpoint after the whole batch was acknowledged, metrics. Memory: the
+ * bytes of every live batch (records + record table) count against
+ * --max-buffered-bytes, and at most MAX_FREE_BATCHES small ones are kept
+ * for reuse, so what the flows hold stays near that bound. */
 #define FLOE_LOG_MOD "agent.flow"
 #include "agent/flow.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "agent/rotate.h"
 #include "core/log.h"
 #include "core/util.h"
 
-#define MAX_FREE_BATCHES 4
+#define MAX_FREE_BATCHES 2
+#define FREE_KEEP_CAP (256 * 1024) /* bigger data buffers are not kept */
 #define SCAN_INTERVAL_MS 1000
 #define COPY_WAIT_MS 5000 /* a new file that may be a copy in progress */
 
 int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
                    struct floe_flow_shared *sh, struct floe_ckpt *ck,
-                   char *err)
+                   struct floe_metrics *m, char *err)
 {
+    int rc;
+
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
     f->sh = sh;
     f->ck = ck;
-    int rc;
-
+    rc = floe_stats_flow(m, cfg->id, cfg->stream, &f->st);
+    if (rc != FLOE_OK)
+        return floe_err(err, rc, "%s: cannot register metrics", cfg->id);
     rc = floe_tail_init(&f->tail, cfg->file_pattern, cfg->trunc_term,
                         cfg->trunc_term_len, err);
     f->tail.start_re = cfg->start_re;
@@ -64,6 +73,8 @@ void floe_flow_shared_free(struct floe_flow_shared *sh)
     sh->nfree = 0;
 }
 
+/* A batch to fill; its record table counts as buffered from now on (with
+ * tiny lines the tables would otherwise dwarf the records). */
 static struct floe_batch *batch_get(struct floe_flow *f)
 {
     struct floe_batch *b = f->sh->free_list;
@@ -74,22 +85,26 @@ static struct floe_batch *batch_get(struct floe_flow *f)
         floe_batch_reset(b);
         b->max_records = (size_t)f->cfg->max_buffer_records;
         b->max_bytes = (size_t)f->cfg->max_buffer_bytes;
-        return b;
-    }
-    b = malloc(sizeof(*b));
-    if (b != NULL)
+    } else {
+        b = malloc(sizeof(*b));
+        if (b == NULL)
+            return NULL;
         floe_batch_init(b, (size_t)f->cfg->max_buffer_records,
                         (size_t)f->cfg->max_buffer_bytes);
+    }
+    f->sh->buffered += sizeof(*b);
     return b;
 }
 
 static void batch_put(struct floe_flow *f, struct floe_batch *b)
 {
-    f->sh->buffered -= b->data.len;
+    f->sh->buffered -= b->data.len + sizeof(*b);
     if (f->sh->nfree >= MAX_FREE_BATCHES) {
         batch_destroy(b);
         return;
     }
+    if (b->data.cap > FREE_KEEP_CAP)
+        floe_buf_free(&b->data); /* a big one: keep the table only */
     b->next = f->sh->free_list;
     f->sh->free_list = b;
     f->sh->nfree++;
@@ -141,7 +156,7 @@ static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
     if (rc != FLOE_ENOTFOUND)
         return rc;
     if (!first) {
-        int copy = floe_tail_find_copy(&f->tail, tf, &off);
+        int copy = floe_rotate_find_copy(&f->tail, tf, &off);
 
         if (copy > 0)
             return floe_tail_seek(tf, off, 0);
@@ -210,12 +225,9 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
         rc = floe_convert_apply(&cfg->conv, l->line, l->len, &b->data);
         if (rc == FLOE_ENOTFOUND) {
             /* A converter dropped it (LOGTOJSON: no match): counted. */
-            f->skipped++;
-            f->parsed++;
-            f->parsed_bytes += l->len;
-            f->sh->skipped++;
-            f->sh->parsed++;
-            f->sh->parsed_bytes += l->len;
+            floe_counter_add(f->st.skipped, 1);
+            floe_counter_add(f->st.parsed, 1);
+            floe_counter_add(f->st.parsed_bytes, l->len);
             return FLOE_OK;
         }
         if (rc == FLOE_OK && l->no_newline && cfg->conv.n == 0)
@@ -239,11 +251,12 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
                cfg->trunc_term_len);
         b->data.len += cfg->trunc_term_len;
         b->data.data[b->data.len] = '\0';
-        len = FLOE_RECORD_MAX_BYTES;
-        f->sh->truncated++;
+        if (!l->truncated) /* a cut line is counted once, below */
+            floe_counter_add(f->st.truncated, 1);
         floe_log_warn("%s: a converted record of %zu bytes is over %d "
-                      "bytes; truncated", cfg->id, b->data.len - start,
+                      "bytes; truncated", cfg->id, len,
                       FLOE_RECORD_MAX_BYTES);
+        len = FLOE_RECORD_MAX_BYTES;
     }
     rc = floe_batch_commit(b, start, slot, l->end_off, f->now_ms);
     if (rc == FLOE_ETOOBIG) {
@@ -264,12 +277,10 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
     if (rc != FLOE_OK)
         return rc;
     f->sh->buffered += len;
-    f->parsed++;
-    f->parsed_bytes += l->len;
-    f->sh->parsed++;
-    f->sh->parsed_bytes += l->len;
+    floe_counter_add(f->st.parsed, 1);
+    floe_counter_add(f->st.parsed_bytes, l->len);
     if (l->truncated)
-        f->sh->truncated++;
+        floe_counter_add(f->st.truncated, 1);
     if (l->no_newline)
         floe_log_warn("%s: the last line of %s has no newline; sent as a "
                       "complete record (--exit-at-eof)", cfg->id,
@@ -307,7 +318,8 @@ int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
         if (rc != FLOE_OK)
             break;
     }
-    f->sh->skipped += f->tail.lines_skipped - skipped;
+    floe_counter_add(f->st.lines_skipped, f->tail.lines_skipped - skipped);
+    floe_counter_add(f->st.bytes_read, total);
     *out_read = total;
     return rc;
 }
@@ -321,12 +333,23 @@ void floe_flow_close_due(struct floe_flow *f, int64_t now_ms, bool force)
         close_open(f);
 }
 
+/* Commit `n` checkpoint rows; counted. */
+static int commit(struct floe_flow *f, const struct floe_ckpt_row *rows,
+                  size_t n)
+{
+    int rc = floe_ckpt_put(f->ck, f->cfg->id, rows, n);
+
+    floe_counter_add(rc == FLOE_OK ? f->st.commits : f->st.commit_errors, 1);
+    return rc;
+}
+
 /* Write the checkpoint rows of a fully acknowledged batch. */
 static void checkpoint(struct floe_flow *f, const struct floe_batch *b)
 {
     struct floe_ckpt_row rows[16];
     uint32_t slots[16];
     size_t n = 0, i, j;
+    int rc = FLOE_OK;
 
     for (i = b->n; i > 0; i--) { /* the last record of each file wins */
         const struct floe_batch_rec *r = &b->recs[i - 1];
@@ -340,7 +363,8 @@ static void checkpoint(struct floe_flow *f, const struct floe_batch *b)
         if (tf == NULL)
             continue;
         if (n == sizeof(rows) / sizeof(rows[0])) {
-            floe_ckpt_put(f->ck, f->cfg->id, rows, n);
+            if (commit(f, rows, n) != FLOE_OK)
+                rc = FLOE_EIO;
             n = 0;
         }
         slots[n] = r->file;
@@ -351,9 +375,39 @@ static void checkpoint(struct floe_flow *f, const struct floe_batch *b)
         rows[n].offset = (int64_t)r->end_off;
         n++;
     }
-    if (n > 0 && floe_ckpt_put(f->ck, f->cfg->id, rows, n) != FLOE_OK)
+    if (n > 0 && commit(f, rows, n) != FLOE_OK)
+        rc = FLOE_EIO;
+    if (rc != FLOE_OK)
         floe_log_error("%s: checkpoint not saved; those records may be "
                        "sent again after a restart", f->cfg->id);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Count one PutRecordBatch: its outcome, its records and its time. */
+static void count_put(struct floe_flow *f, int rc, size_t pending,
+                      size_t acked, size_t acked_bytes, double secs,
+                      unsigned attempt)
+{
+    floe_counter_add(f->st.puts, 1);
+    if (attempt > 1)
+        floe_counter_add(f->st.retries, 1);
+    floe_histogram_observe(f->st.latency, secs);
+    floe_counter_add(f->st.sent, acked);
+    floe_counter_add(f->st.sent_bytes, acked_bytes);
+    floe_counter_add(f->st.failed, pending - acked);
+    if (rc == FLOE_EAGAIN)
+        floe_counter_add(f->st.fail_partial, 1);
+    else if (rc == FLOE_EIO)
+        floe_counter_add(f->st.fail_network, 1);
+    else if (rc != FLOE_OK)
+        floe_counter_add(f->st.fail_http, 1);
 }
 
 int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
@@ -361,7 +415,8 @@ int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
 {
     struct floe_batch *b = f->qhead;
     char err[FLOE_ERR_LEN] = "";
-    size_t acked = 0, pending;
+    size_t acked = 0, pending, pending_bytes;
+    double t0;
     int rc;
 
     *out_did = false;
@@ -369,10 +424,13 @@ int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
         return FLOE_OK;
     *out_did = true;
     pending = floe_batch_pending(b);
+    pending_bytes = floe_batch_pending_bytes(b);
     b->attempts++;
+    t0 = mono_s();
     rc = floe_sender_put(s, f->cfg->stream, b, &acked, err);
-    f->sh->sent += acked;
-    f->sent += acked;
+    count_put(f, rc, pending, acked,
+              pending_bytes - floe_batch_pending_bytes(b), mono_s() - t0,
+              b->attempts);
     if (rc == FLOE_OK) {
         f->failures /= 10;
         f->next_send_ms = 0;
@@ -434,4 +492,16 @@ int64_t floe_flow_deadline(const struct floe_flow *f)
         f->open->first_ms + f->cfg->max_buffer_age_ms < d)
         d = f->open->first_ms + f->cfg->max_buffer_age_ms;
     return d;
+}
+
+void floe_flow_gauges(const struct floe_flow *f)
+{
+    size_t i, open = 0;
+
+    for (i = 0; i < f->tail.nfiles; i++)
+        if (f->tail.files[i] != NULL && f->tail.files[i]->fd >= 0)
+            open++;
+    floe_gauge_set(f->st.behind, (int64_t)floe_tail_behind(&f->tail));
+    floe_gauge_set(f->st.open_files, (int64_t)open);
+    floe_gauge_set(f->st.queued, (int64_t)f->nqueued);
 }

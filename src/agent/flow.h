@@ -15,16 +15,17 @@
 #include "agent/checkpoint.h"
 #include "agent/config.h"
 #include "agent/send.h"
+#include "agent/stats.h"
 #include "agent/tail.h"
 
 /* State shared by every flow of one agent (borrowed by each flow). */
 struct floe_flow_shared {
-    size_t buffered;        /* bytes in open and queued batches */
+    size_t buffered;        /* bytes held by open and queued batches: their
+                               records plus each batch's record table */
     size_t max_buffered;    /* stop reading files above this */
     struct floe_batch *free_list; /* recycled batches */
     size_t nfree;
     bool exit_at_eof;       /* treat an unterminated last line as whole */
-    uint64_t parsed, parsed_bytes, sent, skipped, truncated;
 };
 
 struct floe_flow {
@@ -39,14 +40,14 @@ struct floe_flow {
     int64_t next_send_ms;          /* monotonic */
     int64_t next_scan_ms;
     int64_t now_ms;                /* stamp for records being added */
-    uint64_t sent;
-    uint64_t skipped;              /* records dropped by a converter */
-    uint64_t parsed, parsed_bytes; /* records read (incl. skipped) */
+    struct floe_flow_stats st;     /* counters, in the agent's registry */
 };
 
+/* `cfg`, `sh`, `ck` and `m` are borrowed and must outlive the flow; its
+ * metrics are registered in `m`. */
 int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
                    struct floe_flow_shared *sh, struct floe_ckpt *ck,
-                   char *err);
+                   struct floe_metrics *m, char *err);
 void floe_flow_free(struct floe_flow *f);
 /* Release the shared free list. */
 void floe_flow_shared_free(struct floe_flow_shared *sh);
@@ -68,5 +69,7 @@ int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
 bool floe_flow_drained(const struct floe_flow *f);
 /* The earliest monotonic time this flow needs attention (INT64_MAX). */
 int64_t floe_flow_deadline(const struct floe_flow *f);
+/* Refresh the flow's gauges (lag, open files, queued buffers). */
+void floe_flow_gauges(const struct floe_flow *f);
 
 #endif

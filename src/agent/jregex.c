@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/jscan.h"
 #include "core/buf.h"
 
 #define MAX_GROUPS 255
@@ -63,17 +64,6 @@ static bool class_escape(char e, byteset s)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A one-character escape (\t, \x41, \. ...) at t->p (just past '\\').
  * Returns the byte or -1 (err set). */
 static int char_escape(struct tr *t)
@@ -89,8 +79,8 @@ static int char_escape(struct tr *t)
     case 'a': t->p++; return 7;
     case 'e': t->p++; return 27;
     case 'x':
-        h1 = hexval(t->p[1]);
-        h2 = h1 < 0 ? -1 : hexval(t->p[2]);
+        h1 = floe_jscan_hexval(t->p[1]);
+        h2 = h1 < 0 ? -1 : floe_jscan_hexval(t->p[2]);
         if (h2 < 0 || (h1 == 0 && h2 == 0))
             break;
         t->p += 3;

@@ -1,7 +1,9 @@
 /* tail.c - per-flow file tracker and line splitter (tail.h).
- * Reads go into a per-file buffer of 2 MiB (>= 1 MiB per read since a
- * partial line is always shorter than the record limit). Offsets are
- * counted in bytes handed out, so a checkpoint is exact. */
+ * Each busy file has a read buffer of FLOE_TAIL_READ_SIZE that grows (up
+ * to the record limit plus one read) only while a longer line or record is
+ * pending, shrinks back once it is handed out, and is freed when the file
+ * is idle: memory follows what is pending, not the number of files.
+ * Offsets are counted in bytes handed out, so a checkpoint is exact. */
 #define FLOE_LOG_MOD "agent.tail"
 #include "agent/tail.h"
 
@@ -20,7 +22,53 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define BUF_CAP (2 * FLOE_TAIL_READ_SIZE)
+/* Make room for one read of at least half FLOE_TAIL_READ_SIZE after the
+ * pending bytes. A split leaves fewer than max_line bytes (or cuts), so
+ * max_line + FLOE_TAIL_READ_SIZE always leaves a whole read. */
+static int reserve(const struct floe_tail *t, struct floe_tail_file *f)
+{
+    size_t max = t->max_line + FLOE_TAIL_READ_SIZE, cap;
+    char *p;
+
+    if (f->buf != NULL && f->cap - f->len >= FLOE_TAIL_READ_SIZE / 2)
+        return FLOE_OK;
+    cap = f->cap == 0 ? FLOE_TAIL_READ_SIZE : f->cap * 2;
+    if (cap < f->len + FLOE_TAIL_READ_SIZE)
+        cap = f->len + FLOE_TAIL_READ_SIZE;
+    if (cap > max)
+        cap = max > f->cap ? max : f->cap;
+    if (f->buf != NULL && cap == f->cap)
+        return FLOE_OK; /* at the ceiling: the split cuts before it fills */
+    p = realloc(f->buf, cap);
+    if (p == NULL)
+        return FLOE_ENOMEM;
+    f->buf = p;
+    f->cap = cap;
+    return FLOE_OK;
+}
+
+/* After a long line went out: give the grown buffer back (idle files keep
+ * none at all). */
+static void shrink(struct floe_tail_file *f)
+{
+    char *p;
+
+    if (f->buf == NULL)
+        return;
+    if (f->len == 0 && f->eof) {
+        free(f->buf);
+        f->buf = NULL;
+        f->cap = 0;
+        return;
+    }
+    if (f->cap <= FLOE_TAIL_READ_SIZE || f->len > FLOE_TAIL_READ_SIZE / 2)
+        return;
+    p = realloc(f->buf, FLOE_TAIL_READ_SIZE);
+    if (p != NULL) {
+        f->buf = p;
+        f->cap = FLOE_TAIL_READ_SIZE;
+    }
+}
 
 int floe_tail_init(struct floe_tail *t, const char *file_pattern,
                    const char *trunc_term, size_t trunc_term_len, char *err)
@@ -230,8 +278,6 @@ int floe_tail_scan(struct floe_tail *t, bool *out_first)
 int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
                    int64_t skip_lines)
 {
-    size_t k;
-
     f->offset = offset;
     f->len = 0;
     f->rec_len = 0;
@@ -240,12 +286,7 @@ int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
     f->eof = false;
     f->is_new = false;
     f->skip_lines = offset == 0 ? skip_lines : 0;
-    /* The fingerprint of what lies before `offset` (copy detection). */
-    k = offset < FLOE_TAIL_HEAD ? (size_t)offset : FLOE_TAIL_HEAD;
-    f->head_len = pread(f->fd, f->head, k, 0) == (ssize_t)k ? k : 0;
-    k = offset < FLOE_TAIL_WIN ? (size_t)offset : FLOE_TAIL_WIN;
-    f->win_len = pread(f->fd, f->win, k, (off_t)(offset - k)) == (ssize_t)k
-                     ? k : 0;
+    floe_rotate_fp_load(f, offset); /* copy detection */
     if (lseek(f->fd, (off_t)offset, SEEK_SET) < 0) {
         floe_log_errno("lseek %s", f->path);
         return FLOE_EIO;
@@ -282,35 +323,12 @@ int floe_tail_end_offset(struct floe_tail_file *f, uint64_t *out)
     return FLOE_OK;
 }
 
-/* Keep the fingerprint (first and last bytes handed out) current. */
-static void note_consumed(struct floe_tail_file *f, const char *p, size_t n)
-{
-    if (f->head_len == f->offset && f->offset < FLOE_TAIL_HEAD) {
-        size_t k = FLOE_TAIL_HEAD - (size_t)f->offset;
-
-        k = k < n ? k : n;
-        memcpy(f->head + f->head_len, p, k);
-        f->head_len += k;
-    }
-    if (n >= FLOE_TAIL_WIN) {
-        memcpy(f->win, p + n - FLOE_TAIL_WIN, FLOE_TAIL_WIN);
-        f->win_len = FLOE_TAIL_WIN;
-    } else {
-        size_t keep = f->win_len + n > FLOE_TAIL_WIN ? FLOE_TAIL_WIN - n
-                                                       : f->win_len;
-
-        memmove(f->win, f->win + f->win_len - keep, keep);
-        memcpy(f->win + keep, p, n);
-        f->win_len = keep + n;
-    }
-}
-
 /* Mark the first `n` buffered bytes as handed out. */
 static void consume(struct floe_tail_file *f, size_t n)
 {
     if (n == 0)
         return;
-    note_consumed(f, f->buf, n);
+    floe_rotate_fp_note(f, f->buf, n);
     f->offset += n;
     memmove(f->buf, f->buf + n, f->len - n);
     f->len -= n;
@@ -484,154 +502,6 @@ static int split_multi(struct floe_tail *t, struct floe_tail_file *f,
     return rc;
 }
 
-/* Are the bytes already handed out still there? A file truncated and
- * refilled past our offset between two looks (copytruncate under load)
- * is not smaller, but its first bytes and the bytes before our offset
- * have changed. Called only when the size changed: two small preads. */
-static bool unchanged(const struct floe_tail_file *f)
-{
-    unsigned char tmp[FLOE_TAIL_HEAD];
-    size_t k = f->win_len < 64 ? f->win_len : 64;
-
-    if (f->head_len > 0 &&
-        (pread(f->fd, tmp, f->head_len, 0) != (ssize_t)f->head_len ||
-         memcmp(tmp, f->head, f->head_len) != 0))
-        return false;
-    return k == 0 ||
-           (pread(f->fd, tmp, k, (off_t)(f->offset - k)) == (ssize_t)k &&
-            memcmp(tmp, f->win + f->win_len - k, k) == 0);
-}
-
-/* Keep the reading state of a file about to restart at 0, so that a copy
- * of its old content seen later continues where it stopped. */
-static void remember(struct floe_tail *t, const struct floe_tail_file *f)
-{
-    struct floe_tail_ghost *g = &t->ghosts[t->next_ghost];
-
-    t->next_ghost = (t->next_ghost + 1) % FLOE_TAIL_GHOSTS;
-    g->used = f->offset > 0;
-    g->offset = f->offset;
-    memcpy(g->head, f->head, f->head_len);
-    g->head_len = f->head_len;
-    memcpy(g->win, f->win, f->win_len);
-    g->win_len = f->win_len;
-}
-
-/* Does `nf` hold, at [0, head_len) and [offset - win_len, offset), the
- * bytes of this fingerprint? */
-static bool same_prefix(int fd, uint64_t size, uint64_t offset,
-                        const unsigned char *head, size_t head_len,
-                        const unsigned char *win, size_t win_len)
-{
-    unsigned char tmp[FLOE_TAIL_WIN];
-
-    if (offset == 0 || size < offset ||
-        head_len != (offset < FLOE_TAIL_HEAD ? offset : FLOE_TAIL_HEAD) ||
-        win_len != (offset < FLOE_TAIL_WIN ? offset : FLOE_TAIL_WIN))
-        return false;
-    if (pread(fd, tmp, head_len, 0) != (ssize_t)head_len ||
-        memcmp(tmp, head, head_len) != 0)
-        return false;
-    return pread(fd, tmp, win_len, (off_t)(offset - win_len)) ==
-               (ssize_t)win_len && memcmp(tmp, win, win_len) == 0;
-}
-
-/* Could `nf` (size `size`) still become a copy of this fingerprint: its
- * bytes so far are the start of it? */
-static bool may_become(int fd, uint64_t size, uint64_t offset,
-                       const unsigned char *head, size_t head_len)
-{
-    unsigned char tmp[FLOE_TAIL_HEAD];
-    size_t k = size < head_len ? (size_t)size : head_len;
-
-    if (size >= offset)
-        return false;
-    return k == 0 || (pread(fd, tmp, k, 0) == (ssize_t)k &&
-                      memcmp(tmp, head, k) == 0);
-}
-
-/* Do two files start with the same bytes (up to FLOE_TAIL_HEAD, or all
- * of the `size` bytes of the second)? */
-static bool same_start(int fd_a, int fd_b, uint64_t size)
-{
-    unsigned char a[FLOE_TAIL_HEAD], b[FLOE_TAIL_HEAD];
-    size_t k = size < FLOE_TAIL_HEAD ? (size_t)size : FLOE_TAIL_HEAD;
-
-    return pread(fd_a, a, k, 0) == (ssize_t)k &&
-           pread(fd_b, b, k, 0) == (ssize_t)k && memcmp(a, b, k) == 0;
-}
-
-int floe_tail_find_copy(struct floe_tail *t, struct floe_tail_file *nf,
-                        uint64_t *out_offset)
-{
-    struct stat st;
-    uint64_t size;
-    bool pending = false;
-    size_t i, verified = 0;
-
-    if (fstat(nf->fd, &st) != 0)
-        return 0;
-    size = (uint64_t)st.st_size;
-    nf->size = st.st_size;
-    for (i = 0; i < t->nfiles; i++) {
-        struct floe_tail_file *f = t->files[i];
-
-        if (f == NULL || f == nf || f->is_new || f->fd < 0)
-            continue;
-        if (f->offset < size && same_start(f->fd, nf->fd, size)) {
-            /* `nf` may copy bytes `f` has not read yet: decide once `f`
-             * has read them (or was truncated first). */
-            pending = true;
-            continue;
-        }
-        if (may_become(nf->fd, size, f->offset, f->head, f->head_len)) {
-            pending = true;
-            verified = f->head_len;
-        }
-        if (!same_prefix(nf->fd, size, f->offset, f->head, f->head_len,
-                         f->win, f->win_len))
-            continue;
-        *out_offset = f->offset;
-        floe_log_info("%s is a copy of %s (rotated by copy): continuing it "
-                      "at offset %llu, where %s was read to", nf->path,
-                      f->path, (unsigned long long)f->offset, f->path);
-        /* The original may have been truncated and refilled since. */
-        if (!same_prefix(f->fd, UINT64_MAX, f->offset, f->head, f->head_len,
-                         f->win, f->win_len)) {
-            floe_log_warn("%s was truncated (its old content is now in %s); "
-                          "reading it again from 0", f->path, nf->path);
-            floe_tail_seek(f, 0, 0);
-        }
-        return 1;
-    }
-    for (i = 0; i < FLOE_TAIL_GHOSTS; i++) {
-        struct floe_tail_ghost *g = &t->ghosts[i];
-
-        if (!g->used)
-            continue;
-        if (may_become(nf->fd, size, g->offset, g->head, g->head_len)) {
-            pending = true;
-            verified = g->head_len;
-        }
-        if (!same_prefix(nf->fd, size, g->offset, g->head, g->head_len,
-                         g->win, g->win_len))
-            continue;
-        g->used = false;
-        *out_offset = g->offset;
-        floe_log_info("%s holds the content of a file truncated earlier "
-                      "(copytruncate): continuing it at offset %llu",
-                      nf->path, (unsigned long long)g->offset);
-        return 1;
-    }
-    if (!pending)
-        return 0;
-    /* If it never grows: all of it was checked and sent already, or not
-     * all of it could be checked and it is read from 0 (duplicates rather
-     * than loss). */
-    *out_offset = size <= verified ? size : 0;
-    return -1;
-}
-
 int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
                    floe_tail_fn fn, void *ctx, size_t *out_read)
 {
@@ -645,13 +515,13 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
         return FLOE_OK;
     if (fstat(f->fd, &st) == 0) {
         if ((uint64_t)st.st_size < f->offset + f->len ||
-            (st.st_size != f->size && !unchanged(f))) {
+            (st.st_size != f->size && !floe_rotate_unchanged(f))) {
             floe_log_warn("%s was truncated (%llu bytes read, now %lld "
                           "bytes of other content; e.g. copytruncate); "
                           "reading it again from 0",
                           f->path, (unsigned long long)(f->offset + f->len),
                           (long long)st.st_size);
-            remember(t, f);
+            floe_rotate_remember(t, f);
             rc = floe_tail_seek(f, 0, 0);
             if (rc != FLOE_OK)
                 return rc;
@@ -660,17 +530,18 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
         f->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
                       st.st_mtim.tv_nsec / 1000000;
     }
-    if (f->buf == NULL) {
-        f->buf = malloc(BUF_CAP);
-        if (f->buf == NULL)
-            return FLOE_ENOMEM;
-    }
     /* First what is already buffered (a previous stop left it). */
-    rc = t->start_re ? split_multi(t, f, slot, fn, ctx)
-                     : split(t, f, slot, fn, ctx);
+    rc = f->len == 0 ? FLOE_OK
+         : t->start_re ? split_multi(t, f, slot, fn, ctx)
+                       : split(t, f, slot, fn, ctx);
     while (rc == FLOE_OK && total < budget) {
-        ssize_t n = read(f->fd, f->buf + f->len, BUF_CAP - f->len);
+        ssize_t n;
 
+        rc = reserve(t, f);
+        if (rc != FLOE_OK)
+            return rc;
+        FLOE_ASSERT(f->cap > f->len); /* 0 bytes would read as EOF */
+        n = read(f->fd, f->buf + f->len, f->cap - f->len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -688,10 +559,8 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
                          : split(t, f, slot, fn, ctx);
     }
     *out_read = total;
-    if (rc == FLOE_OK && f->eof && f->len == 0 && f->buf != NULL) {
-        free(f->buf); /* idle files keep no buffer */
-        f->buf = NULL;
-    }
+    if (rc == FLOE_OK || rc == FLOE_EAGAIN)
+        shrink(f);
     return rc == FLOE_EAGAIN ? FLOE_OK : rc;
 }
 

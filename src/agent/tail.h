@@ -4,11 +4,9 @@
  * one is read to its end through its open descriptor); a file that
  * shrinks below what was read, or whose first bytes or bytes before the
  * offset changed when it grew, was truncated and is read again from 0.
- * Bytes come in with big reads (>= 1 MiB) into a per-file buffer and are
- * split into lines ('\n' kept) by one memchr pass, or into multi-line
- * records when a start pattern is set. Each file keeps a fingerprint of
- * what was read (first and last bytes) so that a copy made by
- * copytruncate rotation continues where the original stopped. */
+ * Bytes come in with big reads into a per-file buffer and are split into
+ * lines ('\n' kept) by one memchr pass, or into multi-line records when a
+ * start pattern is set. Copy detection (copytruncate) is in rotate.h. */
 #ifndef FLOE_AGENT_TAIL_H
 #define FLOE_AGENT_TAIL_H
 
@@ -17,12 +15,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/rotate.h"
 #include "core/err.h"
 
-#define FLOE_TAIL_READ_SIZE (1024 * 1024)
-#define FLOE_TAIL_HEAD 256   /* fingerprint: first bytes handed out */
-#define FLOE_TAIL_WIN 4096   /* fingerprint: last bytes handed out */
-#define FLOE_TAIL_GHOSTS 4   /* truncated files remembered */
+/* Bytes asked for per read(), and the size of a busy file's buffer
+ * unless a longer line is pending. */
+#define FLOE_TAIL_READ_SIZE (128 * 1024)
 
 struct floe_jregex;
 
@@ -37,6 +35,7 @@ struct floe_tail_file {
     int64_t size;          /* at the last stat */
     char *buf;             /* owned read buffer; [0, len) not yet consumed */
     size_t len;
+    size_t cap;            /* bytes allocated at buf (0: none) */
     bool is_new;           /* found by a scan, start not decided */
     int64_t first_seen_ms; /* monotonic, when the scan found it */
     bool eof;              /* the last read hit the end of the file */
@@ -46,21 +45,7 @@ struct floe_tail_file {
     size_t rec_len;        /* multi-line: buf[0, rec_len) is the pending
                               record's complete lines */
     bool ml_skip;          /* multi-line: dropping lines to the next start */
-    /* Fingerprint of [0, offset): to recognise a copy of this file. */
-    unsigned char head[FLOE_TAIL_HEAD];
-    size_t head_len;       /* min(offset, FLOE_TAIL_HEAD) when known */
-    unsigned char win[FLOE_TAIL_WIN];
-    size_t win_len;        /* the bytes just before offset */
-};
-
-/* A file that was truncated: what had been read of it. */
-struct floe_tail_ghost {
-    bool used;
-    uint64_t offset;
-    unsigned char head[FLOE_TAIL_HEAD];
-    size_t head_len;
-    unsigned char win[FLOE_TAIL_WIN];
-    size_t win_len;
+    struct floe_rotate_fp fp; /* of [0, offset): to recognise a copy */
 };
 
 /* What the tracker hands out per line: `line` (borrowed, valid during the
@@ -91,7 +76,7 @@ struct floe_tail {
     uint64_t lines_truncated;
     uint64_t lines_skipped;
     struct floe_jregex *start_re; /* multiLineStartPattern, borrowed */
-    struct floe_tail_ghost ghosts[FLOE_TAIL_GHOSTS];
+    struct floe_rotate_ghost ghosts[FLOE_ROTATE_GHOSTS];
     unsigned next_ghost;
 };
 
@@ -111,17 +96,6 @@ int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
                    int64_t skip_lines);
 /* Offset just after the last '\n' of the file (END_OF_FILE start). */
 int floe_tail_end_offset(struct floe_tail_file *f, uint64_t *out);
-
-/* Is the new file `nf` a copy of a tracked file (or of one truncated
- * earlier): same first bytes and same bytes just before the offset that
- * file was read to, and at least that long? Then 1, and *out_offset gets
- * that offset (what came before was sent already). A tracked original
- * whose content changed meanwhile (copytruncate, refilled) restarts at 0.
- * -1: not decided yet, `nf` is shorter but so far matches (a copy being
- * written); *out_offset is where to start if it stays so (its end if all
- * of it was compared, else 0). 0: a file of its own. */
-int floe_tail_find_copy(struct floe_tail *t, struct floe_tail_file *nf,
-                        uint64_t *out_offset);
 
 /* Read from slot `slot` and hand out complete lines until EOF, the
  * callback says FLOE_EAGAIN, or about `budget` bytes were read. */

@@ -204,6 +204,7 @@ int floe_http_server_start(const struct floe_http_server_cfg *cfg,
 {
     struct floe_http_server *srv = NULL;
     struct sockaddr_storage ss;
+    struct MHD_OptionItem pool[2];
     const union MHD_DaemonInfo *info;
     unsigned flags;
     bool v6 = false;
@@ -225,11 +226,16 @@ int floe_http_server_start(const struct floe_http_server_cfg *cfg,
             MHD_USE_ERROR_LOG;
     if (v6)
         flags |= MHD_USE_IPv6;
+    /* One thread is the internal polling thread alone: libmicrohttpd
+     * warns about a pool of one, so the pool option is only given for
+     * more (MHD_OPTION_ARRAY with an empty array is a no-op). */
+    pool[0] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+                                       cfg->threads, NULL };
+    pool[1] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
     srv->mhd = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cfg->threads > 0 ? cfg->threads : 1),
+        MHD_OPTION_ARRAY, cfg->threads > 1 ? &pool[0] : &pool[1],
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(cfg->timeout_s ? cfg->timeout_s : 120),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u,

@@ -44,7 +44,7 @@ typedef void (*floe_http_handler)(void *ud, const struct floe_http_req *req,
 struct floe_http_server_cfg {
     const char *bind;     /* "127.0.0.1" (IPv4 or IPv6 literal) */
     int port;             /* 0 picks a free port */
-    int threads;          /* pool size, >= 1 */
+    int threads;          /* pool size; 1 = the polling thread alone */
     size_t max_body;      /* larger bodies are discarded, too_big set */
     size_t max_resp;      /* cap for resp->body */
     unsigned timeout_s;   /* idle connection timeout */

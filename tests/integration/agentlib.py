@@ -1,13 +1,17 @@
 """Helpers for the `floe agent` end-to-end tests that use `floe firehose`
-as the endpoint: create a stream, run the agent, read what landed."""
+as the endpoint: create a stream, run the agent (to the end, or in the
+background with /metrics), read what landed, scrape and parse metrics."""
 import gzip
 import json
 import os
+import re
 import subprocess
+import urllib.error
+import urllib.request
 
 import boto3
 
-from conftest import AWS_ENV, FLOE
+from conftest import AWS_ENV, FLOE, Proc, wait_for
 
 
 def fh_client(endpoint):
@@ -53,3 +57,57 @@ def run_agent(cfg, *extra, timeout=120):
                            "--exit-at-eof", "--progress-interval", "1s"] +
                           list(extra), capture_output=True, text=True,
                           env=agent_env(), timeout=timeout)
+
+
+def start_agent(cfg, tmp_path, *extra, name="agent", env=None, config=()):
+    """Run `floe [config...] agent` in the background with /metrics on a
+    free port (unless `extra` or the environment says otherwise); returns
+    (Proc, metrics port from --ready-file)."""
+    ready = tmp_path / f"{name}.ready"
+    if ready.exists():
+        ready.unlink()
+    args = [FLOE, *config, "agent", "--config", str(cfg),
+            "--ready-file", str(ready), "--progress-interval", "1s",
+            *extra]
+    proc = Proc(args, tmp_path / f"{name}.log", env=env or agent_env())
+    wait_for(lambda: ready.exists() or proc.p.poll() is not None,
+             what="agent ready file")
+    assert proc.p.poll() is None, proc.output()
+    return proc, int(ready.read_text())
+
+
+def scrape(port, path="/metrics"):
+    """GET /metrics: (status, content type, body text)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                    timeout=10) as r:
+            return r.status, r.headers["Content-Type"], r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Content-Type"], e.read().decode()
+
+
+def parse_metrics(text):
+    """Prometheus text -> {(name, frozenset(label items)): value}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        labels = {}
+        if "{" in series:
+            name, rest = series.split("{", 1)
+            for m in re.finditer(r'(\w+)="((?:[^"\\]|\\.)*)"', rest[:-1]):
+                labels[m.group(1)] = re.sub(r"\\(.)", lambda x: {
+                    "n": "\n"}.get(x.group(1), x.group(1)), m.group(2))
+        else:
+            name = series
+        out[(name, frozenset(labels.items()))] = float(value)
+    return out
+
+
+def metric(parsed, name, **labels):
+    """Sum of the series of `name` whose labels include `labels`."""
+    want = set(labels.items())
+    found = [v for (n, ls), v in parsed.items() if n == name and want <= ls]
+    assert found, f"no series {name} {labels}"
+    return sum(found)

@@ -1,5 +1,6 @@
 /* test_agent_batch.c - PutRecordBatch buffer limits (500 records, 4 MiB),
  * body encoding and partial-failure handling. */
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -164,7 +165,69 @@ static void test_body_roundtrip_binary(void)
     floe_batch_free(&b);
 }
 
+/* Answers to a 3-record batch: how many records each acknowledges, or -1
+ * for an answer that must be refused (and change nothing). */
+static void test_response_table(void)
+{
+    static const struct {
+        const char *resp;
+        int acked;
+        const char *err;
+    } cases[] = {
+        { "{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},"
+          "{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}", 3, NULL },
+        /* blanks, other keys and nested values anywhere, escaped key */
+        { " {\n \"Encrypted\" : false, \"X\":{\"y\":[1,{\"z\":null}]},\r\n"
+          "\"RequestResponses\" : [ {\"Record\\u0049d\":\"a\",\"k\":[]} ,"
+          "{\"RecordId\":\"b\",\"ErrorCode\":null}, {\"RecordId\":\"c\"} ],"
+          "\"FailedPutCount\": 0 }\t", 3, NULL },
+        /* the first failure is reported, decoded */
+        { "{\"FailedPutCount\":2,\"RequestResponses\":[{\"ErrorCode\":"
+          "\"InternalFailure\",\"ErrorMessage\":\"caf\\u00e9 \\\"x\\\"\"},"
+          "{\"RecordId\":\"b\"},{}]}", 1, "InternalFailure: caf\xc3\xa9 \"x\"" },
+        { "{\"FailedPutCount\":0}", 3, NULL },             /* lenient */
+        { "{\"FailedPutCount\":1}", -1, "RequestResponses" },
+        { "{\"RequestResponses\":[]}", -1, "FailedPutCount" },
+        { "{\"FailedPutCount\":0,\"RequestResponses\":null}", -1, "JSON" },
+        { "{\"FailedPutCount\":\"0\",\"RequestResponses\":[]}", -1, NULL },
+        { "{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},"
+          "{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}", -1, "JSON" },
+        { "{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},"
+          "{\"RecordId\":\"b\"},{\"RecordId\":\"c\"},{\"RecordId\":\"d\"}]}",
+          -1, "4 RequestResponses for 3" },
+        { "[]", -1, "not a JSON object" },
+        { "", -1, NULL },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct floe_batch b;
+        char err[FLOE_ERR_LEN] = "";
+        size_t acked = 99;
+        int rc;
+
+        floe_batch_init(&b, 0, 0);
+        CHECK(add(&b, "a\n", 2, 2) == FLOE_OK);
+        CHECK(add(&b, "b\n", 2, 4) == FLOE_OK);
+        CHECK(add(&b, "c\n", 2, 6) == FLOE_OK);
+        rc = floe_batch_apply_response(&b, cases[i].resp,
+                                       strlen(cases[i].resp), &acked, err);
+        if (cases[i].acked < 0) {
+            CHECK(rc == FLOE_EREMOTE && acked == 0);
+            CHECK(floe_batch_pending(&b) == 3);
+        } else {
+            CHECK(rc == FLOE_OK && acked == (size_t)cases[i].acked);
+            CHECK(floe_batch_pending(&b) == 3 - (size_t)cases[i].acked);
+        }
+        CHECK(cases[i].err == NULL || strstr(err, cases[i].err) != NULL);
+        if (cases[i].err != NULL && strstr(err, cases[i].err) == NULL)
+            fprintf(stderr, "  case %zu: err '%s'\n", i, err);
+        floe_batch_free(&b);
+    }
+}
+
 FLOE_TESTS({ "record_limit_500", test_record_limit_500 },
            { "byte_limit_4mib", test_byte_limit_4mib },
            { "body_and_partial_failure", test_body_and_partial_failure },
-           { "body_roundtrip_binary", test_body_roundtrip_binary });
+           { "body_roundtrip_binary", test_body_roundtrip_binary },
+           { "response_table", test_response_table });

@@ -1,6 +1,9 @@
 /* test_agent_tail.c - the file tracker: whole lines only, partial lines
  * wait, header skipping, over-long line truncation, END_OF_FILE start,
- * rename followed by inode, shrink = read again. */
+ * rename followed by inode, shrink = read again, copy detection, read
+ * buffers that follow what is pending. Rotation cases share the `fx`
+ * fixture: a temporary directory, app.log in it, a tracker and what it
+ * handed out. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/jregex.h"
+#include "agent/rotate.h"
 #include "agent/tail.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -52,106 +56,147 @@ static void setup(char *dir, size_t dn, char *path, size_t pn,
     CHECK(floe_tail_init(t, pat, term, strlen(term), err) == FLOE_OK);
 }
 
+/* The rotation fixture: a tracker on <tmp>/app.log* and what it read. */
+struct fx {
+    char dir[256], path[512], other[600];
+    struct floe_tail t;
+    struct got g;
+};
+
+/* `term`: the truncatedRecordTerminator. */
+static void fx_open(struct fx *x, const char *term)
+{
+    memset(x, 0, sizeof(*x));
+    floe_buf_init(&x->g.all, FLOE_BUF_UNLIMITED);
+    setup(x->dir, sizeof(x->dir), x->path, sizeof(x->path), &x->t, term);
+}
+
+/* Read every complete line of `slot` into x->g. */
+static void fx_read(struct fx *x, uint32_t slot)
+{
+    size_t n;
+
+    CHECK(floe_tail_read(&x->t, slot, 1 << 20, collect, &x->g, &n) ==
+          FLOE_OK);
+}
+
+/* Write `text` to app.log, find it (first scan) and read it all. */
+static void fx_start(struct fx *x, const char *text)
+{
+    bool first;
+
+    append(x->path, text, strlen(text));
+    CHECK(floe_tail_scan(&x->t, &first) == FLOE_OK && first);
+    CHECK(x->t.nfiles == 1);
+    CHECK(floe_tail_seek(x->t.files[0], 0, 0) == FLOE_OK);
+    fx_read(x, 0);
+}
+
+/* Scan again; the file in `slot` must be a new one. */
+static void fx_rescan(struct fx *x, size_t slot)
+{
+    bool first;
+
+    CHECK(floe_tail_scan(&x->t, &first) == FLOE_OK && !first);
+    CHECK(x->t.nfiles == slot + 1 && x->t.files[slot]->is_new);
+}
+
+/* x->other = app.log<suffix>. */
+static const char *fx_other(struct fx *x, const char *suffix)
+{
+    snprintf(x->other, sizeof(x->other), "%s%s", x->path, suffix);
+    return x->other;
+}
+
+static void fx_close(struct fx *x)
+{
+    floe_tail_free(&x->t);
+    floe_buf_free(&x->g.all);
+    floe_rmtree(x->dir);
+}
+
 static void test_lines_partial_and_header(void)
 {
-    char dir[256], path[512];
-    struct floe_tail t;
-    struct got g = { 0 };
+    struct fx x;
     bool first;
     size_t n;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
-    append(path, "header\none\ntwo\nthr", 18);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK && first);
-    CHECK(t.nfiles == 1 && t.files[0]->is_new);
-    CHECK(floe_tail_seek(t.files[0], 0, 1) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(n == 18 && g.n == 2 && strcmp(g.all.data, "one\ntwo\n") == 0);
-    CHECK(t.files[0]->offset == 15 && g.last_end == 15);
-    CHECK(t.lines_skipped == 1);
-    append(path, "ee\n", 3);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(g.n == 3 && strcmp(g.all.data, "one\ntwo\nthree\n") == 0);
-    CHECK(g.last_end == 21);
+    fx_open(&x, "\n");
+    append(x.path, "header\none\ntwo\nthr", 18);
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK && first);
+    CHECK(x.t.nfiles == 1 && x.t.files[0]->is_new);
+    CHECK(floe_tail_seek(x.t.files[0], 0, 1) == FLOE_OK);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect, &x.g, &n) == FLOE_OK);
+    CHECK(n == 18 && x.g.n == 2 && strcmp(x.g.all.data, "one\ntwo\n") == 0);
+    CHECK(x.t.files[0]->offset == 15 && x.g.last_end == 15);
+    CHECK(x.t.lines_skipped == 1);
+    append(x.path, "ee\n", 3);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 3 && strcmp(x.g.all.data, "one\ntwo\nthree\n") == 0);
+    CHECK(x.g.last_end == 21);
     /* A final unterminated line is only handed out by flush. */
-    append(path, "last", 4);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(g.n == 3);
-    CHECK(floe_tail_flush(&t, 0, collect, &g) == FLOE_OK);
-    CHECK(g.n == 4 && g.no_newline == 1 && g.last_end == 25);
-    floe_tail_free(&t);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    append(x.path, "last", 4);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 3);
+    CHECK(floe_tail_flush(&x.t, 0, collect, &x.g) == FLOE_OK);
+    CHECK(x.g.n == 4 && x.g.no_newline == 1 && x.g.last_end == 25);
+    fx_close(&x);
 }
 
 static void test_long_line_truncated(void)
 {
-    char dir[256], path[512];
-    struct floe_tail t;
-    struct got g = { 0 };
+    struct fx x;
     size_t big = 1024000 + 5000, n;
     char *line = malloc(big + 1);
     bool first;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "<T>\n");
+    fx_open(&x, "<T>\n");
     memset(line, 'x', big);
     line[big] = '\n';
-    append(path, line, big + 1);
-    append(path, "short\n", 6);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_seek(t.files[0], 0, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 64 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(g.n == 2 && g.truncated == 1 && t.lines_truncated == 1);
-    CHECK(g.all.len == 1024000 + 6);
-    CHECK(memcmp(g.all.data + 1024000 - 4, "<T>\nshort\n", 10) == 0);
-    CHECK(g.last_end == big + 1 + 6);
+    append(x.path, line, big + 1);
+    append(x.path, "short\n", 6);
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK);
+    CHECK(floe_tail_seek(x.t.files[0], 0, 0) == FLOE_OK);
+    CHECK(floe_tail_read(&x.t, 0, 64 << 20, collect, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 2 && x.g.truncated == 1 && x.t.lines_truncated == 1);
+    CHECK(x.g.all.len == 1024000 + 6);
+    CHECK(memcmp(x.g.all.data + 1024000 - 4, "<T>\nshort\n", 10) == 0);
+    CHECK(x.g.last_end == big + 1 + 6);
     free(line);
-    floe_tail_free(&t);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    fx_close(&x);
 }
 
 static void test_end_of_file_start_and_rename(void)
 {
-    char dir[256], path[512], rotated[600];
-    struct floe_tail t;
-    struct got g = { 0 };
+    struct fx x;
     uint64_t off;
     bool first;
-    size_t n;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
-    append(path, "old1\nold2\npart", 14);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_end_offset(t.files[0], &off) == FLOE_OK && off == 10);
-    CHECK(floe_tail_seek(t.files[0], off, 0) == FLOE_OK);
-    append(path, "ial\n", 4);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(strcmp(g.all.data, "partial\n") == 0);
+    fx_open(&x, "\n");
+    append(x.path, "old1\nold2\npart", 14);
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK);
+    CHECK(floe_tail_end_offset(x.t.files[0], &off) == FLOE_OK && off == 10);
+    CHECK(floe_tail_seek(x.t.files[0], off, 0) == FLOE_OK);
+    append(x.path, "ial\n", 4);
+    fx_read(&x, 0);
+    CHECK(strcmp(x.g.all.data, "partial\n") == 0);
     /* logrotate-style rename + new file at the old name. */
-    snprintf(rotated, sizeof(rotated), "%s.1", path);
-    CHECK(rename(path, rotated) == 0);
-    append(rotated, "tail-of-old\n", 12);
-    append(path, "new1\n", 5);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK && !first);
-    CHECK(t.nfiles == 2);
-    CHECK(strcmp(t.files[0]->path, rotated) == 0 && !t.files[0]->is_new);
-    CHECK(t.files[1]->is_new && strcmp(t.files[1]->path, path) == 0);
-    CHECK(floe_tail_seek(t.files[1], 0, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 1, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(strcmp(g.all.data, "partial\ntail-of-old\nnew1\n") == 0);
+    CHECK(rename(x.path, fx_other(&x, ".1")) == 0);
+    append(x.other, "tail-of-old\n", 12);
+    append(x.path, "new1\n", 5);
+    fx_rescan(&x, 1);
+    CHECK(strcmp(x.t.files[0]->path, x.other) == 0 && !x.t.files[0]->is_new);
+    CHECK(x.t.files[1]->is_new && strcmp(x.t.files[1]->path, x.path) == 0);
+    CHECK(floe_tail_seek(x.t.files[1], 0, 0) == FLOE_OK);
+    fx_read(&x, 0);
+    fx_read(&x, 1);
+    CHECK(strcmp(x.g.all.data, "partial\ntail-of-old\nnew1\n") == 0);
     /* Truncation: read again from 0. */
-    CHECK(truncate(path, 0) == 0);
-    append(path, "x\n", 2);
-    CHECK(floe_tail_read(&t, 1, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(strcmp(g.all.data, "partial\ntail-of-old\nnew1\nx\n") == 0);
-    floe_tail_free(&t);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    CHECK(truncate(x.path, 0) == 0);
+    append(x.path, "x\n", 2);
+    fx_read(&x, 1);
+    CHECK(strcmp(x.g.all.data, "partial\ntail-of-old\nnew1\nx\n") == 0);
+    fx_close(&x);
 }
 
 /* Collects records separated by '|' to see record boundaries. */
@@ -172,167 +217,140 @@ static int collect_rec(void *ctx, uint32_t slot,
 
 static void test_multiline_records(void)
 {
-    char dir[256], path[512], err[FLOE_ERR_LEN];
+    char err[FLOE_ERR_LEN];
     struct floe_jregex re;
-    struct floe_tail t;
-    struct got g = { 0 };
+    struct fx x;
     bool first;
     size_t n;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
+    fx_open(&x, "\n");
     CHECK(floe_jregex_compile(&re, "\\d{4}-\\d\\d-\\d\\d ", FLOE_JREGEX_PREFIX,
                               NULL, err) == FLOE_OK);
-    t.start_re = &re;
+    x.t.start_re = &re;
     /* A stray line before the first start is a record of its own. */
-    append(path, "stray\n2026-01-01 a\n  at x\n  at y\n2026-01-02 b\n", 46);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_seek(t.files[0], 0, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect_rec, &g, &n) == FLOE_OK);
-    CHECK(g.all.data && strcmp(g.all.data,
+    append(x.path, "stray\n2026-01-01 a\n  at x\n  at y\n2026-01-02 b\n", 46);
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK);
+    CHECK(floe_tail_seek(x.t.files[0], 0, 0) == FLOE_OK);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect_rec, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.all.data && strcmp(x.g.all.data,
                                "stray\n|2026-01-01 a\n  at x\n  at y\n|") == 0);
     /* The last record waits for the next start... */
-    CHECK(t.files[0]->offset == 33 && g.last_end == 33);
-    append(path, "  cont", 6);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect_rec, &g, &n) == FLOE_OK);
-    CHECK(g.n == 2);
-    append(path, "inued\n2026-01-03 c\n", 19);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect_rec, &g, &n) == FLOE_OK);
-    CHECK(g.n == 3 && strstr(g.all.data, "|2026-01-02 b\n  continued\n|"));
+    CHECK(x.t.files[0]->offset == 33 && x.g.last_end == 33);
+    append(x.path, "  cont", 6);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect_rec, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 2);
+    append(x.path, "inued\n2026-01-03 c\n", 19);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect_rec, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 3 && strstr(x.g.all.data, "|2026-01-02 b\n  continued\n|"));
     /* ... or for EOF in batch mode (flush). */
-    CHECK(floe_tail_flush(&t, 0, collect_rec, &g) == FLOE_OK);
-    CHECK(g.n == 4 && g.no_newline == 0);
-    CHECK(strcmp(g.all.data + g.all.len - 15, "|2026-01-03 c\n|") == 0);
-    CHECK(t.files[0]->offset == 46 + 6 + 19 && t.files[0]->len == 0);
+    CHECK(floe_tail_flush(&x.t, 0, collect_rec, &x.g) == FLOE_OK);
+    CHECK(x.g.n == 4 && x.g.no_newline == 0);
+    CHECK(strcmp(x.g.all.data + x.g.all.len - 15, "|2026-01-03 c\n|") == 0);
+    CHECK(x.t.files[0]->offset == 46 + 6 + 19 && x.t.files[0]->len == 0);
     /* At EOF an unterminated start line is a record of its own. */
-    append(path, "2026-01-04 d\n  x\n2026-01-05 e", 29);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect_rec, &g, &n) == FLOE_OK);
-    CHECK(g.n == 4);
-    CHECK(floe_tail_flush(&t, 0, collect_rec, &g) == FLOE_OK);
-    CHECK(g.n == 6 && g.no_newline == 1);
-    CHECK(strcmp(g.all.data + g.all.len - 32,
+    append(x.path, "2026-01-04 d\n  x\n2026-01-05 e", 29);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect_rec, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 4);
+    CHECK(floe_tail_flush(&x.t, 0, collect_rec, &x.g) == FLOE_OK);
+    CHECK(x.g.n == 6 && x.g.no_newline == 1);
+    CHECK(strcmp(x.g.all.data + x.g.all.len - 32,
                  "|2026-01-04 d\n  x\n|2026-01-05 e|") == 0);
-    CHECK(t.files[0]->offset == 46 + 6 + 19 + 29);
+    CHECK(x.t.files[0]->offset == 46 + 6 + 19 + 29);
     /* A runaway record is cut at the limit, the rest dropped up to the
      * next start. */
-    t.max_line = 64;
-    floe_buf_reset(&g.all);
-    g.n = 0;
-    append(path, "2026-02-01 big\n", 15);
+    x.t.max_line = 64;
+    floe_buf_reset(&x.g.all);
+    x.g.n = 0;
+    append(x.path, "2026-02-01 big\n", 15);
     {
         int i;
 
         for (i = 0; i < 10; i++)
-            append(path, "  more more more\n", 17);
+            append(x.path, "  more more more\n", 17);
     }
-    append(path, "2026-02-02 next\n2026-02-03 z\n", 29);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect_rec, &g, &n) == FLOE_OK);
-    CHECK(g.n == 2 && g.truncated == 1);
-    CHECK(strncmp(g.all.data, "2026-02-01 big\n  more", 21) == 0);
-    CHECK(strstr(g.all.data, "\n|2026-02-02 next\n|") != NULL);
-    floe_tail_free(&t);
+    append(x.path, "2026-02-02 next\n2026-02-03 z\n", 29);
+    CHECK(floe_tail_read(&x.t, 0, 1 << 20, collect_rec, &x.g, &n) == FLOE_OK);
+    CHECK(x.g.n == 2 && x.g.truncated == 1);
+    CHECK(strncmp(x.g.all.data, "2026-02-01 big\n  more", 21) == 0);
+    CHECK(strstr(x.g.all.data, "\n|2026-02-02 next\n|") != NULL);
     floe_jregex_free(&re);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    fx_close(&x);
 }
 
 /* copytruncate: the copy continues where the original was read to, the
  * original restarts at 0, whichever of the two is noticed first. */
 static void copytruncate_case(bool copy_seen_first, bool refill)
 {
-    char dir[256], path[512], copy[600], cmd[1400];
-    struct floe_tail t;
-    struct got g = { 0 };
+    char cmd[1400];
+    struct floe_buf text;
+    struct fx x;
     uint64_t off = 0;
-    bool first;
-    size_t n;
     int i;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
-    for (i = 0; i < 300; i++) { /* past the 4 KiB window */
-        char line[32];
-
-        snprintf(line, sizeof(line), "line %04d\n", i);
-        append(path, line, strlen(line));
-    }
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_seek(t.files[0], 0, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(g.n == 300);
-    append(path, "unread 1\nunread 2\n", 18); /* written, not yet read */
-    snprintf(copy, sizeof(copy), "%s.1", path);
-    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, copy);
+    fx_open(&x, "\n");
+    floe_buf_init(&text, FLOE_BUF_UNLIMITED);
+    for (i = 0; i < 300; i++) /* past the 4 KiB window */
+        floe_buf_addf(&text, "line %04d\n", i);
+    fx_start(&x, text.data);
+    floe_buf_free(&text);
+    CHECK(x.g.n == 300);
+    append(x.path, "unread 1\nunread 2\n", 18); /* written, not yet read */
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", x.path, fx_other(&x, ".1"));
     CHECK(system(cmd) == 0);
-    CHECK(truncate(path, 0) == 0);
-    append(path, "after 1\n", 8);
+    CHECK(truncate(x.path, 0) == 0);
+    append(x.path, "after 1\n", 8);
     for (i = 0; refill && i < 400; i++) /* past the old size */
-        append(path, "refill ...\n", 11);
+        append(x.path, "refill ...\n", 11);
     if (!copy_seen_first)
-        CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK && !first);
-    CHECK(t.nfiles == 2 && t.files[1]->is_new);
-    CHECK(floe_tail_find_copy(&t, t.files[1], &off) == 1);
+        fx_read(&x, 0);
+    fx_rescan(&x, 1);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[1], &off) == 1);
     CHECK(off == 3000);
-    CHECK(floe_tail_seek(t.files[1], off, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 1, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(g.n == 303 + (refill ? 400 : 0));
-    CHECK(strstr(g.all.data, "line 0299\n") != NULL);
-    CHECK(strstr(g.all.data, "unread 1\nunread 2\n") != NULL);
-    CHECK(strstr(g.all.data, "after 1\n") != NULL);
-    CHECK(strstr(g.all.data, "line 0000\n") == g.all.data); /* once */
-    CHECK(strstr(g.all.data + 1, "line 0000\n") == NULL);
-    floe_tail_free(&t);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    CHECK(floe_tail_seek(x.t.files[1], off, 0) == FLOE_OK);
+    fx_read(&x, 0);
+    fx_read(&x, 1);
+    CHECK(x.g.n == 303 + (refill ? 400 : 0));
+    CHECK(strstr(x.g.all.data, "line 0299\n") != NULL);
+    CHECK(strstr(x.g.all.data, "unread 1\nunread 2\n") != NULL);
+    CHECK(strstr(x.g.all.data, "after 1\n") != NULL);
+    CHECK(strstr(x.g.all.data, "line 0000\n") == x.g.all.data); /* once */
+    CHECK(strstr(x.g.all.data + 1, "line 0000\n") == NULL);
+    fx_close(&x);
 }
 
 static void test_copy_in_progress(void)
 {
-    char dir[256], path[512], copy[600];
-    struct floe_tail t;
-    struct got g = { 0 };
+    struct fx x;
     uint64_t off = 1;
-    bool first;
-    size_t n;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
-    append(path, "alpha 1\nalpha 2\n", 16);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_seek(t.files[0], 0, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    snprintf(copy, sizeof(copy), "%s.1", path);
-    append(copy, "alpha", 5); /* the copy is being written */
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK && t.files[1]->is_new);
-    CHECK(floe_tail_find_copy(&t, t.files[1], &off) == -1);
+    fx_open(&x, "\n");
+    fx_start(&x, "alpha 1\nalpha 2\n");
+    append(fx_other(&x, ".1"), "alpha", 5); /* the copy is being written */
+    fx_rescan(&x, 1);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[1], &off) == -1);
     CHECK(off == 5); /* if it stays so: all of it was compared, skip it */
-    append(copy, " 1\nalpha 2\n", 11);
-    CHECK(floe_tail_find_copy(&t, t.files[1], &off) == 1 && off == 16);
+    append(x.other, " 1\nalpha 2\n", 11);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[1], &off) == 1 && off == 16);
     /* A new file that diverges is a file of its own. */
-    append(copy, "", 0);
-    snprintf(copy, sizeof(copy), "%s.2", path);
-    append(copy, "alpha 9\n", 8);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_find_copy(&t, t.files[2], &off) == 0);
-    floe_tail_free(&t);
+    append(fx_other(&x, ".2"), "alpha 9\n", 8);
+    fx_rescan(&x, 2);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[2], &off) == 0);
+    fx_close(&x);
     /* A copy of bytes the original has not read yet waits for it. */
-    floe_buf_reset(&g.all);
-    floe_rmtree(dir);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
-    append(path, "alpha 1\nalpha 2\n", 16);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK && t.nfiles == 1);
-    CHECK(floe_tail_seek(t.files[0], 0, 0) == FLOE_OK); /* nothing read */
-    snprintf(copy, sizeof(copy), "%s.9", path);
-    append(copy, "alpha 1\nalpha 2\n", 16);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK && t.nfiles == 2);
-    CHECK(floe_tail_find_copy(&t, t.files[1], &off) == -1 && off == 0);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
-    CHECK(floe_tail_find_copy(&t, t.files[1], &off) == 1 && off == 16);
-    floe_tail_free(&t);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    fx_open(&x, "\n");
+    append(x.path, "alpha 1\nalpha 2\n", 16);
+    {
+        bool first;
+
+        CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK && x.t.nfiles == 1);
+    }
+    CHECK(floe_tail_seek(x.t.files[0], 0, 0) == FLOE_OK); /* nothing read */
+    append(fx_other(&x, ".9"), "alpha 1\nalpha 2\n", 16);
+    fx_rescan(&x, 1);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[1], &off) == -1 && off == 0);
+    fx_read(&x, 0);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[1], &off) == 1 && off == 16);
+    fx_close(&x);
 }
 
 static void test_copytruncate(void)
@@ -346,29 +364,52 @@ static void test_copytruncate(void)
 
 static void test_new_file_is_not_a_copy(void)
 {
-    char dir[256], path[512], rotated[600];
-    struct floe_tail t;
-    struct got g = { 0 };
+    struct fx x;
     uint64_t off = 0;
-    bool first;
-    size_t n;
 
-    floe_buf_init(&g.all, FLOE_BUF_UNLIMITED);
-    setup(dir, sizeof(dir), path, sizeof(path), &t, "\n");
-    append(path, "header\nrow 1\n", 13);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(floe_tail_seek(t.files[0], 0, 0) == FLOE_OK);
-    CHECK(floe_tail_read(&t, 0, 1 << 20, collect, &g, &n) == FLOE_OK);
+    fx_open(&x, "\n");
+    fx_start(&x, "header\nrow 1\n");
     /* Rotation by rename; the new file starts with the same header. */
-    snprintf(rotated, sizeof(rotated), "%s.1", path);
-    CHECK(rename(path, rotated) == 0);
-    append(path, "header\nrow 2\n", 13);
-    CHECK(floe_tail_scan(&t, &first) == FLOE_OK);
-    CHECK(t.files[1] != NULL && t.files[1]->is_new);
-    CHECK(floe_tail_find_copy(&t, t.files[1], &off) == 0);
-    floe_tail_free(&t);
-    floe_buf_free(&g.all);
-    floe_rmtree(dir);
+    CHECK(rename(x.path, fx_other(&x, ".1")) == 0);
+    append(x.path, "header\nrow 2\n", 13);
+    fx_rescan(&x, 1);
+    CHECK(floe_rotate_find_copy(&x.t, x.t.files[1], &off) == 0);
+    fx_close(&x);
+}
+
+/* A busy file's buffer is FLOE_TAIL_READ_SIZE; it grows only while a
+ * longer line is pending, shrinks back after it, and an idle file (read to
+ * its end, nothing pending) keeps none. */
+static void test_read_buffer_follows_pending(void)
+{
+    size_t big = 3 * FLOE_TAIL_READ_SIZE + 77;
+    char *line = malloc(big);
+    struct floe_tail_file *f;
+    struct fx x;
+
+    memset(line, 'y', big);
+    line[big - 1] = '\n';
+    fx_open(&x, "\n");
+    append(x.path, line, big);
+    fx_start(&x, "short\n");
+    f = x.t.files[0];
+    CHECK(x.g.n == 2 && x.g.truncated == 0 && x.g.all.len == big + 6);
+    CHECK(f->eof && f->len == 0 && f->buf == NULL && f->cap == 0);
+    /* A long unterminated line waits in a grown buffer... */
+    append(x.path, line, big - 1);
+    fx_read(&x, 0);
+    CHECK(x.g.n == 2 && f->len == big - 1 && f->cap >= big);
+    /* ... which shrinks once it went out, a short partial line left. */
+    append(x.path, "\npart", 5);
+    fx_read(&x, 0);
+    CHECK(x.g.n == 3 && x.g.last_end == 2 * big + 6);
+    CHECK(f->len == 4 && f->cap == FLOE_TAIL_READ_SIZE);
+    append(x.path, "\n", 1);
+    fx_read(&x, 0);
+    CHECK(x.g.n == 4 && f->buf == NULL && f->cap == 0);
+    CHECK(memcmp(x.g.all.data + x.g.all.len - 5, "part\n", 5) == 0);
+    free(line);
+    fx_close(&x);
 }
 
 static void test_pattern_rules(void)
@@ -398,4 +439,6 @@ FLOE_TESTS({ "quiet", quiet },
            { "copytruncate", test_copytruncate },
            { "copy_in_progress", test_copy_in_progress },
            { "new_file_is_not_a_copy", test_new_file_is_not_a_copy },
+           { "read_buffer_follows_pending",
+             test_read_buffer_follows_pending },
            { "pattern_rules", test_pattern_rules });

@@ -1,0 +1,295 @@
+/* jscan.c - allocation-free JSON pull scanner (jscan.h). Validates what
+ * it passes over (RFC 8259 grammar: escapes, control bytes, numbers,
+ * literals), so a truncated or garbled answer is an error, not a guess. */
+#include "agent/jscan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+void floe_jscan_init(struct floe_jscan *js, const char *text, size_t len)
+{
+    js->p = text;
+    js->end = text + len;
+}
+
+static void blanks(struct floe_jscan *js)
+{
+    while (js->p < js->end && (*js->p == ' ' || *js->p == '\t' ||
+                               *js->p == '\n' || *js->p == '\r'))
+        js->p++;
+}
+
+char floe_jscan_peek(struct floe_jscan *js)
+{
+    blanks(js);
+    return js->p < js->end ? *js->p : '\0';
+}
+
+bool floe_jscan_take(struct floe_jscan *js, char c)
+{
+    if (floe_jscan_peek(js) != c || js->p == js->end)
+        return false;
+    js->p++;
+    return true;
+}
+
+int floe_jscan_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int floe_jscan_string(struct floe_jscan *js, struct floe_jstr *out)
+{
+    const char *p;
+
+    if (!floe_jscan_take(js, '"'))
+        return FLOE_EINVAL;
+    for (p = js->p; p < js->end; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '"') {
+            out->s = js->p;
+            out->len = (size_t)(p - js->p);
+            js->p = p + 1;
+            return FLOE_OK;
+        }
+        if (c < 0x20)
+            return FLOE_EINVAL;
+        if (c != '\\')
+            continue;
+        if (++p == js->end)
+            return FLOE_EINVAL;
+        if (*p == 'u') {
+            int i;
+
+            for (i = 0; i < 4; i++)
+                if (++p == js->end || floe_jscan_hexval(*p) < 0)
+                    return FLOE_EINVAL;
+        } else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0') {
+            return FLOE_EINVAL;
+        }
+    }
+    return FLOE_EINVAL;
+}
+
+static const char *digits(const char *p, const char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+int floe_jscan_number(struct floe_jscan *js, double *out)
+{
+    const char *p, *q, *end = js->end;
+    char tmp[64];
+
+    blanks(js);
+    p = js->p;
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        p = digits(p, end);
+    else
+        return FLOE_EINVAL;
+    if (p < end && *p == '.') {
+        q = digits(p + 1, end);
+        if (q == p + 1)
+            return FLOE_EINVAL;
+        p = q;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        q = digits(p, end);
+        if (q == p)
+            return FLOE_EINVAL;
+        p = q;
+    }
+    if ((size_t)(p - js->p) >= sizeof(tmp))
+        return FLOE_EINVAL; /* no count is that long */
+    memcpy(tmp, js->p, (size_t)(p - js->p));
+    tmp[p - js->p] = '\0';
+    *out = strtod(tmp, NULL);
+    js->p = p;
+    return FLOE_OK;
+}
+
+static int literal(struct floe_jscan *js, const char *word)
+{
+    size_t n = strlen(word);
+
+    if ((size_t)(js->end - js->p) < n || memcmp(js->p, word, n) != 0)
+        return FLOE_EINVAL;
+    js->p += n;
+    return FLOE_OK;
+}
+
+static int skip(struct floe_jscan *js, int depth)
+{
+    struct floe_jstr s;
+    double d;
+    char c = floe_jscan_peek(js);
+    int rc;
+
+    if (depth > MAX_DEPTH)
+        return FLOE_EINVAL;
+    switch (c) {
+    case '"':
+        return floe_jscan_string(js, &s);
+    case 't':
+        return literal(js, "true");
+    case 'f':
+        return literal(js, "false");
+    case 'n':
+        return literal(js, "null");
+    case '[':
+        js->p++;
+        if (floe_jscan_take(js, ']'))
+            return FLOE_OK;
+        do {
+            rc = skip(js, depth + 1);
+            if (rc != FLOE_OK)
+                return rc;
+        } while (floe_jscan_take(js, ','));
+        return floe_jscan_take(js, ']') ? FLOE_OK : FLOE_EINVAL;
+    case '{':
+        js->p++;
+        if (floe_jscan_take(js, '}'))
+            return FLOE_OK;
+        do {
+            rc = floe_jscan_string(js, &s);
+            if (rc == FLOE_OK && !floe_jscan_take(js, ':'))
+                rc = FLOE_EINVAL;
+            if (rc == FLOE_OK)
+                rc = skip(js, depth + 1);
+            if (rc != FLOE_OK)
+                return rc;
+        } while (floe_jscan_take(js, ','));
+        return floe_jscan_take(js, '}') ? FLOE_OK : FLOE_EINVAL;
+    default:
+        return floe_jscan_number(js, &d);
+    }
+}
+
+int floe_jscan_skip(struct floe_jscan *js)
+{
+    return skip(js, 0);
+}
+
+int floe_jscan_end(struct floe_jscan *js)
+{
+    blanks(js);
+    return js->p == js->end ? FLOE_OK : FLOE_EINVAL;
+}
+
+/* Four hex digits; above 0xFFFF if one is not a digit. */
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+    int i, d;
+
+    for (i = 0; i < 4; i++) {
+        d = floe_jscan_hexval(p[i]);
+        if (d < 0)
+            return 0x10000;
+        v = v << 4 | (unsigned)d;
+    }
+    return v;
+}
+
+/* Append code point `cp` as UTF-8 at out[*n] (counted even past cap). */
+static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
+{
+    unsigned char u[4];
+    size_t k, i;
+
+    if (cp < 0x80) {
+        u[0] = (unsigned char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        u[0] = (unsigned char)(0xC0 | cp >> 6);
+        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (unsigned char)(0xE0 | cp >> 12);
+        u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        k = 3;
+    } else {
+        u[0] = (unsigned char)(0xF0 | cp >> 18);
+        u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+        u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        k = 4;
+    }
+    for (i = 0; i < k; i++, (*n)++)
+        if (*n + 1 < cap)
+            out[*n] = (char)u[i];
+}
+
+size_t floe_jstr_decode(const struct floe_jstr *str, char *out, size_t cap)
+{
+    const char *p = str->s, *end = str->s + str->len;
+    size_t n = 0;
+
+    while (p < end) {
+        char c = *p++;
+
+        if (c == '\\') {
+            if (p == end)
+                return (size_t)-1;
+            c = *p++;
+            if (c == 'u') {
+                unsigned cp, lo;
+
+                if (end - p < 4)
+                    return (size_t)-1;
+                cp = hex4(p);
+                if (cp > 0xFFFF)
+                    return (size_t)-1;
+                p += 4;
+                if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 &&
+                    p[0] == '\\' && p[1] == 'u' &&
+                    (lo = hex4(p + 2)) >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                } else if (cp >= 0xD800 && cp < 0xE000) {
+                    cp = 0xFFFD; /* a lone surrogate */
+                }
+                put_utf8(out, cap, &n, cp);
+                continue;
+            }
+            c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n'
+                : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+        }
+        if (n + 1 < cap)
+            out[n] = c;
+        n++;
+    }
+    if (cap > 0)
+        out[n < cap ? n : cap - 1] = '\0';
+    return n;
+}
+
+bool floe_jstr_eq(const struct floe_jstr *str, const char *lit)
+{
+    char tmp[64];
+    size_t n;
+
+    if (memchr(str->s, '\\', str->len) == NULL)
+        return str->len == strlen(lit) && memcmp(str->s, lit, str->len) == 0;
+    n = floe_jstr_decode(str, tmp, sizeof(tmp));
+    return n < sizeof(tmp) && n == strlen(lit) && memcmp(tmp, lit, n) == 0;
+}
