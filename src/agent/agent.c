@@ -22,6 +22,8 @@
 #include "agent/flow.h"
 #include "agent/stats.h"
 #include "agent/watch.h"
+#include "core/buf.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/opt.h"
 #include "core/util.h"
@@ -41,8 +43,9 @@ struct agent_opts {
 
 #define F(m) offsetof(struct agent_opts, m)
 static const struct floe_opt agent_opts[] = {
-    { "config", FLOE_OPT_STR, NULL, F(config), 0, 0, FLOE_OPT_REQUIRED,
-      "Kinesis Agent agent.json to read (also -c FILE)." },
+    { "config", FLOE_OPT_STR, NULL, F(config), 0, 0, 0,
+      "Kinesis Agent agent.json to read (also -c FILE). Required unless "
+      "floe.yaml's agent section lists the flows itself (flows:)." },
     { "checkpoint-file", FLOE_OPT_STR, NULL, F(checkpoint_file), 0, 0, 0,
       "SQLite checkpoint database; overrides agent.json checkpointFile "
       "(default ./floe-state/agent/checkpoints.db)." },
@@ -77,9 +80,12 @@ static const struct floe_opt agent_opts[] = {
     { NULL, 0, NULL, 0, 0, 0, 0, NULL },
 };
 
+static const char *const agent_yaml_keys[] = { "flows", NULL };
+
 static const struct floe_cmd agent_cmd = {
     "agent",
-    "floe agent --config agent.json [options]",
+    "floe agent --config agent.json [options]\n"
+    "       floe --config floe.yaml agent [options]   (flows in floe.yaml)",
     "Tail log files like the Amazon Kinesis Agent and send each line as a "
     "record to a\nKinesis Data Firehose endpoint (floe firehose, AWS, or "
     "any compatible server) with\nPutRecordBatch: at most 500 records and "
@@ -154,9 +160,18 @@ static const struct floe_cmd agent_cmd = {
     "floe_agent_bytes_behind (lag),\n"
     "  floe_agent_open_files, floe_agent_queued_buffers; agent-wide:\n"
     "  floe_agent_buffered_bytes, floe_agent_buffered_bytes_limit.\n\n"
+    "Flows may instead be listed in floe.yaml, under agent: flows:, with "
+    "the same keys\nas in agent.json (not beside 'config:'; a --config on the "
+    "command line wins):\n"
+    "  agent:\n"
+    "    endpoint: http://127.0.0.1:4573\n"
+    "    flows:\n"
+    "      - filePattern: /var/log/shop/orders.log*\n"
+    "        deliveryStream: orders\n"
+    "        initialPosition: START_OF_FILE\n\n"
     "Exit status: 0 done or stopped by SIGINT/SIGTERM, 1 runtime failure, "
     "2 bad usage\nor configuration.",
-    NULL,
+    agent_yaml_keys, /* agent.flows: see load_conf() */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -463,13 +478,61 @@ cleanup:
     return rc;
 }
 
+/* The flows come from agent.json (--config) or from floe.yaml's
+ * agent.flows. Both in the same floe.yaml section is an error; a --config
+ * from the command line or the environment wins over the file, as every
+ * option does. The YAML list is turned into the agent.json text it
+ * stands for, so both go through the same checks and warnings. */
+static int load_conf(const struct agent_opts *o, struct floe_agent_conf *c,
+                     char *err)
+{
+    const struct floe_config_map *sect =
+        floe_config_section(floe_config_current(), "agent");
+    bool yaml = floe_config_kind(sect, "flows") != FLOE_CONFIG_ABSENT;
+    struct floe_buf json;
+    char why[FLOE_ERR_LEN];
+    int rc;
+
+    if (!yaml && o->config == NULL)
+        return floe_err(err, FLOE_EINVAL, "no flows: give --config "
+                        "agent.json, or list them in floe.yaml under "
+                        "agent: flows: (see 'floe agent --help')");
+    if (yaml && floe_config_kind(sect, "config") != FLOE_CONFIG_ABSENT)
+        return floe_err(err, FLOE_EINVAL, "%s:%d: agent: 'flows' and "
+                        "'config' both give flows: keep one",
+                        floe_config_file(sect),
+                        floe_config_line(sect, "flows"));
+    if (o->config != NULL) {
+        floe_log_info("flows from %s%s", o->config,
+                      yaml ? " (--config wins over floe.yaml agent.flows)"
+                           : "");
+        return floe_agent_conf_load(o->config, c, err);
+    }
+    floe_log_info("flows from %s:%d (agent.flows)", floe_config_file(sect),
+                  floe_config_line(sect, "flows"));
+    floe_buf_init(&json, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_adds(&json, "{\"flows\":");
+    if (rc == FLOE_OK)
+        rc = floe_config_json(sect, "flows", &json);
+    if (rc == FLOE_OK)
+        rc = floe_buf_addc(&json, '}');
+    if (rc != FLOE_OK)
+        rc = floe_err(err, rc, "out of memory");
+    else if ((rc = floe_agent_conf_parse(json.data, json.len, c, why)) !=
+             FLOE_OK)
+        floe_err(err, rc, "%s:%d: agent.flows: %s", floe_config_file(sect),
+                 floe_config_line(sect, "flows"), why);
+    floe_buf_free(&json);
+    return rc;
+}
+
 int floe_agent_main(int argc, char **argv)
 {
     struct agent_opts o;
     struct floe_agent_conf conf;
     char err[FLOE_ERR_LEN] = "";
     char **args = NULL;
-    int next = 0, rc, status = 0;
+    int rc, status;
     struct sigaction sa;
 
     memset(&o, 0, sizeof(o));
@@ -479,20 +542,10 @@ int floe_agent_main(int argc, char **argv)
         fprintf(stderr, "floe agent: out of memory\n");
         return 1;
     }
-    rc = floe_opt_parse(&agent_cmd, &o, argc, args, &next, err);
-    if (rc == FLOE_EHELP) {
-        status = 0;
+    status = floe_opt_main(&agent_cmd, &o, argc, args, NULL);
+    if (status != FLOE_OPT_GO)
         goto cleanup;
-    }
-    if (rc == FLOE_OK && next < argc)
-        rc = floe_err(err, FLOE_EINVAL, "unexpected argument '%s' (see "
-                      "'floe agent --help')", argv[next]);
-    if (rc != FLOE_OK) {
-        fprintf(stderr, "floe agent: %s\n", err);
-        status = 2;
-        goto cleanup;
-    }
-    rc = floe_agent_conf_load(o.config, &conf, err);
+    rc = load_conf(&o, &conf, err);
     if (rc == FLOE_OK)
         rc = floe_agent_conf_env(&conf);
     if (rc != FLOE_OK) {

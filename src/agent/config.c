@@ -104,7 +104,7 @@ static int get_str(const cJSON *v, const char *key, char **out, char *err)
     char *s;
 
     if (!cJSON_IsString(v))
-        return floe_err(err, FLOE_EINVAL, "agent.json: \"%s\" must be a "
+        return floe_err(err, FLOE_EINVAL, "\"%s\" must be a "
                         "string", key);
     s = strdup(v->valuestring);
     if (s == NULL)
@@ -129,15 +129,15 @@ static int get_int(const cJSON *v, const char *key, int64_t lo, int64_t hi,
         d = strtod(v->valuestring, &end);
         if (end == v->valuestring || *end != '\0' || errno != 0)
             return floe_err(err, FLOE_EINVAL,
-                            "agent.json: \"%s\": '%s' is not a number", key,
+                            "\"%s\": '%s' is not a number", key,
                             v->valuestring);
     } else {
-        return floe_err(err, FLOE_EINVAL, "agent.json: \"%s\" must be a "
+        return floe_err(err, FLOE_EINVAL, "\"%s\" must be a "
                         "number", key);
     }
     if (!isfinite(d) || d != floor(d) || d < (double)lo || d > (double)hi)
         return floe_err(err, FLOE_EINVAL,
-                        "agent.json: \"%s\" is %g; it must be a whole "
+                        "\"%s\" is %g; it must be a whole "
                         "number from %lld to %lld",
                         key, d, (long long)lo, (long long)hi);
     *out = (int64_t)d;
@@ -163,26 +163,26 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
     jf = cJSON_GetObjectItemCaseSensitive(o, "jsonFormat");
     if (jf != NULL && !(cJSON_IsString(jf) &&
                         strcmp(jf->valuestring, "COMPACT") == 0))
-        return floe_err(err, FLOE_ENOTSUP, "agent.json: %s \"jsonFormat\": "
+        return floe_err(err, FLOE_ENOTSUP, "%s \"jsonFormat\": "
                         "only COMPACT is supported by floe", opt);
     if (fmt == NULL && !required) {
         if (mp != NULL || names != NULL)
-            return floe_err(err, FLOE_EINVAL, "agent.json: %s: "
+            return floe_err(err, FLOE_EINVAL, "%s: "
                             "\"matchPattern\"/\"customFieldNames\" need a "
                             "\"logFormat\"", opt);
         return FLOE_OK;
     }
     if (!cJSON_IsString(fmt) ||
         floe_logformat_parse(fmt->valuestring, &lf) != FLOE_OK)
-        return floe_err(err, FLOE_EINVAL, "agent.json: %s needs \"logFormat\""
+        return floe_err(err, FLOE_EINVAL, "%s needs \"logFormat\""
                         ": COMMONAPACHELOG, COMBINEDAPACHELOG, APACHEERRORLOG,"
                         " SYSLOG or RFC3339SYSLOG", opt);
     if (mp != NULL && !cJSON_IsString(mp))
-        return floe_err(err, FLOE_EINVAL, "agent.json: %s \"matchPattern\" "
+        return floe_err(err, FLOE_EINVAL, "%s \"matchPattern\" "
                         "must be a string", opt);
     if (names != NULL) {
         if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
-            return floe_err(err, FLOE_EINVAL, "agent.json: %s "
+            return floe_err(err, FLOE_EINVAL, "%s "
                             "\"customFieldNames\" must be a non-empty array "
                             "of strings", opt);
         list = calloc((size_t)cJSON_GetArraySize(names), sizeof(*list));
@@ -191,7 +191,7 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
         cJSON_ArrayForEach(n, names) {
             if (!cJSON_IsString(n)) {
                 free(list);
-                return floe_err(err, FLOE_EINVAL, "agent.json: %s "
+                return floe_err(err, FLOE_EINVAL, "%s "
                                 "\"customFieldNames\" must hold strings",
                                 opt);
             }
@@ -205,14 +205,14 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
         char tmp[FLOE_ERR_LEN];
 
         snprintf(tmp, sizeof(tmp), "%s", err);
-        return floe_err(err, rc, "agent.json: %s", tmp);
+        return floe_err(err, rc, "%s", tmp);
     }
     if (mp != NULL) {
         struct floe_jregex re;
 
         if (floe_jregex_compile(&re, mp->valuestring, FLOE_JREGEX_FULL,
                                 &lazy, err) == FLOE_OK && lazy)
-            floe_log_warn("agent.json: %s matchPattern: lazy quantifiers "
+            floe_log_warn("%s matchPattern: lazy quantifiers "
                           "run greedy in POSIX regex (groups may differ)",
                           opt);
         floe_jregex_free(&re);
@@ -227,7 +227,7 @@ static void warn_keys(const cJSON *o, const char *opt,
 
     cJSON_ArrayForEach(k, o) {
         if (!in_list(known, k->string))
-            floe_log_warn("agent.json: %s: unknown key \"%s\" ignored", opt,
+            floe_log_warn("%s: unknown key \"%s\" ignored", opt,
                           k->string);
     }
 }
@@ -254,7 +254,7 @@ static int parse_addmetadata(struct floe_agent_flow *f, const cJSON *o,
         else if (cJSON_IsString(ts))
             stamp = strcasecmp(ts->valuestring, "true") == 0;
         else
-            return floe_err(err, FLOE_EINVAL, "agent.json: ADDMETADATA "
+            return floe_err(err, FLOE_EINVAL, "ADDMETADATA "
                             "\"timestamp\" must be \"true\" or \"false\"");
     }
     rc = parse_logparser(o, "ADDMETADATA", false, &lp, err);
@@ -279,14 +279,14 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
     int rc = FLOE_OK;
 
     if (!cJSON_IsArray(arr))
-        return floe_err(err, FLOE_EINVAL, "agent.json: "
+        return floe_err(err, FLOE_EINVAL, ""
                         "\"dataProcessingOptions\" must be an array");
     cJSON_ArrayForEach(o, arr) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "optionName");
         const cJSON *k;
 
         if (!cJSON_IsObject(o) || !cJSON_IsString(name))
-            return floe_err(err, FLOE_EINVAL, "agent.json: each "
+            return floe_err(err, FLOE_EINVAL, "each "
                             "dataProcessingOptions entry needs an "
                             "\"optionName\"");
         if (strcmp(name->valuestring, "SINGLELINE") == 0) {
@@ -297,14 +297,14 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
             cJSON_ArrayForEach(k, o) {
                 if (strcmp(k->string, "optionName") != 0 &&
                     strcmp(k->string, "parseOptions") != 0)
-                    floe_log_warn("agent.json: SINGLELINE: unknown key "
+                    floe_log_warn("SINGLELINE: unknown key "
                                   "\"%s\" ignored", k->string);
             }
             if (po != NULL) {
                 const cJSON *p;
 
                 if (!cJSON_IsArray(po))
-                    return floe_err(err, FLOE_EINVAL, "agent.json: "
+                    return floe_err(err, FLOE_EINVAL, ""
                                     "SINGLELINE \"parseOptions\" must be an "
                                     "array");
                 cJSON_ArrayForEach(p, po) {
@@ -315,7 +315,7 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                              strcmp(p->valuestring, "ESCAPE_NEW_LINE") == 0)
                         esc = true;
                     else
-                        return floe_err(err, FLOE_EINVAL, "agent.json: "
+                        return floe_err(err, FLOE_EINVAL, ""
                                         "SINGLELINE parseOptions: use "
                                         "NO_TRIM or ESCAPE_NEW_LINE");
                 }
@@ -333,11 +333,11 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                 if (strcmp(k->string, "optionName") != 0 &&
                     strcmp(k->string, "customFieldNames") != 0 &&
                     strcmp(k->string, "delimiter") != 0)
-                    floe_log_warn("agent.json: CSVTOJSON: key \"%s\" is not "
+                    floe_log_warn("CSVTOJSON: key \"%s\" is not "
                                   "supported by floe; ignored", k->string);
             }
             if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
-                return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
                                 "needs \"customFieldNames\": a non-empty "
                                 "array of strings");
             if (d != NULL) {
@@ -350,12 +350,12 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                 else if (strlen(ds) == 2 && ds[0] == '\\')
                     delim = ds[1] == 't' ? '\t' : ds[1];
                 else
-                    return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                    return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
                                     "\"delimiter\" must be one character "
                                     "(regular expressions are not "
                                     "supported)");
                 if (delim == '"' || delim == '\n')
-                    return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                    return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
                                     "\"delimiter\" cannot be a quote or a "
                                     "newline");
             }
@@ -365,7 +365,7 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
             cJSON_ArrayForEach(n, names) {
                 if (!cJSON_IsString(n)) {
                     free(list);
-                    return floe_err(err, FLOE_EINVAL, "agent.json: CSVTOJSON "
+                    return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
                                     "\"customFieldNames\" must hold strings");
                 }
                 list[cnt++] = n->valuestring;
@@ -388,13 +388,13 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
         } else if (strcmp(name->valuestring, "ADDEC2METADATA") == 0 ||
                    strcmp(name->valuestring, "ADDBRACKETS") == 0 ||
                    strcmp(name->valuestring, "USINGPLUGGIN") == 0) {
-            return floe_err(err, FLOE_ENOTSUP, "agent.json: "
+            return floe_err(err, FLOE_ENOTSUP, ""
                             "dataProcessingOptions \"%s\" is not supported "
                             "yet by floe (supported: CSVTOJSON, SINGLELINE, "
                             "LOGTOJSON, ADDMETADATA)",
                             name->valuestring);
         } else {
-            return floe_err(err, FLOE_EINVAL, "agent.json: unknown "
+            return floe_err(err, FLOE_EINVAL, "unknown "
                             "dataProcessingOptions optionName \"%s\"",
                             name->valuestring);
         }
@@ -419,7 +419,7 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
     f->retry_max_ms = 10000;
     floe_convert_init(&f->conv);
     if (!cJSON_IsObject(o))
-        return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] must be "
+        return floe_err(err, FLOE_EINVAL, "flows[%zu] must be "
                         "an object", idx);
     cJSON_ArrayForEach(k, o) {
         const char *key = k->string;
@@ -429,7 +429,7 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
         } else if (strcmp(key, "deliveryStream") == 0) {
             rc = get_str(k, key, &f->stream, err);
         } else if (strcmp(key, "kinesisStream") == 0) {
-            rc = floe_err(err, FLOE_ENOTSUP, "agent.json: flows[%zu] uses "
+            rc = floe_err(err, FLOE_ENOTSUP, "flows[%zu] uses "
                           "\"kinesisStream\": floe agent sends to Firehose "
                           "delivery streams only (use \"deliveryStream\")",
                           idx);
@@ -441,7 +441,7 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
                      strcmp(k->valuestring, "START_OF_FILE") == 0)
                 f->initial_position = FLOE_AGENT_START_OF_FILE;
             else
-                rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
+                rc = floe_err(err, FLOE_EINVAL, "flows[%zu]: "
                               "\"initialPosition\" must be END_OF_FILE or "
                               "START_OF_FILE", idx);
         } else if (strcmp(key, "maxBufferAgeMillis") == 0) {
@@ -464,14 +464,14 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
             rc = get_str(k, key, &f->trunc_term, err);
             if (rc == FLOE_OK && (strlen(f->trunc_term) == 0 ||
                                   strlen(f->trunc_term) > 63))
-                rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
+                rc = floe_err(err, FLOE_EINVAL, "flows[%zu]: "
                               "\"truncatedRecordTerminator\" must be 1 to 63 "
                               "bytes", idx);
         } else if (strcmp(key, "multiLineStartPattern") == 0) {
             bool lazy = false;
 
             if (!cJSON_IsString(k) || k->valuestring[0] == '\0')
-                return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu]: "
+                return floe_err(err, FLOE_EINVAL, "flows[%zu]: "
                                 "\"multiLineStartPattern\" must be a "
                                 "non-empty string (a regex)", idx);
             floe_jregex_free(f->start_re);
@@ -487,17 +487,17 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
                 free(f->start_re);
                 f->start_re = NULL;
                 snprintf(tmp, sizeof(tmp), "%s", err);
-                return floe_err(err, rc, "agent.json: flows[%zu]: "
+                return floe_err(err, rc, "flows[%zu]: "
                                 "multiLineStartPattern: %s", idx, tmp);
             }
         } else if (strcmp(key, "dataProcessingOptions") == 0) {
             rc = parse_options(f, k, err);
         } else if (in_list(ignored_flow, key)) {
-            floe_log_warn("agent.json: flows[%zu]: \"%s\" is not supported "
+            floe_log_warn("flows[%zu]: \"%s\" is not supported "
                           "by floe; ignored", idx, key);
             c->warnings++;
         } else {
-            floe_log_warn("agent.json: flows[%zu]: unknown key \"%s\" "
+            floe_log_warn("flows[%zu]: unknown key \"%s\" "
                           "ignored", idx, key);
             c->warnings++;
         }
@@ -505,10 +505,10 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
             return rc;
     }
     if (f->file_pattern == NULL || f->file_pattern[0] == '\0')
-        return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] needs a "
+        return floe_err(err, FLOE_EINVAL, "flows[%zu] needs a "
                         "\"filePattern\"", idx);
     if (f->stream == NULL || f->stream[0] == '\0')
-        return floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] needs a "
+        return floe_err(err, FLOE_EINVAL, "flows[%zu] needs a "
                         "\"deliveryStream\"", idx);
     if (f->retry_max_ms < f->retry_initial_ms)
         f->retry_max_ms = f->retry_initial_ms;
@@ -549,7 +549,7 @@ int floe_agent_conf_parse(const char *text, size_t len,
     if (root == NULL || !cJSON_IsObject(root)) {
         const char *at = cJSON_GetErrorPtr();
 
-        rc = floe_err(err, FLOE_EINVAL, "agent.json is not a JSON object%s"
+        rc = floe_err(err, FLOE_EINVAL, "not a JSON object%s"
                       "%.40s%s", at ? " (error near: " : "", at ? at : "",
                       at ? ")" : "");
         goto cleanup;
@@ -570,19 +570,19 @@ int floe_agent_conf_parse(const char *text, size_t len,
         else if (strcmp(key, "flows") == 0)
             flows = k;
         else if (in_list(ignored_top, key)) {
-            floe_log_warn("agent.json: \"%s\" is not supported by floe; "
+            floe_log_warn("\"%s\" is not supported by floe; "
                           "ignored", key);
             out->warnings++;
         } else {
-            floe_log_warn("agent.json: unknown key \"%s\" ignored", key);
+            floe_log_warn("unknown key \"%s\" ignored", key);
             out->warnings++;
         }
         if (rc != FLOE_OK)
             goto cleanup;
     }
     if (!cJSON_IsArray(flows) || cJSON_GetArraySize(flows) == 0) {
-        rc = floe_err(err, FLOE_EINVAL, "agent.json needs \"flows\": a "
-                      "non-empty array of flows");
+        rc = floe_err(err, FLOE_EINVAL, "\"flows\" must be a non-empty "
+                      "list of flows");
         goto cleanup;
     }
     out->flows = calloc((size_t)cJSON_GetArraySize(flows),
@@ -604,7 +604,7 @@ int floe_agent_conf_parse(const char *text, size_t len,
 
         for (j = 0; j < i; j++) {
             if (strcmp(out->flows[i].id, out->flows[j].id) == 0) {
-                rc = floe_err(err, FLOE_EINVAL, "agent.json: flows[%zu] and "
+                rc = floe_err(err, FLOE_EINVAL, "flows[%zu] and "
                               "flows[%zu] are the same flow (%s)", j, i,
                               out->flows[i].id);
                 goto cleanup;
@@ -633,8 +633,12 @@ int floe_agent_conf_load(const char *path, struct floe_agent_conf *out,
                       "cannot read agent config %s (%s)", path,
                       floe_strerror(rc));
     } else {
+        char why[FLOE_ERR_LEN];
+
         rc = floe_agent_conf_parse(text.data ? text.data : "", text.len, out,
-                                   err);
+                                   why);
+        if (rc != FLOE_OK)
+            floe_err(err, rc, "%s: %s", path, why);
     }
     floe_buf_free(&text);
     return rc;

@@ -50,7 +50,8 @@ struct floe_agent_conf {
 };
 
 /* Parse agent.json text (borrowed). On error err names the key and the
- * problem; `out` is freed and zeroed. Environment credentials are NOT
+ * problem (not the source: the caller prefixes it); `out` is freed and
+ * zeroed. Environment credentials are NOT
  * applied here (see floe_agent_conf_env). */
 int floe_agent_conf_parse(const char *text, size_t len,
                           struct floe_agent_conf *out, char *err);

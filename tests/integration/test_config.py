@@ -115,7 +115,8 @@ def test_config_doc_lists_every_command_option():
     assert fh["type"] == "integer" and fh["default"] == "4573"
     assert fh["min"] == 0 and fh["max"] == 65535
     assert fh["env"] == "FLOE_FIREHOSE_PORT" and fh["flag"] == "--port"
-    assert doc["agent"]["config"]["required"] is True
+    assert "required" not in doc["agent"]["config"]  # or agent.flows
+    assert doc["agent"]["flows"]["type"] == "structured"
     assert doc["run"]["once"]["type"] == "boolean"
     assert doc["run"]["schedule"]["type"] == "duration"
     # The reference is generated from the same tables as --help.
@@ -140,12 +141,12 @@ def test_config_check_reports_every_bad_section(tmp_path):
     bad.write_text("firehose:\n  port: 1\n"
                    "fireh0se:\n  port: 2\n"
                    "run:\n  retries: 1000\n"
-                   "agent:\n  flows: []\n")
+                   "agent:\n  flowz: []\n")
     r = run("config", "--check", str(bad))
     assert r.returncode == 2
     assert "check.yaml:3: unknown section 'fireh0se'" in r.stderr
     assert "check.yaml:6: run.retries: 1000 is out of range" in r.stderr
-    assert "check.yaml:8: unknown key 'flows' in section 'agent'" in r.stderr
+    assert "check.yaml:8: unknown key 'flowz' in section 'agent'" in r.stderr
     assert "3 errors" in r.stderr
     r = run("config")
     assert r.returncode == 2 and "--doc or --check" in r.stderr
