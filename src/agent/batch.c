@@ -1,13 +1,13 @@
 /* batch.c - PutRecordBatch buffer: build the request body, apply the
  * response (batch.h). The body is written in one pass: the base64 of each
  * record is encoded directly into reserved space of the body buffer; the
- * response is read by a scanner that allocates nothing (jscan.h), so
+ * response is read by a scanner that allocates nothing (core/jscan.h), so
  * neither direction costs a malloc per record. */
 #include "agent/batch.h"
 
 #include <string.h>
 
-#include "agent/jscan.h"
+#include "core/jscan.h"
 #include "core/util.h"
 
 void floe_batch_init(struct floe_batch *b, size_t max_records,
@@ -185,7 +185,7 @@ int floe_batch_apply_response(struct floe_batch *b, const char *json,
     int rc = FLOE_OK;
 
     *out_acked = 0;
-    floe_jscan_init(&js, json, len);
+    floe_jscan_init(&js, json, len, 0);
     if (!floe_jscan_take(&js, '{'))
         return floe_err(err, FLOE_EREMOTE,
                         "PutRecordBatch response is not a JSON object");

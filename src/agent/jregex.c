@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/jscan.h"
 #include "core/buf.h"
+#include "core/jscan.h"
 
 #define MAX_GROUPS 255
 

@@ -1,38 +1,21 @@
 /* jscan.c - allocation-free JSON pull scanner (jscan.h). Validates what
- * it passes over (RFC 8259 grammar: escapes, control bytes, numbers,
- * literals), so a truncated or garbled answer is an error, not a guess. */
-#include "agent/jscan.h"
+ * it passes over (RFC 8259 grammar: escapes, control bytes unless the
+ * caller takes them raw, numbers, literals), so a truncated or garbled
+ * text is an error, not a guess. A string costs a memchr for its closing
+ * quote; the next backslash of the text is found once and remembered, so
+ * only strings that hold one are walked byte by byte. */
+#include "core/jscan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
-
-void floe_jscan_init(struct floe_jscan *js, const char *text, size_t len)
+void floe_jscan_init(struct floe_jscan *js, const char *text, size_t len,
+                     unsigned flags)
 {
     js->p = text;
     js->end = text + len;
-}
-
-static void blanks(struct floe_jscan *js)
-{
-    while (js->p < js->end && (*js->p == ' ' || *js->p == '\t' ||
-                               *js->p == '\n' || *js->p == '\r'))
-        js->p++;
-}
-
-char floe_jscan_peek(struct floe_jscan *js)
-{
-    blanks(js);
-    return js->p < js->end ? *js->p : '\0';
-}
-
-bool floe_jscan_take(struct floe_jscan *js, char c)
-{
-    if (floe_jscan_peek(js) != c || js->p == js->end)
-        return false;
-    js->p++;
-    return true;
+    js->bs = text; /* stale: no string starts before text + 1 */
+    js->flags = flags;
 }
 
 int floe_jscan_hexval(char c)
@@ -46,38 +29,100 @@ int floe_jscan_hexval(char c)
     return -1;
 }
 
-int floe_jscan_string(struct floe_jscan *js, struct floe_jstr *out)
+/* Four hex digits; above 0xFFFF if one is not a digit. */
+static unsigned hex4(const char *p)
 {
-    const char *p;
+    unsigned v = 0;
+    int i, d;
 
-    if (!floe_jscan_take(js, '"'))
-        return FLOE_EINVAL;
-    for (p = js->p; p < js->end; p++) {
+    for (i = 0; i < 4; i++) {
+        d = floe_jscan_hexval(p[i]);
+        if (d < 0)
+            return 0x10000;
+        v = v << 4 | (unsigned)d;
+    }
+    return v;
+}
+
+/* Does [s, s + n) hold a byte below 0x20? (No early exit: vectorizes.) */
+static bool has_ctrl(const char *s, size_t n)
+{
+    unsigned char bad = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        bad |= (unsigned char)s[i] < 0x20;
+    return bad != 0;
+}
+
+/* A string holding an escape, its contents starting at `s`: walked byte
+ * by byte to its closing quote. */
+static int string_escaped(struct floe_jscan *js, const char *s,
+                          struct floe_jstr *out)
+{
+    const char *p, *end = js->end;
+    bool raw = (js->flags & FLOE_JSCAN_RAW_CTRL) != 0;
+    unsigned v;
+
+    for (p = s; p < end; p++) {
         unsigned char c = (unsigned char)*p;
 
         if (c == '"') {
-            out->s = js->p;
-            out->len = (size_t)(p - js->p);
+            out->s = s;
+            out->len = (size_t)(p - s);
+            out->esc = true;
             js->p = p + 1;
             return FLOE_OK;
         }
-        if (c < 0x20)
+        if (c < 0x20 && !raw)
             return FLOE_EINVAL;
         if (c != '\\')
             continue;
-        if (++p == js->end)
+        if (++p == end)
             return FLOE_EINVAL;
-        if (*p == 'u') {
-            int i;
-
-            for (i = 0; i < 4; i++)
-                if (++p == js->end || floe_jscan_hexval(*p) < 0)
-                    return FLOE_EINVAL;
-        } else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0') {
+        switch (*p) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+        case 'r': case 't':
+            break;
+        case 'u':
+            if (end - p < 5 || (v = hex4(p + 1)) > 0xFFFF)
+                return FLOE_EINVAL;
+            if (v >= 0xD800 && v <= 0xDFFF &&
+                (js->flags & FLOE_JSCAN_NO_SURROGATE))
+                return FLOE_EINVAL;
+            p += 4;
+            break;
+        default:
             return FLOE_EINVAL;
         }
     }
     return FLOE_EINVAL;
+}
+
+int floe_jscan_string(struct floe_jscan *js, struct floe_jstr *out)
+{
+    const char *s, *q;
+
+    if (!floe_jscan_take(js, '"'))
+        return FLOE_EINVAL;
+    s = js->p;
+    q = memchr(s, '"', (size_t)(js->end - s));
+    if (q == NULL)
+        return FLOE_EINVAL;
+    if (js->bs < s) { /* passed the last one found: look for the next */
+        js->bs = memchr(s, '\\', (size_t)(js->end - s));
+        if (js->bs == NULL)
+            js->bs = js->end;
+    }
+    if (js->bs < q)
+        return string_escaped(js, s, out);
+    if (!(js->flags & FLOE_JSCAN_RAW_CTRL) && has_ctrl(s, (size_t)(q - s)))
+        return FLOE_EINVAL;
+    out->s = s;
+    out->len = (size_t)(q - s);
+    out->esc = false;
+    js->p = q + 1;
+    return FLOE_OK;
 }
 
 static const char *digits(const char *p, const char *end)
@@ -87,12 +132,14 @@ static const char *digits(const char *p, const char *end)
     return p;
 }
 
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 int floe_jscan_number(struct floe_jscan *js, double *out)
 {
     const char *p, *q, *end = js->end;
-    char tmp[64];
+    char tmp[FLOE_JSCAN_NUMBER_MAX + 1];
+    size_t n;
 
-    blanks(js);
+    (void)floe_jscan_peek(js);
     p = js->p;
     if (p < end && *p == '-')
         p++;
@@ -117,19 +164,20 @@ int floe_jscan_number(struct floe_jscan *js, double *out)
             return FLOE_EINVAL;
         p = q;
     }
-    if ((size_t)(p - js->p) >= sizeof(tmp))
-        return FLOE_EINVAL; /* no count is that long */
-    memcpy(tmp, js->p, (size_t)(p - js->p));
-    tmp[p - js->p] = '\0';
-    *out = strtod(tmp, NULL);
+    n = (size_t)(p - js->p);
+    if (n > FLOE_JSCAN_NUMBER_MAX)
+        return FLOE_EINVAL;
+    if (out != NULL) {
+        memcpy(tmp, js->p, n);
+        tmp[n] = '\0';
+        *out = strtod(tmp, NULL);
+    }
     js->p = p;
     return FLOE_OK;
 }
 
-static int literal(struct floe_jscan *js, const char *word)
+static int literal(struct floe_jscan *js, const char *word, size_t n)
 {
-    size_t n = strlen(word);
-
     if ((size_t)(js->end - js->p) < n || memcmp(js->p, word, n) != 0)
         return FLOE_EINVAL;
     js->p += n;
@@ -139,21 +187,20 @@ static int literal(struct floe_jscan *js, const char *word)
 static int skip(struct floe_jscan *js, int depth)
 {
     struct floe_jstr s;
-    double d;
     char c = floe_jscan_peek(js);
     int rc;
 
-    if (depth > MAX_DEPTH)
+    if (depth > FLOE_JSCAN_DEPTH_MAX)
         return FLOE_EINVAL;
     switch (c) {
     case '"':
         return floe_jscan_string(js, &s);
     case 't':
-        return literal(js, "true");
+        return literal(js, "true", 4);
     case 'f':
-        return literal(js, "false");
+        return literal(js, "false", 5);
     case 'n':
-        return literal(js, "null");
+        return literal(js, "null", 4);
     case '[':
         js->p++;
         if (floe_jscan_take(js, ']'))
@@ -179,7 +226,7 @@ static int skip(struct floe_jscan *js, int depth)
         } while (floe_jscan_take(js, ','));
         return floe_jscan_take(js, '}') ? FLOE_OK : FLOE_EINVAL;
     default:
-        return floe_jscan_number(js, &d);
+        return floe_jscan_number(js, NULL);
     }
 }
 
@@ -190,23 +237,8 @@ int floe_jscan_skip(struct floe_jscan *js)
 
 int floe_jscan_end(struct floe_jscan *js)
 {
-    blanks(js);
+    (void)floe_jscan_peek(js);
     return js->p == js->end ? FLOE_OK : FLOE_EINVAL;
-}
-
-/* Four hex digits; above 0xFFFF if one is not a digit. */
-static unsigned hex4(const char *p)
-{
-    unsigned v = 0;
-    int i, d;
-
-    for (i = 0; i < 4; i++) {
-        d = floe_jscan_hexval(p[i]);
-        if (d < 0)
-            return 0x10000;
-        v = v << 4 | (unsigned)d;
-    }
-    return v;
 }
 
 /* Append code point `cp` as UTF-8 at out[*n] (counted even past cap). */
@@ -283,13 +315,11 @@ size_t floe_jstr_decode(const struct floe_jstr *str, char *out, size_t cap)
     return n;
 }
 
-bool floe_jstr_eq(const struct floe_jstr *str, const char *lit)
+bool floe_jstr_eq_esc(const struct floe_jstr *str, const char *lit)
 {
     char tmp[64];
     size_t n;
 
-    if (memchr(str->s, '\\', str->len) == NULL)
-        return str->len == strlen(lit) && memcmp(str->s, lit, str->len) == 0;
     n = floe_jstr_decode(str, tmp, sizeof(tmp));
     return n < sizeof(tmp) && n == strlen(lit) && memcmp(tmp, lit, n) == 0;
 }
