@@ -3,8 +3,11 @@
  * RequestResponses entry per {"Data": in the body) and anything else with
  * "{}", on one epoll thread, keep-alive, no durability: it shows what the
  * agent alone can do when the server costs (almost) nothing.
- * usage: sink PORTFILE  (listens on 127.0.0.1, ephemeral port written to
- * PORTFILE); SIGTERM exits and prints {"requests":N,"records":M}. */
+ * usage: sink PORTFILE [COUNTFILE]  (listens on 127.0.0.1, ephemeral port
+ * written to PORTFILE); SIGTERM exits and prints {"requests":N,"records":M}.
+ * With COUNTFILE the same JSON is also replaced there (write + rename) at
+ * most every 10 ms while the counts change, so a caller can wait for "every
+ * line acknowledged" without stopping the sink. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct conn {
@@ -63,6 +67,30 @@ static size_t count_records(const char *b, size_t n)
         p += sizeof(pat) - 1;
     }
     return c;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Replace `path` with the current counts (readers never see a partial). */
+static void write_counts(const char *path)
+{
+    char tmp[4096];
+    FILE *f;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return;
+    f = fopen(tmp, "w");
+    if (f == NULL)
+        return;
+    fprintf(f, "{\"requests\":%ld,\"records\":%ld}\n", n_req, n_rec);
+    if (fclose(f) == 0)
+        rename(tmp, path);
 }
 
 /* Handle every complete request in the buffer. -1: close the connection. */
@@ -148,10 +176,12 @@ int main(int argc, char **argv)
     socklen_t al = sizeof(a);
     struct epoll_event ev, evs[64];
     int lfd, ep, one = 1, i, n;
+    const char *countfile = argc == 3 ? argv[2] : NULL;
+    long written_rec = -1, written_at = 0;
     FILE *f;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: sink PORTFILE\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: sink PORTFILE [COUNTFILE]\n");
         return 2;
     }
     signal(SIGTERM, on_term);
@@ -177,7 +207,14 @@ int main(int argc, char **argv)
     ev.data.ptr = NULL;
     epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
     while (!stop) {
-        n = epoll_wait(ep, evs, 64, 200);
+        if (countfile != NULL && n_rec != written_rec &&
+            now_ms() - written_at >= 10) {
+            written_rec = n_rec;
+            written_at = now_ms();
+            write_counts(countfile);
+        }
+        n = epoll_wait(ep, evs, 64,
+                       countfile != NULL && n_rec != written_rec ? 10 : 200);
         for (i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
             if (c == NULL) {
