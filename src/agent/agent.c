@@ -483,8 +483,8 @@ cleanup:
  * from the command line or the environment wins over the file, as every
  * option does. The YAML list is turned into the agent.json text it
  * stands for, so both go through the same checks and warnings. */
-static int load_conf(const struct agent_opts *o, struct floe_agent_conf *c,
-                     char *err)
+static int load_conf(const struct agent_opts *o, bool announce,
+                     struct floe_agent_conf *c, char *err)
 {
     const struct floe_config_map *sect =
         floe_config_section(floe_config_current(), "agent");
@@ -503,13 +503,16 @@ static int load_conf(const struct agent_opts *o, struct floe_agent_conf *c,
                         floe_config_file(sect),
                         floe_config_line(sect, "flows"));
     if (o->config != NULL) {
-        floe_log_info("flows from %s%s", o->config,
-                      yaml ? " (--config wins over floe.yaml agent.flows)"
-                           : "");
+        if (announce)
+            floe_log_info("flows from %s%s", o->config,
+                          yaml ? " (--config wins over floe.yaml "
+                                 "agent.flows)"
+                               : "");
         return floe_agent_conf_load(o->config, c, err);
     }
-    floe_log_info("flows from %s:%d (agent.flows)", floe_config_file(sect),
-                  floe_config_line(sect, "flows"));
+    if (announce)
+        floe_log_info("flows from %s:%d (agent.flows)",
+                      floe_config_file(sect), floe_config_line(sect, "flows"));
     floe_buf_init(&json, FLOE_BUF_UNLIMITED);
     rc = floe_buf_adds(&json, "{\"flows\":");
     if (rc == FLOE_OK)
@@ -543,9 +546,24 @@ int floe_agent_main(int argc, char **argv)
         return 1;
     }
     status = floe_opt_main(&agent_cmd, &o, argc, args, NULL);
+    if (status == 0 && argc > 1 && strcmp(argv[1], "--config-check") == 0) {
+        /* floe config --check: the flows too, if the file gives them
+         * (else they come with -c when the agent runs). */
+        rc = FLOE_OK;
+        if (o.config != NULL ||
+            floe_config_kind(floe_config_section(floe_config_current(),
+                                                 "agent"),
+                             "flows") != FLOE_CONFIG_ABSENT)
+            rc = load_conf(&o, false, &conf, err);
+        if (rc != FLOE_OK) {
+            fprintf(stderr, "floe agent: %s\n", err);
+            status = 2;
+        }
+        goto cleanup;
+    }
     if (status != FLOE_OPT_GO)
         goto cleanup;
-    rc = load_conf(&o, &conf, err);
+    rc = load_conf(&o, true, &conf, err);
     if (rc == FLOE_OK)
         rc = floe_agent_conf_env(&conf);
     if (rc != FLOE_OK) {

@@ -69,6 +69,16 @@ agent:
     assert r.returncode == 2
     assert f"{cfg}:3: agent.flows:" in r.stderr, r.stderr
     assert "maxBufferSizeRecords" in r.stderr, r.stderr
+    # floe config --check finds it too, without running anything
+    r = subprocess.run([FLOE, "config", "--check", str(cfg)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert f"{cfg}:3: agent.flows:" in r.stderr, r.stderr
+    # an agent section without flows is fine (they come with -c)
+    ok = floe_yaml(tmp_path, "agent:\n  exit-at-eof: true\n")
+    r = subprocess.run([FLOE, "config", "--check", str(ok)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
 
     agent_json = tmp_path / "agent.json"
     agent_json.write_text('{"flows": []}')
