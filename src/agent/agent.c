@@ -11,7 +11,6 @@
 #include "agent/agent.h"
 
 #include <inttypes.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>

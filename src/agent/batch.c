@@ -45,9 +45,14 @@ void floe_batch_free(struct floe_batch *b)
 
 bool floe_batch_fits(const struct floe_batch *b, size_t len)
 {
-    size_t used = b->n > 0 ? b->recs[b->n - 1].off + b->recs[b->n - 1].len
-                           : 0;
+    size_t used;
 
+    /* A record larger than maxBufferSizeBytes goes alone, as the Kinesis
+     * Agent sends it: the limit shapes batches, it never refuses a line
+     * (the record limit itself is applied before, by truncation). */
+    if (b->n == 0)
+        return true;
+    used = b->recs[b->n - 1].off + b->recs[b->n - 1].len;
     return b->n < b->max_records && used + len <= b->max_bytes;
 }
 
@@ -120,7 +125,8 @@ int floe_batch_body(const struct floe_batch *b, const char *stream,
 }
 
 /* One RequestResponses entry: is it an acknowledgement (a RecordId and no
- * ErrorCode)? The first failure's code and message go to `err`. */
+ * ErrorCode other than null)? The first failure's code and message go to
+ * `err`. */
 static int read_entry(struct floe_jscan *js, bool *out_ok, size_t *nfail,
                       char *err)
 {
@@ -146,11 +152,15 @@ static int read_entry(struct floe_jscan *js, bool *out_ok, size_t *nfail,
                        floe_jscan_peek(js) == '"') {
                 rc = floe_jscan_string(js, &code);
                 has_code = true;
+            } else if (floe_jstr_eq(&key, "ErrorCode") &&
+                       floe_jscan_peek(js) != 'n') {
+                rc = floe_jscan_skip(js); /* odd, but an error all the same */
+                has_code = true;
             } else if (floe_jstr_eq(&key, "ErrorMessage") &&
                        floe_jscan_peek(js) == '"') {
                 rc = floe_jscan_string(js, &msg);
             } else {
-                rc = floe_jscan_skip(js); /* null ErrorCode: no error */
+                rc = floe_jscan_skip(js); /* incl. "ErrorCode": null */
             }
             if (rc != FLOE_OK)
                 return rc;
@@ -181,6 +191,7 @@ int floe_batch_apply_response(struct floe_batch *b, const char *json,
     struct floe_jstr key;
     size_t pending = floe_batch_pending(b), i, k = 0, nresp = 0, nfail = 0;
     bool has_failed = false, has_resps = false;
+    const char *shape = NULL;
     double failed = 0;
     int rc = FLOE_OK;
 
@@ -203,7 +214,8 @@ int floe_batch_apply_response(struct floe_batch *b, const char *json,
             } else if (floe_jstr_eq(&key, "RequestResponses")) {
                 has_resps = true;
                 if (!floe_jscan_take(&js, '[')) {
-                    rc = FLOE_EINVAL; /* must be a list */
+                    shape = "RequestResponses is not a list";
+                    rc = FLOE_EINVAL;
                     break;
                 }
                 if (floe_jscan_take(&js, ']'))
@@ -227,6 +239,9 @@ int floe_batch_apply_response(struct floe_batch *b, const char *json,
     }
     if (rc == FLOE_OK)
         rc = floe_jscan_end(&js);
+    if (rc != FLOE_OK && shape != NULL)
+        return floe_err(err, FLOE_EREMOTE, "PutRecordBatch response: %s",
+                        shape);
     if (rc != FLOE_OK)
         return floe_err(err, FLOE_EREMOTE,
                         "PutRecordBatch response is not valid JSON (at byte "
@@ -246,6 +261,10 @@ int floe_batch_apply_response(struct floe_batch *b, const char *json,
                         "PutRecordBatch response has %ld RequestResponses "
                         "for %zu records", has_resps ? (long)nresp : -1L,
                         pending);
+    if (failed != (double)nfail) /* contradicts itself: trust nothing */
+        return floe_err(err, FLOE_EREMOTE,
+                        "PutRecordBatch response says FailedPutCount %g but "
+                        "%zu entries failed", failed, nfail);
     for (i = 0; i < b->n; i++) {
         if (b->recs[i].acked)
             continue;

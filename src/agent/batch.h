@@ -43,7 +43,8 @@ void floe_batch_init(struct floe_batch *b, size_t max_records,
 void floe_batch_reset(struct floe_batch *b); /* empty, keeps memory */
 void floe_batch_free(struct floe_batch *b);  /* NULL ok */
 
-/* Would a record of `len` bytes still fit (records and bytes)? */
+/* Would a record of `len` bytes still fit (records and bytes)? An empty
+ * batch takes any record: one over max_bytes is sent alone. */
 bool floe_batch_fits(const struct floe_batch *b, size_t len);
 /* Make data[start .. data.len) the next record. FLOE_ETOOBIG if it does
  * not fit (nothing changes; the caller moves those bytes to a new batch).

@@ -98,15 +98,25 @@ int floe_agent_json_strip_comments(const char *text, size_t len,
     return rc;
 }
 
-/* A string value (numbers and booleans are not strings here). */
+/* A string value; a number is taken as its text, as Jackson coerces it
+ * (a stream named 2024, unquoted in floe.yaml). */
 static int get_str(const cJSON *v, const char *key, char **out, char *err)
 {
+    char num[64];
     char *s;
 
-    if (!cJSON_IsString(v))
+    if (cJSON_IsNumber(v)) {
+        double d = cJSON_GetNumberValue(v);
+
+        if (d == (double)(long long)d)
+            snprintf(num, sizeof(num), "%lld", (long long)d);
+        else
+            snprintf(num, sizeof(num), "%.17g", d);
+    } else if (!cJSON_IsString(v)) {
         return floe_err(err, FLOE_EINVAL, "\"%s\" must be a "
                         "string", key);
-    s = strdup(v->valuestring);
+    }
+    s = strdup(cJSON_IsNumber(v) ? num : v->valuestring);
     if (s == NULL)
         return FLOE_ENOMEM;
     free(*out);
@@ -279,7 +289,7 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
     int rc = FLOE_OK;
 
     if (!cJSON_IsArray(arr))
-        return floe_err(err, FLOE_EINVAL, ""
+        return floe_err(err, FLOE_EINVAL,
                         "\"dataProcessingOptions\" must be an array");
     cJSON_ArrayForEach(o, arr) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "optionName");
@@ -304,7 +314,7 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                 const cJSON *p;
 
                 if (!cJSON_IsArray(po))
-                    return floe_err(err, FLOE_EINVAL, ""
+                    return floe_err(err, FLOE_EINVAL,
                                     "SINGLELINE \"parseOptions\" must be an "
                                     "array");
                 cJSON_ArrayForEach(p, po) {
@@ -315,7 +325,7 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                              strcmp(p->valuestring, "ESCAPE_NEW_LINE") == 0)
                         esc = true;
                     else
-                        return floe_err(err, FLOE_EINVAL, ""
+                        return floe_err(err, FLOE_EINVAL,
                                         "SINGLELINE parseOptions: use "
                                         "NO_TRIM or ESCAPE_NEW_LINE");
                 }

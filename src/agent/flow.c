@@ -259,7 +259,7 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
         len = FLOE_RECORD_MAX_BYTES;
     }
     rc = floe_batch_commit(b, start, slot, l->end_off, f->now_ms);
-    if (rc == FLOE_ETOOBIG) {
+    if (rc == FLOE_ETOOBIG && b->n > 0) {
         /* Does not fit: move the bytes to a fresh batch. */
         struct floe_batch *nb = batch_get(f);
 

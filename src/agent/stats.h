@@ -1,7 +1,7 @@
 /* stats.h - the agent's metrics: per-flow counters and gauges registered
  * in a floe_metrics registry (labels flow="<flow id>",stream="<name>"),
  * agent-wide gauges, and the optional GET /metrics server (Prometheus
- * text, two idle libmicrohttpd threads). The agent loop updates counters
+ * text, the libmicrohttpd polling thread). The agent loop updates counters
  * with relaxed atomic adds; the server threads only render. */
 #ifndef FLOE_AGENT_STATS_H
 #define FLOE_AGENT_STATS_H

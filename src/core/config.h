@@ -81,9 +81,10 @@ const struct floe_config_map *floe_config_child(
     const struct floe_config_map *m, const char *key);
 /* Append the value at `key` of `m` to `out` as JSON text: mappings as
  * objects (keys in file order), sequences as arrays, quoted scalars as
- * strings, plain scalars as numbers, true/false or strings the way YAML
- * 1.2's core schema reads them; absent or null is null. Lets a part feed
- * a floe.yaml subtree to a reader of its native JSON format. */
+ * strings; a plain scalar in JSON number syntax is a number, true/false
+ * a boolean, anything else a string (so True, +1, 0x1f, .inf stay text);
+ * absent or null is null. Lets a part feed a floe.yaml subtree to a
+ * reader of its native JSON format. */
 struct floe_buf;
 int floe_config_json(const struct floe_config_map *m, const char *key,
                      struct floe_buf *out);

@@ -281,7 +281,7 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
         if (recs[i].len == 0)
             continue;
         rc = floe_b64_dec(recs[i].b64, recs[i].b64_len,
-                             g->data.data + g->data.len, &got);
+                          g->data.data + g->data.len, &got);
         if (rc != FLOE_OK || got != recs[i].len) {
             *out_bad = i;
             rc = FLOE_EINVAL;

@@ -363,6 +363,7 @@ int floe_run_main(int argc, char **argv)
     struct floe_dag_summary total, pass;
     char err[FLOE_ERR_LEN];
     int64_t next_tick, last_work;
+    bool held;
     int status, rc;
 
     memset(&c, 0, sizeof(c));
@@ -389,7 +390,7 @@ int floe_run_main(int argc, char **argv)
                       "stops", FLOE_DAG_NAME, (double)c.schedule_ms / 1000.0,
                       c.lake, c.state_dir);
     next_tick = floe_mono_ms();
-    last_work = next_tick;
+    last_work = next_tick - c.hold_ms; /* no work yet: nothing to hold */
     while (!g_stop) {
         int64_t t0 = floe_mono_ms();
 
@@ -417,11 +418,16 @@ int floe_run_main(int argc, char **argv)
             last_work = floe_mono_ms();
             continue; /* more may have landed while it ran */
         }
-        if (floe_mono_ms() - last_work >= c.hold_ms)
-            floe_dag_release(dag); /* idle: checkpoint, let others in */
-        /* Sleep to the next tick, waking for a stop signal. */
+        /* Sleep to the next tick, waking for a stop signal; once no
+         * batch came for --hold, checkpoint and let others in. */
+        held = true;
         while (!g_stop && floe_mono_ms() < next_tick) {
             struct timespec ts = { 0, 20 * 1000000L };
+
+            if (held && floe_mono_ms() - last_work >= c.hold_ms) {
+                floe_dag_release(dag);
+                held = false;
+            }
             nanosleep(&ts, NULL);
         }
     }

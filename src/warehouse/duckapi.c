@@ -97,6 +97,7 @@ static void load_once(void)
         api_rc = floe_err(api_err, FLOE_ENOTSUP,                               \
                           "the DuckDB library lacks %s: it is too old; "       \
                           "floe needs DuckDB 1.4 or later", #f);               \
+        memset(&api, 0, sizeof(api));                                          \
         dlclose(h);                                                            \
         goto cleanup;                                                          \
     }                                                                          \

@@ -107,3 +107,28 @@ agent:
 
     r = subprocess.run([FLOE, "agent"], capture_output=True, text=True)
     assert r.returncode == 2 and "no flows" in r.stderr, r.stderr
+
+
+def test_record_over_max_buffer_size_goes_alone(firehose, tmp_path):
+    """maxBufferSizeBytes shapes batches; a longer line is sent alone,
+    never refused (the Kinesis Agent does the same)."""
+    make_stream(firehose, "app")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = [b"short\n", b"x" * 50 + b"\n", b"tiny\n", b"y" * 70 + b"\n"]
+    (logs / "app.log").write_bytes(b"".join(lines))
+    cfg = floe_yaml(tmp_path, f"""
+agent:
+  endpoint: {firehose.endpoint}
+  checkpoint-file: {tmp_path / "ck.db"}
+  exit-at-eof: true
+  flows:
+    - filePattern: {logs / "app.log"}
+      deliveryStream: app
+      initialPosition: START_OF_FILE
+      maxBufferSizeBytes: 20
+""")
+    r = run(cfg)
+    assert r.returncode == 0, r.stderr
+    firehose.stop()
+    assert landed(firehose, "app") == b"".join(lines)

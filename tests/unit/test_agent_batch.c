@@ -69,6 +69,12 @@ static void test_byte_limit_4mib(void)
     CHECK(add(&b, "123456", 6, 0) == FLOE_ETOOBIG);
     CHECK(add(&b, "12345", 5, 0) == FLOE_OK);
     floe_batch_free(&b);
+    /* A record over maxBufferSizeBytes goes alone, never refused. */
+    floe_batch_init(&b, 0, 10);
+    CHECK(floe_batch_fits(&b, 50));
+    CHECK(add(&b, rec, 50, 0) == FLOE_OK && b.n == 1);
+    CHECK(add(&b, "1", 1, 0) == FLOE_ETOOBIG);
+    floe_batch_free(&b);
     free(rec);
 }
 
@@ -188,7 +194,19 @@ static void test_response_table(void)
         { "{\"FailedPutCount\":0}", 3, NULL },             /* lenient */
         { "{\"FailedPutCount\":1}", -1, "RequestResponses" },
         { "{\"RequestResponses\":[]}", -1, "FailedPutCount" },
-        { "{\"FailedPutCount\":0,\"RequestResponses\":null}", -1, "JSON" },
+        { "{\"FailedPutCount\":0,\"RequestResponses\":null}", -1,
+          "RequestResponses is not a list" },
+        /* FailedPutCount contradicting the entries: nothing is trusted */
+        { "{\"FailedPutCount\":3,\"RequestResponses\":[{\"RecordId\":\"a\"},"
+          "{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}", -1,
+          "FailedPutCount 3 but 0 entries failed" },
+        { "{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\","
+          "\"ErrorCode\":\"X\"},{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}",
+          -1, "FailedPutCount 0 but 1 entries failed" },
+        /* an ErrorCode of another type is still an error */
+        { "{\"FailedPutCount\":1,\"RequestResponses\":[{\"RecordId\":\"a\","
+          "\"ErrorCode\":500},{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}",
+          2, NULL },
         { "{\"FailedPutCount\":\"0\",\"RequestResponses\":[]}", -1, NULL },
         { "{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},"
           "{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}", -1, "JSON" },

@@ -105,7 +105,7 @@ static const struct bad_case bad[] = {
     { "{\"flows\": [{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\"},"
       "{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\"}]}",
       "same flow" },
-    { "{\"firehose.endpoint\": 5, \"flows\": []}", "firehose.endpoint" },
+    { "{\"firehose.endpoint\": true, \"flows\": []}", "firehose.endpoint" },
 #define FLOW_OPT(o) "{\"flows\": [{\"filePattern\": \"/a/b\", " \
     "\"deliveryStream\": \"s\", \"dataProcessingOptions\": [" o "]}]}"
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"NCSA\"}"),
@@ -237,10 +237,30 @@ static void quiet(void)
     floe_log_level = FLOE_LOG_ERROR; /* the warnings are expected */
 }
 
+/* Jackson coerces a number where a string belongs (a stream named 2024,
+ * unquoted in floe.yaml); a boolean stays an error. */
+static void test_number_as_string(void)
+{
+    struct floe_agent_conf c;
+    char err[FLOE_ERR_LEN];
+
+    CHECK(parse("{\"flows\": [{\"filePattern\": \"/a/b\", "
+                "\"deliveryStream\": 2024}]}", &c, err) == FLOE_OK);
+    CHECK(c.nflows == 1 && strcmp(c.flows[0].stream, "2024") == 0);
+    floe_agent_conf_free(&c);
+    CHECK(parse("{\"flows\": [{\"filePattern\": \"/a/b\", "
+                "\"deliveryStream\": 1.5}]}", &c, err) == FLOE_OK);
+    CHECK(c.nflows == 1 && strcmp(c.flows[0].stream, "1.5") == 0);
+    floe_agent_conf_free(&c);
+    CHECK(parse("{\"flows\": [{\"filePattern\": \"/a/b\", "
+                "\"deliveryStream\": false}]}", &c, err) == FLOE_EINVAL);
+}
+
 FLOE_TESTS({ "quiet", quiet }, { "full_config", test_full_config },
            { "bad_configs", test_bad_configs },
            { "log_options_chain", test_log_options_chain },
            { "unknown_keys_warn", test_unknown_keys_warn },
            { "strip_comments_keeps_strings",
              test_strip_comments_keeps_strings },
-           { "env_credentials", test_env_credentials });
+           { "env_credentials", test_env_credentials },
+           { "number_as_string", test_number_as_string });
