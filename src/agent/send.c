@@ -131,7 +131,11 @@ int floe_sender_create(const struct floe_sender_opts *o,
         if (rc != FLOE_OK)
             goto cleanup;
     }
-    rc = floe_http_client_create(NULL, &s->http);
+    /* Before any SigV4 use of OpenSSL: a plain http endpoint gets the
+     * lean OpenSSL init (client.h). */
+    rc = floe_http_global_init(s->url);
+    if (rc == FLOE_OK)
+        rc = floe_http_client_create(NULL, &s->http);
     if (rc != FLOE_OK) {
         floe_err(err, rc, "cannot set up the HTTP client");
         goto cleanup;

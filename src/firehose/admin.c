@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "firehose/prefix.h"
+#include "firehose/snappyapi.h"
 #include "firehose/tags.h"
 #include "firehose/tz.h"
 
@@ -246,6 +247,12 @@ static int parse_s3(const cJSON *cfg, const char *path,
                             "satisfy enum value set: [UNCOMPRESSED, GZIP, "
                             "ZIP, Snappy, HADOOP_SNAPPY]", comp, p);
     }
+    /* libsnappy is loaded on first use: a stream that could never deliver
+     * is refused now rather than failing at its first flush. */
+    if ((s->compression == FLOE_FH_SNAPPY ||
+         s->compression == FLOE_FH_HADOOP_SNAPPY) &&
+        floe_snappyapi_load(why) != FLOE_OK)
+        return floe_fh_fail(e, "InvalidArgumentException", "%s", why);
     snprintf(p, sizeof(p), "%s.customTimeZone", path);
     if (opt_str(cfg, "CustomTimeZone", p, &tzname, e) != 0)
         return -1;

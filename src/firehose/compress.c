@@ -3,7 +3,8 @@
  * written with sizes and CRC in the local header (no data descriptor),
  * version 2.0, UTF-8 name flag, then the central directory and the end
  * record. Snappy chunks fall back to the "uncompressed" chunk type when
- * compression does not help, as the framing spec allows. */
+ * compression does not help, as the framing spec allows. libsnappy is
+ * loaded on the first Snappy object (snappyapi.h), not at startup. */
 #define FLOE_LOG_MOD "firehose.compress"
 
 #include "firehose/compress.h"
@@ -12,8 +13,10 @@
 #include <time.h>
 
 #include <libdeflate.h>
-#include <snappy-c.h>
 #include <zlib.h>
+
+#include "core/log.h"
+#include "firehose/snappyapi.h"
 
 #define SNAPPY_CHUNK 65536        /* framing: max uncompressed per chunk */
 #define HSNAPPY_BLOCK (128 << 10) /* Hadoop: below its 256 KiB buffer */
@@ -195,16 +198,30 @@ static int zip(struct libdeflate_compressor *z, const void *in, size_t n,
     return FLOE_OK;
 }
 
+/* Load libsnappy on first use; its error (what was tried, what to do) is
+ * logged here because floe_fh_compress() returns only a code. */
+static int snappy_ready(void)
+{
+    char err[FLOE_ERR_LEN];
+    int rc = floe_snappyapi_load(err);
+
+    if (rc != FLOE_OK)
+        floe_log_error("%s", err);
+    return rc;
+}
+
 /* Snappy framing format. */
 static int snappy_framed(const void *in, size_t n, struct floe_buf *out)
 {
     static const unsigned char ident[10] = { 0xff, 6, 0, 0, 's', 'N', 'a',
                                              'P', 'p', 'Y' };
     const char *p = in;
-    size_t max = snappy_max_compressed_length(SNAPPY_CHUNK);
-    size_t chunks = n / SNAPPY_CHUNK + 1;
-    int rc;
+    size_t max, chunks = n / SNAPPY_CHUNK + 1;
+    int rc = snappy_ready();
 
+    if (rc != FLOE_OK)
+        return rc;
+    max = snappy_max_compressed_length(SNAPPY_CHUNK);
     rc = floe_buf_reserve(out, sizeof(ident) + chunks * (8 + max));
     if (rc != FLOE_OK)
         return rc;
@@ -241,10 +258,12 @@ static int snappy_framed(const void *in, size_t n, struct floe_buf *out)
 static int snappy_hadoop(const void *in, size_t n, struct floe_buf *out)
 {
     const char *p = in;
-    size_t max = snappy_max_compressed_length(HSNAPPY_BLOCK);
-    size_t blocks = n / HSNAPPY_BLOCK + 1;
-    int rc;
+    size_t max, blocks = n / HSNAPPY_BLOCK + 1;
+    int rc = snappy_ready();
 
+    if (rc != FLOE_OK)
+        return rc;
+    max = snappy_max_compressed_length(HSNAPPY_BLOCK);
     rc = floe_buf_reserve(out, blocks * (8 + max));
     if (rc != FLOE_OK)
         return rc;

@@ -1,31 +1,72 @@
 /* client.c - blocking HTTP client on a reused libcurl easy handle.
  * The handle keeps its connection cache, so consecutive requests to one
  * endpoint reuse the TCP (and TLS) connection. The body is written into a
- * capped floe_buf; a body over the cap aborts the transfer. */
+ * capped floe_buf; a body over the cap aborts the transfer.
+ * libcurl's global init initialises OpenSSL whatever the flags; for a
+ * process whose first URL is plain http it is preceded by a lean OpenSSL
+ * init (no config file, error texts or legacy name tables: ~1.3 MiB less
+ * resident), so the handle is made on the first request, once the URL is
+ * known. An https URL gets OpenSSL's full default initialisation. */
 #define FLOE_LOG_MOD "http.client"
 #include "http/client.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "core/log.h"
 
 struct floe_http_client {
-    CURL *curl;
+    CURL *curl; /* NULL until the first request */
+    long connect_ms, total_ms;
+    char *user_agent;
     struct floe_buf *sink; /* current response body, borrowed */
     int overflow;
     char errbuf[CURL_ERROR_SIZE];
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+/* What OpenSSL skips when no https URL came first: the config file, the
+ * error strings and the legacy cipher/digest name tables (TLS and EVP
+ * fetch their algorithms from providers without them). */
+#define LEAN_OPENSSL_INIT                                                      \
+    (OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |      \
+     OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS)
+
+static pthread_mutex_t global_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool global_done, global_lean, global_warned;
 static CURLcode global_rc;
 
-static void global_init(void)
+static bool is_https(const char *url)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    return url != NULL && strncasecmp(url, "https:", 6) == 0;
+}
+
+int floe_http_global_init(const char *url)
+{
+    bool tls = is_https(url);
+
+    pthread_mutex_lock(&global_mu);
+    if (!global_done) {
+        /* OpenSSL runs each init step once: a step declined here stays
+         * declined when libcurl asks for it below. */
+        if (!tls && OPENSSL_init_crypto(LEAN_OPENSSL_INIT, NULL) == 1)
+            global_lean = true;
+        global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        global_done = true;
+        floe_log_debug("libcurl initialised (%s OpenSSL init)",
+                       global_lean ? "lean" : "full");
+    } else if (tls && global_lean && !global_warned) {
+        global_warned = true;
+        floe_log_info("%s: TLS works, but without OpenSSL's config file and "
+                      "error texts: this process first used plain http", url);
+    }
+    pthread_mutex_unlock(&global_mu);
+    return global_rc == CURLE_OK ? FLOE_OK : FLOE_EIO;
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
@@ -43,42 +84,50 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 int floe_http_client_create(const struct floe_http_client_opts *opts,
                             struct floe_http_client **out)
 {
-    struct floe_http_client *c = NULL;
-    long connect_ms = 10000, total_ms = 60000;
-    int rc = FLOE_OK;
+    struct floe_http_client *c;
 
     *out = NULL;
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
-        return FLOE_EIO;
-    if (opts != NULL && opts->connect_timeout_ms > 0)
-        connect_ms = opts->connect_timeout_ms;
-    if (opts != NULL && opts->timeout_ms > 0)
-        total_ms = opts->timeout_ms;
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return FLOE_ENOMEM;
-    c->curl = curl_easy_init();
-    if (c->curl == NULL) {
-        rc = FLOE_ENOMEM;
-        goto cleanup;
+    c->connect_ms = 10000;
+    c->total_ms = 60000;
+    if (opts != NULL && opts->connect_timeout_ms > 0)
+        c->connect_ms = opts->connect_timeout_ms;
+    if (opts != NULL && opts->timeout_ms > 0)
+        c->total_ms = opts->timeout_ms;
+    c->user_agent = strdup(opts && opts->user_agent ? opts->user_agent
+                                                    : "floe/" FLOE_VERSION);
+    if (c->user_agent == NULL) {
+        free(c);
+        return FLOE_ENOMEM;
     }
+    *out = c;
+    return FLOE_OK;
+}
+
+/* The easy handle, made on the first request (after the global init that
+ * `url` decides). */
+static int ensure_handle(struct floe_http_client *c, const char *url,
+                         char *err)
+{
+    if (c->curl != NULL)
+        return FLOE_OK;
+    if (floe_http_global_init(url) != FLOE_OK)
+        return floe_err(err, FLOE_EIO, "cannot initialise libcurl");
+    c->curl = curl_easy_init();
+    if (c->curl == NULL)
+        return floe_err(err, FLOE_ENOMEM, "cannot create a libcurl handle");
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->total_ms);
     curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT,
-                     opts && opts->user_agent ? opts->user_agent
-                                              : "floe/" FLOE_VERSION);
-    *out = c;
-    c = NULL;
-cleanup:
-    floe_http_client_destroy(c);
-    return rc;
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, c->user_agent);
+    return FLOE_OK;
 }
 
 void floe_http_client_destroy(struct floe_http_client *c)
@@ -87,6 +136,7 @@ void floe_http_client_destroy(struct floe_http_client *c)
         return;
     if (c->curl != NULL)
         curl_easy_cleanup(c->curl);
+    free(c->user_agent);
     free(c);
 }
 
@@ -102,6 +152,9 @@ int floe_http_client_post(struct floe_http_client *c, const char *url,
 
     *out_status = 0;
     floe_buf_reset(out_body);
+    rc = ensure_handle(c, url, err);
+    if (rc != FLOE_OK)
+        return rc;
     for (i = 0; i < nheaders; i++) {
         tmp = curl_slist_append(list, headers[i]);
         if (tmp == NULL) {

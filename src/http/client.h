@@ -17,8 +17,17 @@ struct floe_http_client_opts {
     const char *user_agent;  /* borrowed; NULL = "floe/<version>" */
 };
 
-/* Create a client; `opts` may be NULL (defaults). On FLOE_OK *out is owned
- * by the caller, released with floe_http_client_destroy(). */
+/* Initialise libcurl for the whole process, once, for `url` (borrowed,
+ * may be NULL): when it is not https, OpenSSL is first initialised lean
+ * (no config file, error texts or legacy name tables; https still works,
+ * with an info log). Call it before anything else in the process uses
+ * OpenSSL (SigV4 does) to get the lean init; later calls only check.
+ * floe_http_client_post() calls it with its URL. FLOE_EIO on failure. */
+int floe_http_global_init(const char *url);
+
+/* Create a client; `opts` may be NULL (defaults). No libcurl call happens
+ * until the first request. On FLOE_OK *out is owned by the caller,
+ * released with floe_http_client_destroy(). */
 int floe_http_client_create(const struct floe_http_client_opts *opts,
                             struct floe_http_client **out);
 void floe_http_client_destroy(struct floe_http_client *c); /* NULL ok */

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include <libdeflate.h>
-#include <snappy-c.h>
 #include <zlib.h>
 
 #include "core/buf.h"
 #include "firehose/compress.h"
+#include "firehose/snappyapi.h" /* snappy_uncompress (loaded) */
 #include "test.h"
 
 static uint32_t rd_le32(const unsigned char *p)
