@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/jscan.h"
 #include "core/util.h"
 

@@ -1,4 +1,4 @@
-/* b64.c - standard base64 with padding (core/util.h declares it).
+/* b64.c - standard base64 with padding (b64.h).
  * Decoding runs at memory speed for the Firehose put path: full
  * 4-character groups go through four 256-entry tables that hold each
  * character's 6 bits already in place (an invalid character sets bit 24),
@@ -8,7 +8,7 @@
  * character falls to the table loop, which stops at it, so every path
  * accepts exactly the same inputs (tests/unit/test_b64.c checks them
  * against a plain reference decoder). */
-#include "core/util.h"
+#include "core/b64.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -26,13 +26,6 @@ int floe_uuid(char out[FLOE_UUID_LEN + 1]);
 void floe_uuid_format(const unsigned char bytes[16],
                       char out[FLOE_UUID_LEN + 1]);
 
-/* Standard base64 with padding. Decode rejects bad characters and bad
- * padding with FLOE_EINVAL; `out` receives at most floe_b64_dec_max(n). */
-size_t floe_b64_enc_len(size_t n);
-size_t floe_b64_enc(const void *src, size_t n, char *out); /* no NUL */
-size_t floe_b64_dec_max(size_t n);
-int floe_b64_dec(const char *src, size_t n, void *out, size_t *out_len);
-
 /* write(2) all of `len` bytes, retrying short writes and EINTR. */
 int floe_write_all(int fd, const void *data, size_t len);
 /* mkdir -p with mode 0755; existing directories are fine. */

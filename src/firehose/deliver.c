@@ -17,6 +17,7 @@
 
 #include <libdeflate.h>
 
+#include "core/b64.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "firehose/compress.h"

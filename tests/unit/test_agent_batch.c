@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "agent/batch.h"
+#include "core/b64.h"
 #include "core/util.h"
 #include "test.h"
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/util.h"
 #include "test.h"
 

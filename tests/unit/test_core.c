@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/opt.h"
 #include "core/util.h"

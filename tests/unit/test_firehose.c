@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/util.h"
 #include "firehose/api.h"
