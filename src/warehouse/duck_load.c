@@ -302,7 +302,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     struct floe_buf gz, text;
     char prefix[FLOE_STORE_KEY_MAX];
     int64_t lines[NSTREAMS] = { 0, 0 }, objects = 0;
-    int64_t t0 = floe_mono_ms();
+    int64_t t0 = floe_mono_ms(), t1 = t0;
     bool in_tx = false;
     size_t i, plen;
     int rc, s;
@@ -345,6 +345,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     }
     if (rc == FLOE_OK)
         rc = check_loaded(d, batch, lines, err);
+    t1 = floe_mono_ms();
     if (rc == FLOE_OK)
         rc = floe_duck_exec(d, "commit", "COMMIT", err);
     if (rc != FLOE_OK)
@@ -354,9 +355,11 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     out->raw_orders = lines[ORDERS];
     out->raw_customers = lines[CUSTOMERS];
     floe_log_debug("load %s: %lld objects, %lld order and %lld customer "
-                   "lines in %lld ms", batch, (long long)objects,
-                   (long long)lines[ORDERS], (long long)lines[CUSTOMERS],
-                   (long long)(floe_mono_ms() - t0));
+                   "lines in %lld ms (commit %lld ms)", batch,
+                   (long long)objects, (long long)lines[ORDERS],
+                   (long long)lines[CUSTOMERS],
+                   (long long)(floe_mono_ms() - t0),
+                   (long long)(floe_mono_ms() - t1));
 cleanup:
     if (in_tx)
         floe_duck_rollback(d);

@@ -34,7 +34,8 @@ struct export {
 
 static const struct export exports[] = {
     { "orders", PARTITIONED,
-      "SELECT " ORDER_COLS ", dt FROM core.orders WHERE _batch_id = $b" },
+      "SELECT " ORDER_COLS ", dt FROM core.order_events"
+      " WHERE _batch_id = $b" },
     { "orders_enriched", PARTITIONED,
       "SELECT " ORDER_COLS ", customer_known, customer_name,"
       " customer_email, customer_country, customer_segment, dt"
@@ -110,8 +111,13 @@ static int copy_to(struct floe_duck *d, const struct export *x,
                                      "FILENAME_PATTERN 'part-{i}', "
                                      "OVERWRITE true)"
                                    : " (FORMAT parquet)");
-    if (rc == FLOE_OK)
-        rc = floe_duck_i64(d, q.data, out_rows, 1, err);
+    if (rc == FLOE_OK) {
+        char why[FLOE_ERR_LEN];
+
+        rc = floe_duck_i64(d, q.data, out_rows, 1, why);
+        if (rc != FLOE_OK)
+            floe_err(err, rc, "unload %s: %s", x->name, why);
+    }
     floe_buf_free(&q);
     return rc;
 }

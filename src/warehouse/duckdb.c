@@ -168,32 +168,59 @@ static int create_stream_tables(struct floe_duck *d, char *err)
     return rc;
 }
 
-/* Bring a database written by an older floe up to date, once.
- * floe 0.1: mart.orders_enriched was a table holding whole order rows; its
- * customer columns move to mart.order_customers and the view replaces it. */
+/* Bring a database written by an older floe up to date, once: each step
+ * runs when its old table still exists (a view of that name is the new
+ * layout), in its own transaction. floe 0.1 stored mart.orders_enriched
+ * as whole order rows (its customer columns move to mart.order_customers)
+ * and core.orders with each line copied into a raw column (the rows move
+ * to core.order_events; the view core.orders joins the line back from
+ * raw.orders, which holds every batch's lines). */
+static const struct migration {
+    const char *schema, *table, *sql;
+} migrations[] = {
+    { "mart", "orders_enriched",
+      "INSERT INTO mart.order_customers\n"
+      "    SELECT event_id, customer_known, customer_name,\n"
+      "           customer_email, customer_country,\n"
+      "           customer_segment, _batch_id\n"
+      "    FROM mart.orders_enriched;\n"
+      "DROP TABLE mart.orders_enriched" },
+    { "core", "orders",
+      "INSERT INTO core.order_events BY NAME\n"
+      "    SELECT * EXCLUDE (raw) FROM core.orders;\n"
+      "DROP TABLE core.orders" },
+};
+
 static int migrate(struct floe_duck *d, char *err)
 {
+    const struct migration *m;
+    struct floe_buf q;
     int64_t n = 0;
-    int rc;
+    int rc = FLOE_OK;
 
-    rc = floe_duck_i64(d, "SELECT count(*) FROM duckdb_tables() WHERE "
-                          "database_name = current_database() AND "
-                          "schema_name = 'mart' AND "
-                          "table_name = 'orders_enriched'", &n, 1, err);
-    if (rc != FLOE_OK || n == 0)
-        return rc;
-    floe_log_info("migrating mart.orders_enriched to mart.order_customers");
-    rc = floe_duck_exec(d, "migrate mart.orders_enriched",
-                        "BEGIN TRANSACTION;\n"
-                        "INSERT INTO mart.order_customers\n"
-                        "    SELECT event_id, customer_known, customer_name,\n"
-                        "           customer_email, customer_country,\n"
-                        "           customer_segment, _batch_id\n"
-                        "    FROM mart.orders_enriched;\n"
-                        "DROP TABLE mart.orders_enriched;\n"
-                        "COMMIT", err);
-    if (rc != FLOE_OK)
-        floe_duck_rollback(d);
+    floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+    for (m = migrations; rc == FLOE_OK &&
+                         m < migrations + sizeof(migrations) / sizeof(*m);
+         m++) {
+        floe_buf_reset(&q);
+        rc = floe_buf_addf(&q, "SELECT count(*) FROM duckdb_tables() WHERE "
+                               "database_name = current_database() AND "
+                               "schema_name = '%s' AND table_name = '%s'",
+                           m->schema, m->table);
+        if (rc == FLOE_OK)
+            rc = floe_duck_i64(d, q.data, &n, 1, err);
+        if (rc != FLOE_OK || n == 0)
+            continue;
+        floe_log_info("migrating the table %s.%s to the current layout",
+                      m->schema, m->table);
+        floe_buf_reset(&q);
+        rc = floe_buf_addf(&q, "BEGIN TRANSACTION;\n%s;\nCOMMIT", m->sql);
+        if (rc == FLOE_OK)
+            rc = floe_duck_exec(d, "migrate", q.data, err);
+        if (rc != FLOE_OK)
+            floe_duck_rollback(d);
+    }
+    floe_buf_free(&q);
     return rc;
 }
 
@@ -309,7 +336,7 @@ static int transform_counts(struct floe_duck *d, const char *batch,
         "SELECT"
         " (SELECT count(*) FROM _stg_orders),"
         " (SELECT count(*) FROM _stg_orders WHERE reason IS NULL),"
-        " (SELECT count(*) FROM core.orders WHERE _batch_id = $b),"
+        " (SELECT count(*) FROM core.order_events WHERE _batch_id = $b),"
         " (SELECT count(*) FROM quarantine.orders WHERE batch_id = $b),"
         " (SELECT count(*) FROM mart.orders_enriched WHERE _batch_id = $b),"
         " (SELECT count(*) FROM _stg_customers),"

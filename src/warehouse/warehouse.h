@@ -56,11 +56,12 @@ void floe_wh_close(struct floe_wh *wh); /* NULL is a no-op */
 int floe_wh_load(struct floe_wh *wh, struct floe_store *st,
                  const char *batch, struct floe_wh_counts *out, char *err);
 /* Clean, type, validate (invalid rows to quarantine with a reason),
- * deduplicate and MERGE the batch into core.customers, core.orders and
- * the enriched orders (each new order with its customer at this time);
- * recompute mart.daily_sales for the days it touches. Existing rows are
- * read by key only (no whole-table MERGE or rewrite). One transaction: on
- * error nothing of the batch changed. */
+ * deduplicate (first occurrence of an event_id wins, across batches) and
+ * add the batch's new orders, customer versions (MERGE into the latest
+ * per customer) and the enriched orders (each new order with its
+ * customer at this time); recompute mart.daily_sales for the days it
+ * touches. Existing rows are read by key only (no whole-table rewrite).
+ * One transaction: on error nothing of the batch changed. */
 int floe_wh_transform(struct floe_wh *wh, const char *batch,
                       struct floe_wh_counts *out, char *err);
 /* Write what the batch added as Parquet into the processed zone:

@@ -558,16 +558,22 @@ static void test_first_occurrence_and_migration(void)
     wh = NULL;
 
     /* Rewrite the file into the floe 0.1 layout (mart.orders_enriched a
-     * table of whole rows): opening it migrates, nothing is lost. */
+     * table of whole rows, core.orders a table with the line copied into
+     * its raw column): opening it migrates, nothing is lost. */
     on_file(con, state,
             "BEGIN; CREATE TABLE w.mart.legacy AS "
             "SELECT * FROM w.mart.orders_enriched; "
             "DELETE FROM w.mart.order_customers; "
             "DROP VIEW w.mart.orders_enriched; "
             "CREATE TABLE w.mart.orders_enriched AS "
-            "SELECT * FROM w.mart.legacy; DROP TABLE w.mart.legacy; COMMIT");
+            "SELECT * FROM w.mart.legacy; DROP TABLE w.mart.legacy; "
+            "CREATE TABLE w.core.legacy AS SELECT * FROM w.core.orders; "
+            "DELETE FROM w.core.order_events; DROP VIEW w.core.orders; "
+            "CREATE TABLE w.core.orders AS SELECT * FROM w.core.legacy; "
+            "DROP TABLE w.core.legacy; COMMIT");
     CHECK(floe_wh_open(NULL, state, &wh, err) == FLOE_OK);
     CHECK(floe_wh_unload(wh, st, "d1", &c, err) == FLOE_OK);
+    EXPECT(statuses, "5paid 6created 7paid");
     EXPECT(enriched, "5paidfalse 6createdfalse 7paidfalse");
     floe_wh_close(wh);
     wh = NULL;
@@ -584,6 +590,12 @@ static void test_first_occurrence_and_migration(void)
            "table_catalog = 'w' AND table_schema = 'mart' AND "
            "table_name = 'orders_enriched')",
            "4/4/VIEW");
+    EXPECT("SELECT (SELECT count(*) FROM w.core.order_events) || '/' || "
+           "(SELECT string_agg(raw->>'$.status', ',' ORDER BY event_id) "
+           "FROM w.core.orders) || '/' || (SELECT table_type FROM "
+           "information_schema.tables WHERE table_catalog = 'w' AND "
+           "table_schema = 'core' AND table_name = 'orders')",
+           "4/paid,created,paid,paid/VIEW");
     duckdb_disconnect(&con);
     duckdb_close(&db);
     floe_store_close(st);

@@ -1,7 +1,7 @@
 -- 00_schema.sql - tables every step relies on (run at open; idempotent).
 -- Layers: raw (lines as loaded) -> staging (parsed views) -> core (typed,
--- deduplicated, MERGEd) -> mart (joined, aggregated); rejects land in
--- quarantine with a reason. Every table a batch writes carries its batch id
+-- deduplicated; customers MERGEd to the latest version) -> mart (joined,
+-- aggregated); rejects land in quarantine with a reason. Every table a batch writes carries its batch id
 -- (batch_id / _batch_id) so a step can delete and redo exactly that batch.
 -- The per-stream line tables (raw.orders, raw.customers, quarantine.orders,
 -- quarantine.customers) share one layout each, so the engine creates them
@@ -16,7 +16,12 @@ CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS mart;
 CREATE SCHEMA IF NOT EXISTS quarantine;
 
-CREATE TABLE IF NOT EXISTS core.orders (
+-- One row per order event, typed. The original line is not copied here:
+-- raw.orders keeps every line of every batch (the replay source of
+-- transform), and the view core.orders (02_marts.sql) joins it back as the
+-- JSON column raw (extra keys kept). In floe 0.1 this table was
+-- core.orders with the raw column stored (duckdb.c migrates it).
+CREATE TABLE IF NOT EXISTS core.order_events (
     event_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
     order_id VARCHAR NOT NULL USING COMPRESSION uncompressed,
     customer_id VARCHAR NOT NULL USING COMPRESSION dictionary,
@@ -28,8 +33,6 @@ CREATE TABLE IF NOT EXISTS core.orders (
     dt DATE NOT NULL,               -- ts::DATE, the partition key
     channel VARCHAR,                -- optional (schema drift)
     coupon VARCHAR,                 -- optional (schema drift)
-    -- the original record, extra keys kept
-    raw JSON NOT NULL USING COMPRESSION uncompressed,
     _batch_id VARCHAR NOT NULL USING COMPRESSION dictionary,
     _source_key VARCHAR NOT NULL USING COMPRESSION dictionary,
     _line_no BIGINT NOT NULL

@@ -5,7 +5,8 @@
 -- non-strict from_json into VARCHAR fields, unpacked into columns); checks
 -- run on those texts. A missing key, null and "" are all "missing" (every
 -- text field goes through one nullif); extra keys are ignored here and
--- kept in core.orders.raw (schema drift never breaks loading).
+-- kept in raw.orders, shown as core.orders.raw (schema drift never breaks
+-- loading).
 
 -- ISO 8601 with a zone (Z or +hh:mm) -> UTC TIMESTAMP, else NULL.
 CREATE OR REPLACE MACRO staging.iso_ts(s) AS

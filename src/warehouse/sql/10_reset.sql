@@ -7,10 +7,10 @@ CREATE OR REPLACE TEMP TABLE _touched_customers AS
     SELECT DISTINCT customer_id FROM core.customer_versions
     WHERE _batch_id = getvariable('floe_batch');
 CREATE OR REPLACE TEMP TABLE _touched_days AS
-    SELECT DISTINCT dt, currency FROM core.orders
+    SELECT DISTINCT dt, currency FROM core.order_events
     WHERE _batch_id = getvariable('floe_batch');
 
-DELETE FROM core.orders WHERE _batch_id = getvariable('floe_batch');
+DELETE FROM core.order_events WHERE _batch_id = getvariable('floe_batch');
 DELETE FROM core.customer_versions WHERE _batch_id = getvariable('floe_batch');
 DELETE FROM mart.order_customers WHERE _batch_id = getvariable('floe_batch');
 DELETE FROM quarantine.orders WHERE batch_id = getvariable('floe_batch');

@@ -1,5 +1,6 @@
 -- 70_daily_sales.sql - recompute the (day, currency) rows this batch
--- touched, before or now, from core.orders; other days stay as they are.
+-- touched, before or now, from core.order_events; other days stay as
+-- they are.
 INSERT INTO _touched_days
     SELECT DISTINCT dt, currency FROM _stg_orders
     WHERE rowid IN (SELECT r FROM _new_orders);
@@ -12,7 +13,7 @@ INSERT INTO mart.daily_sales
     SELECT o.dt, o.currency, count(DISTINCT o.order_id), count(*),
            count(*) FILTER (WHERE o.status = 'paid'),
            coalesce(sum(o.total) FILTER (WHERE o.status = 'paid'), 0)
-    FROM core.orders o
+    FROM core.order_events o
     WHERE EXISTS (SELECT 1 FROM _touched_days t
                   WHERE t.dt = o.dt AND t.currency = o.currency)
     GROUP BY o.dt, o.currency
