@@ -1,8 +1,9 @@
 -- 00_schema.sql - tables every step relies on (run at open; idempotent).
 -- Layers: raw (lines as loaded) -> staging (parsed views) -> core (typed,
 -- deduplicated; customers MERGEd to the latest version) -> mart (joined,
--- aggregated); rejects land in quarantine with a reason. Every table a batch writes carries its batch id
--- (batch_id / _batch_id) so a step can delete and redo exactly that batch.
+-- aggregated); rejects land in quarantine with a reason. Every table a
+-- batch writes carries its batch id (batch_id / _batch_id) so a step can
+-- delete and redo exactly that batch.
 -- The per-stream line tables (raw.orders, raw.customers, quarantine.orders,
 -- quarantine.customers) share one layout each, so the engine creates them
 -- right after this file from one definition (duckdb.c: stream_tables).
