@@ -19,6 +19,21 @@ def floe_yaml(tmp_path, body):
     return cfg
 
 
+def agent_yaml(tmp_path, fh, log, stream, extra=""):
+    """floe.yaml with one START_OF_FILE flow of `log` to `stream` of `fh`
+    (the flow's first key on line 6); `extra`: more flow keys."""
+    return floe_yaml(tmp_path, f"""
+agent:
+  endpoint: {fh.endpoint}
+  checkpoint-file: {tmp_path / "ck.db"}
+  exit-at-eof: true
+  flows:
+    - filePattern: {log}
+      deliveryStream: {stream}
+      initialPosition: START_OF_FILE
+{extra}""")
+
+
 def run(cfg, *args):
     return subprocess.run([FLOE, "--config", str(cfg), "agent", *args],
                           capture_output=True, text=True, env=agent_env(),
@@ -30,15 +45,8 @@ def test_flows_from_floe_yaml(firehose, tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "customers.log").write_text(CUSTOMERS, encoding="utf-8")
-    cfg = floe_yaml(tmp_path, f"""
-agent:
-  endpoint: {firehose.endpoint}
-  checkpoint-file: {tmp_path / "ck.db"}
-  exit-at-eof: true
-  flows:
-    - filePattern: {logs / "customers.log"}
-      deliveryStream: customers
-      initialPosition: START_OF_FILE
+    cfg = agent_yaml(tmp_path, firehose, logs / "customers.log", "customers",
+                     """\
       maxBufferAgeMillis: 1000
       dataProcessingOptions:
         - optionName: CSVTOJSON
@@ -117,17 +125,8 @@ def test_record_over_max_buffer_size_goes_alone(firehose, tmp_path):
     logs.mkdir()
     lines = [b"short\n", b"x" * 50 + b"\n", b"tiny\n", b"y" * 70 + b"\n"]
     (logs / "app.log").write_bytes(b"".join(lines))
-    cfg = floe_yaml(tmp_path, f"""
-agent:
-  endpoint: {firehose.endpoint}
-  checkpoint-file: {tmp_path / "ck.db"}
-  exit-at-eof: true
-  flows:
-    - filePattern: {logs / "app.log"}
-      deliveryStream: app
-      initialPosition: START_OF_FILE
-      maxBufferSizeBytes: 20
-""")
+    cfg = agent_yaml(tmp_path, firehose, logs / "app.log", "app",
+                     "      maxBufferSizeBytes: 20\n")
     r = run(cfg)
     assert r.returncode == 0, r.stderr
     firehose.stop()
