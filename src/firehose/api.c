@@ -40,7 +40,7 @@ int floe_fh_fail(struct floe_fh_err *e, const char *type, const char *fmt,
 }
 
 int floe_fh_api_init(struct floe_fh_api *api, struct floe_fh_registry *reg,
-                     struct floe_fh_deliver *dlv)
+                     struct floe_fh_deliver *dlv, struct floe_metrics *metrics)
 {
     unsigned char r[8];
     int i, rc;
@@ -48,6 +48,22 @@ int floe_fh_api_init(struct floe_fh_api *api, struct floe_fh_registry *reg,
     memset(api, 0, sizeof(*api));
     api->reg = reg;
     api->dlv = dlv;
+    api->metrics = metrics;
+    api->requests = floe_metrics_counter(
+        metrics, "floe_firehose_requests_total", NULL,
+        "Firehose API requests (POST /).");
+    api->errors = floe_metrics_counter(
+        metrics, "floe_firehose_request_errors_total", NULL,
+        "Requests answered with an error.");
+    api->records = floe_metrics_counter(
+        metrics, "floe_firehose_records_total", NULL,
+        "Records accepted by PutRecord and PutRecordBatch.");
+    api->auth_failures = floe_metrics_counter(
+        metrics, "floe_firehose_auth_failures_total", NULL,
+        "Requests refused by SigV4 verification.");
+    if (!api->requests || !api->errors || !api->records ||
+        !api->auth_failures)
+        return FLOE_ENOMEM;
     rc = floe_random(r, sizeof(r));
     for (i = 0; i < 8; i++)
         snprintf(api->run_id + 2 * i, 3, "%02x", r[i]);
@@ -168,7 +184,7 @@ static int put(struct floe_fh_api *api, const char *name,
         return floe_fh_fail(e, "ServiceUnavailableException",
                             "Slow down. (records not stored: %s)",
                             floe_strerror(rc));
-    atomic_fetch_add(&api->records, (long long)*accepted);
+    floe_counter_add(api->records, *accepted);
     return 0;
 }
 
@@ -360,7 +376,7 @@ int floe_fh_api_call(struct floe_fh_api *api, const char *op,
     int i;
 
     memset(&e, 0, sizeof(e));
-    atomic_fetch_add(&api->requests, 1);
+    floe_counter_add(api->requests, 1);
     for (i = 0; op != NULL && ops[i].name != NULL; i++)
         if (strcmp(op, ops[i].name) == 0)
             fn = ops[i].fn;
@@ -397,7 +413,7 @@ done:
     return 200;
 fail:
     cJSON_Delete(req);
-    atomic_fetch_add(&api->errors, 1);
+    floe_counter_add(api->errors, 1);
     out->len = start; /* drop a partial reply */
     if (out->data != NULL)
         out->data[start] = '\0';
@@ -411,38 +427,13 @@ fail:
 
 static void metrics(struct floe_fh_api *api, struct floe_http_resp *resp)
 {
-    struct floe_fh_deliver_stats st;
-
-    floe_fh_deliver_stats(api->dlv, &st);
     snprintf(resp->content_type, sizeof(resp->content_type), "%s",
-             "text/plain; version=0.0.4");
-    floe_buf_addf(&resp->body,
-                  "# TYPE floe_firehose_requests_total counter\n"
-                  "floe_firehose_requests_total %lld\n"
-                  "# TYPE floe_firehose_request_errors_total counter\n"
-                  "floe_firehose_request_errors_total %lld\n"
-                  "# TYPE floe_firehose_records_total counter\n"
-                  "floe_firehose_records_total %lld\n"
-                  "# TYPE floe_firehose_auth_failures_total counter\n"
-                  "floe_firehose_auth_failures_total %lld\n"
-                  "# TYPE floe_firehose_buffered_bytes gauge\n"
-                  "floe_firehose_buffered_bytes %" PRId64 "\n"
-                  "# TYPE floe_firehose_objects_delivered_total counter\n"
-                  "floe_firehose_objects_delivered_total %" PRId64 "\n"
-                  "# TYPE floe_firehose_bytes_delivered_total counter\n"
-                  "floe_firehose_bytes_delivered_total %" PRId64 "\n"
-                  "# TYPE floe_firehose_store_put_failures_total counter\n"
-                  "floe_firehose_store_put_failures_total %" PRId64 "\n"
-                  "# TYPE floe_firehose_error_output_records_total counter\n"
-                  "floe_firehose_error_output_records_total %" PRId64 "\n"
-                  "# TYPE floe_firehose_error_output_objects_total counter\n"
-                  "floe_firehose_error_output_objects_total %" PRId64 "\n",
-                  (long long)atomic_load(&api->requests),
-                  (long long)atomic_load(&api->errors),
-                  (long long)atomic_load(&api->records),
-                  (long long)atomic_load(&api->auth_failures), st.buffered,
-                  st.objects, st.bytes, st.put_failures, st.error_records,
-                  st.error_objects);
+             FLOE_METRICS_CONTENT_TYPE);
+    if (floe_metrics_render(api->metrics, &resp->body) != FLOE_OK) {
+        resp->status = 500;
+        floe_buf_reset(&resp->body);
+        floe_buf_adds(&resp->body, "metrics too large to render\n");
+    }
 }
 
 static const char *req_header(void *ud, const char *name)
@@ -482,9 +473,9 @@ void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
     } else if (floe_fh_auth_check(&api->auth, req->method, req->path,
                                   req->body, req->body_len, req_header,
                                   (void *)req, floe_now_ms(), &ae) != 0) {
-        atomic_fetch_add(&api->requests, 1);
-        atomic_fetch_add(&api->errors, 1);
-        atomic_fetch_add(&api->auth_failures, 1);
+        floe_counter_add(api->requests, 1);
+        floe_counter_add(api->errors, 1);
+        floe_counter_add(api->auth_failures, 1);
         resp->status = ae.status;
         type = ae.type;
         floe_buf_addf(&resp->body, "{\"__type\":\"%s\",\"message\":",

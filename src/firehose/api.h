@@ -14,6 +14,7 @@
 #include "firehose/deliver.h"
 #include "firehose/stream.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 
 #define FLOE_FH_TARGET_PREFIX "Firehose_20150804."
 #define FLOE_FH_MAX_RECORD 1024000
@@ -27,7 +28,8 @@ struct floe_fh_api {
     struct floe_fh_auth auth;   /* empty key id = no authentication */
     char run_id[17];            /* random per process: RecordIds unique */
     atomic_ullong record_seq;
-    atomic_llong requests, errors, records, auth_failures;
+    struct floe_metrics *metrics; /* GET /metrics renders it */
+    struct floe_counter *requests, *errors, *records, *auth_failures;
 };
 
 /* An API error: AWS error name, HTTP status, message. */
@@ -41,9 +43,11 @@ struct floe_fh_err {
 int floe_fh_fail(struct floe_fh_err *e, const char *type, const char *fmt,
                  ...) FLOE_PRINTF(3, 4);
 
-/* Fill run_id. */
+/* Fill run_id and register the request counters in `metrics` (borrowed,
+ * the registry the deliverer counts into too: /metrics shows it whole). */
 int floe_fh_api_init(struct floe_fh_api *api, struct floe_fh_registry *reg,
-                     struct floe_fh_deliver *dlv);
+                     struct floe_fh_deliver *dlv,
+                     struct floe_metrics *metrics);
 
 /* Run operation `op` ("PutRecordBatch", without the target prefix; NULL =
  * missing target) on the JSON `body` (borrowed, `len` bytes). The reply

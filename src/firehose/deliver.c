@@ -66,8 +66,10 @@ struct floe_fh_deliver {
     struct floe_fh_wal *wal;
     int64_t max_buffered;
     int64_t retry_window_ms;
-    atomic_llong buffered;
-    atomic_llong objects, bytes, put_failures, error_records, error_objects;
+    struct floe_metrics *own_metrics; /* when the cfg gave none */
+    struct floe_gauge *buffered;      /* also the budget (CAS on its v) */
+    struct floe_counter *objects, *bytes, *put_failures, *error_records,
+        *error_objects;
     atomic_bool abort;
 
     pthread_mutex_t slots_mu;
@@ -222,12 +224,12 @@ static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
 
 static bool reserve_budget(struct floe_fh_deliver *d, int64_t n)
 {
-    long long cur = atomic_load(&d->buffered);
+    int64_t cur = floe_gauge_get(d->buffered);
 
     do {
         if (cur + n > d->max_buffered)
             return false;
-    } while (!atomic_compare_exchange_weak(&d->buffered, &cur, cur + n));
+    } while (!atomic_compare_exchange_weak(&d->buffered->v, &cur, cur + n));
     return true;
 }
 
@@ -329,7 +331,7 @@ fail:
     if (fresh)
         gen_free(g);
     pthread_mutex_unlock(&slot->mu);
-    atomic_fetch_sub(&d->buffered, (long long)total);
+    floe_gauge_add(d->buffered, -(int64_t)total);
     return rc;
 }
 
@@ -359,7 +361,7 @@ void floe_fh_deliver_replay(struct floe_fh_deliver *d,
         goto oom;
     }
     note_record(g, arrival_ms, len);
-    atomic_fetch_add(&d->buffered, (long long)len);
+    floe_gauge_add(d->buffered, (int64_t)len);
     if ((int64_t)g->data.len >= slot->size_bytes)
         seal(d, slot);
     pthread_mutex_unlock(&slot->mu);
@@ -508,7 +510,7 @@ static int put_retry(struct floe_fh_deliver *d, const char *key,
         (*attempts)++;
         if (rc == FLOE_OK)
             return FLOE_OK;
-        atomic_fetch_add(&d->put_failures, 1);
+        floe_counter_add(d->put_failures, 1);
         left = deadline >= 0 ? deadline - floe_mono_ms() : backoff;
         if (left <= 0) {
             floe_log_warn("put %s failed (%s); retry window over after %d "
@@ -598,8 +600,8 @@ static bool deliver_one(struct floe_fh_deliver *d, struct gen *g,
     if (rc == FLOE_OK) {
         floe_log_debug("delivered %s (%zu bytes, %zu stored)", g->key,
                        g->data.len, len);
-        atomic_fetch_add(&d->objects, 1);
-        atomic_fetch_add(&d->bytes, (long long)g->data.len);
+        floe_counter_add(d->objects, 1);
+        floe_counter_add(d->bytes, g->data.len);
         return true;
     }
     if (rc == FLOE_EAGAIN)
@@ -616,8 +618,8 @@ static bool deliver_one(struct floe_fh_deliver *d, struct gen *g,
                        "after %d attempts: written to the error output %s",
                        g->nrec, g->data.len, g->key ? g->key : "an object",
                        attempts, g->ekey);
-        atomic_fetch_add(&d->error_records, (long long)g->nrec);
-        atomic_fetch_add(&d->error_objects, 1);
+        floe_counter_add(d->error_records, g->nrec);
+        floe_counter_add(d->error_objects, 1);
     }
     floe_buf_free(&docs);
     return rc == FLOE_OK;
@@ -658,7 +660,7 @@ static void *worker_main(void *arg)
                            d->wal ? " (kept in the WAL for the next start)"
                                   : " (LOST: no WAL)");
         }
-        atomic_fetch_sub(&d->buffered, (long long)g->data.len);
+        floe_gauge_add(d->buffered, -(int64_t)g->data.len);
         gen_free(g);
         pthread_mutex_lock(&d->qmu);
         d->inflight--;
@@ -672,6 +674,37 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+static int register_metrics(struct floe_fh_deliver *d, struct floe_metrics *m)
+{
+    if (m == NULL) {
+        if (floe_metrics_create(&d->own_metrics) != FLOE_OK)
+            return FLOE_ENOMEM;
+        m = d->own_metrics;
+    }
+    d->buffered = floe_metrics_gauge(
+        m, "floe_firehose_buffered_bytes", NULL,
+        "Record bytes accepted and not yet delivered to the store.");
+    d->objects = floe_metrics_counter(m,
+                                      "floe_firehose_objects_delivered_total",
+                                      NULL, "Objects delivered to the store.");
+    d->bytes = floe_metrics_counter(
+        m, "floe_firehose_bytes_delivered_total", NULL,
+        "Record bytes delivered (before compression).");
+    d->put_failures = floe_metrics_counter(
+        m, "floe_firehose_store_put_failures_total", NULL,
+        "Store puts that failed (and were retried).");
+    d->error_records = floe_metrics_counter(
+        m, "floe_firehose_error_output_records_total", NULL,
+        "Records written to the error output after the retry window.");
+    d->error_objects = floe_metrics_counter(
+        m, "floe_firehose_error_output_objects_total", NULL,
+        "Error-output objects written.");
+    return d->buffered && d->objects && d->bytes && d->put_failures &&
+                   d->error_records && d->error_objects
+               ? FLOE_OK
+               : FLOE_ENOMEM;
+}
+
 int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
                           struct floe_fh_deliver **out, char *err)
 {
@@ -681,6 +714,11 @@ int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
     *out = NULL;
     if (d == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
+    if (register_metrics(d, cfg->metrics) != FLOE_OK) {
+        floe_metrics_destroy(d->own_metrics);
+        free(d);
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    }
     d->store = cfg->store;
     d->wal = cfg->wal;
     d->max_buffered = cfg->max_buffered;
@@ -714,17 +752,6 @@ int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
     return FLOE_OK;
 }
 
-void floe_fh_deliver_stats(struct floe_fh_deliver *d,
-                           struct floe_fh_deliver_stats *out)
-{
-    out->buffered = atomic_load(&d->buffered);
-    out->objects = atomic_load(&d->objects);
-    out->bytes = atomic_load(&d->bytes);
-    out->put_failures = atomic_load(&d->put_failures);
-    out->error_records = atomic_load(&d->error_records);
-    out->error_objects = atomic_load(&d->error_objects);
-}
-
 void floe_fh_deliver_abort(struct floe_fh_deliver *d)
 {
     atomic_store(&d->abort, true);
@@ -754,9 +781,9 @@ void floe_fh_deliver_stop(struct floe_fh_deliver *d)
         pthread_join(d->workers[i], NULL);
     floe_log_info("delivery stopped: %lld objects, %lld bytes delivered, "
                   "%lld bytes left undelivered",
-                  (long long)atomic_load(&d->objects),
-                  (long long)atomic_load(&d->bytes),
-                  (long long)atomic_load(&d->buffered));
+                  (long long)floe_counter_get(d->objects),
+                  (long long)floe_counter_get(d->bytes),
+                  (long long)floe_gauge_get(d->buffered));
     while (d->qhead != NULL) { /* only when no worker ever started */
         struct gen *g = d->qhead;
 
@@ -770,5 +797,6 @@ void floe_fh_deliver_stop(struct floe_fh_deliver *d)
     pthread_cond_destroy(&d->drained);
     pthread_mutex_destroy(&d->tick_mu);
     pthread_cond_destroy(&d->tick_cv);
+    floe_metrics_destroy(d->own_metrics);
     free(d);
 }

@@ -18,6 +18,7 @@
 
 #include "firehose/stream.h"
 #include "firehose/wal.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 struct floe_fh_deliver;
@@ -30,6 +31,9 @@ struct floe_fh_deliver_cfg {
     int64_t retry_window_ms;  /* failing puts are retried this long, then
                                  the records go to the error output;
                                  <= 0 means 24 h */
+    struct floe_metrics *metrics; /* borrowed: the delivery counters and
+                                     the buffered-bytes gauge live here;
+                                     NULL = a registry of its own */
 };
 
 /* One record as received: base64 text (borrowed) and its decoded size. */
@@ -37,15 +41,6 @@ struct floe_fh_blob {
     const char *b64;
     size_t b64_len;
     size_t len;
-};
-
-struct floe_fh_deliver_stats {
-    int64_t buffered;        /* bytes not yet in the store */
-    int64_t objects;         /* objects delivered */
-    int64_t bytes;           /* record bytes delivered */
-    int64_t put_failures;    /* store puts that failed (and were retried) */
-    int64_t error_records;   /* records written to the error output */
-    int64_t error_objects;   /* error-output objects written */
 };
 
 /* Start the interval ticker and the workers. On FLOE_OK *out is owned by
@@ -78,9 +73,6 @@ void floe_fh_deliver_replay(struct floe_fh_deliver *d,
                             struct floe_fh_stream *s,
                             const struct floe_fh_wal_pos *pos,
                             int64_t arrival_ms, const void *data, size_t len);
-
-void floe_fh_deliver_stats(struct floe_fh_deliver *d,
-                           struct floe_fh_deliver_stats *out);
 
 /* Seal every buffer now (graceful stop starts here). */
 void floe_fh_deliver_flush_all(struct floe_fh_deliver *d);

@@ -190,6 +190,7 @@ int floe_firehose_main(int argc, char **argv)
     struct floe_fh_wal *wal = NULL;
     struct floe_fh_deliver *dlv = NULL;
     struct floe_http_server *srv = NULL;
+    struct floe_metrics *metrics = NULL;
     struct floe_fh_deliver_cfg dcfg;
     struct floe_http_server_cfg hcfg;
     struct floe_fh_api api;
@@ -223,7 +224,9 @@ int floe_firehose_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    rc = floe_fh_registry_open(cfg.state_dir, &reg, err);
+    rc = floe_metrics_create(&metrics);
+    if (rc == FLOE_OK)
+        rc = floe_fh_registry_open(cfg.state_dir, &reg, err);
     if (rc == FLOE_OK)
         rc = floe_store_open(cfg.lake, &store, err);
     if (rc == FLOE_OK && cfg.wal) {
@@ -241,6 +244,7 @@ int floe_firehose_main(int argc, char **argv)
     dcfg.max_buffered = cfg.max_buffered;
     dcfg.workers = (int)cfg.delivery_threads;
     dcfg.retry_window_ms = cfg.retry_window;
+    dcfg.metrics = metrics;
     rc = floe_fh_deliver_start(&dcfg, &dlv, err);
     for (i = 0; rc == FLOE_OK && i < floe_fh_registry_count(reg); i++)
         rc = floe_fh_deliver_attach(dlv, floe_fh_registry_at(reg, i));
@@ -263,7 +267,7 @@ int floe_firehose_main(int argc, char **argv)
                           (unsigned long long)entries,
                           (unsigned long long)rctx.dropped);
     }
-    rc = floe_fh_api_init(&api, reg, dlv);
+    rc = floe_fh_api_init(&api, reg, dlv, metrics);
     if (rc != FLOE_OK)
         goto cleanup;
     api.auth.access_key_id = cfg.access_key_id;
@@ -319,6 +323,7 @@ cleanup:
     floe_fh_wal_close(wal);
     floe_fh_registry_close(reg);
     floe_store_close(store);
+    floe_metrics_destroy(metrics);
     floe_buf_free(&wal_dir);
     floe_opt_free(fh_opts, &cfg);
     return status;

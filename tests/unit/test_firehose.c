@@ -201,6 +201,7 @@ struct rig {
     struct floe_store *store;
     struct floe_fh_wal *wal;
     struct floe_fh_deliver *dlv;
+    struct floe_metrics *metrics;
     struct floe_fh_api api;
 };
 
@@ -235,9 +236,12 @@ static int rig_up(struct rig *r, bool reuse)
     snprintf(path, sizeof(path), "%s/state/wal", r->dir);
     if (floe_fh_wal_open(path, 1 << 20, &r->wal, err) != FLOE_OK)
         return -1;
+    if (floe_metrics_create(&r->metrics) != FLOE_OK)
+        return -1;
     memset(&dc, 0, sizeof(dc));
     dc.store = r->store;
     dc.wal = r->wal;
+    dc.metrics = r->metrics;
     dc.max_buffered = 64 << 20;
     dc.workers = 2;
     if (floe_fh_deliver_start(&dc, &r->dlv, err) != FLOE_OK)
@@ -246,7 +250,9 @@ static int rig_up(struct rig *r, bool reuse)
         floe_fh_deliver_attach(r->dlv, floe_fh_registry_at(r->reg, i));
     if (floe_fh_wal_replay(r->wal, rig_replay, r, &n) != FLOE_OK)
         return -1;
-    return floe_fh_api_init(&r->api, r->reg, r->dlv) == FLOE_OK ? 0 : -1;
+    return floe_fh_api_init(&r->api, r->reg, r->dlv, r->metrics) == FLOE_OK
+               ? 0
+               : -1;
 }
 
 static void rig_down(struct rig *r, bool keep)
@@ -256,6 +262,8 @@ static void rig_down(struct rig *r, bool keep)
     for (i = 0; r->reg && i < floe_fh_registry_count(r->reg); i++)
         floe_fh_deliver_detach(r->dlv, floe_fh_registry_at(r->reg, i));
     floe_fh_deliver_stop(r->dlv);
+    floe_metrics_destroy(r->metrics);
+    r->metrics = NULL;
     floe_fh_wal_close(r->wal);
     floe_fh_registry_close(r->reg);
     floe_store_close(r->store);
