@@ -156,10 +156,38 @@ static int get_int(const cJSON *v, const char *key, int64_t lo, int64_t hi,
 
 /* Keys a log parser takes: logFormat, matchPattern, customFieldNames,
  * jsonFormat. With `required` false and no logFormat, *out stays NULL. */
+/* customFieldNames: a non-empty array of strings. On FLOE_OK *out (free()
+ * it) borrows the strings of `names`. */
+static int get_names(const cJSON *names, const char *opt, const char ***out,
+                     size_t *n, char *err)
+{
+    const cJSON *s;
+    const char **list;
+
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
+        return floe_err(err, FLOE_EINVAL, "%s needs \"customFieldNames\": a "
+                        "non-empty array of strings", opt);
+    list = calloc((size_t)cJSON_GetArraySize(names), sizeof(*list));
+    if (list == NULL)
+        return FLOE_ENOMEM;
+    cJSON_ArrayForEach(s, names) {
+        if (!cJSON_IsString(s)) {
+            free(list);
+            return floe_err(err, FLOE_EINVAL, "%s \"customFieldNames\" must "
+                            "hold strings", opt);
+        }
+        list[(*n)++] = s->valuestring;
+    }
+    *out = list;
+    return FLOE_OK;
+}
+
 static int parse_logparser(const cJSON *o, const char *opt, bool required,
                            struct floe_logparse **out, char *err)
 {
-    const cJSON *fmt, *mp, *names, *jf, *n;
+    const cJSON *fmt, *mp, *names, *jf;
     enum floe_logformat lf;
     const char **list = NULL;
     size_t cnt = 0;
@@ -191,22 +219,9 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
         return floe_err(err, FLOE_EINVAL, "%s \"matchPattern\" "
                         "must be a string", opt);
     if (names != NULL) {
-        if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
-            return floe_err(err, FLOE_EINVAL, "%s "
-                            "\"customFieldNames\" must be a non-empty array "
-                            "of strings", opt);
-        list = calloc((size_t)cJSON_GetArraySize(names), sizeof(*list));
-        if (list == NULL)
-            return FLOE_ENOMEM;
-        cJSON_ArrayForEach(n, names) {
-            if (!cJSON_IsString(n)) {
-                free(list);
-                return floe_err(err, FLOE_EINVAL, "%s "
-                                "\"customFieldNames\" must hold strings",
-                                opt);
-            }
-            list[cnt++] = n->valuestring;
-        }
+        rc = get_names(names, opt, &list, &cnt, err);
+        if (rc != FLOE_OK)
+            return rc;
     }
     rc = floe_logparse_create(lf, mp ? mp->valuestring : NULL, list, cnt,
                               out, err);
@@ -332,7 +347,7 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
             }
             rc = floe_convert_add_singleline(&f->conv, no_trim, esc);
         } else if (strcmp(name->valuestring, "CSVTOJSON") == 0) {
-            const cJSON *names, *d, *n;
+            const cJSON *names, *d;
             const char **list = NULL;
             size_t cnt = 0;
             char delim = ',';
@@ -346,10 +361,6 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                     floe_log_warn("CSVTOJSON: key \"%s\" is not "
                                   "supported by floe; ignored", k->string);
             }
-            if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) == 0)
-                return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
-                                "needs \"customFieldNames\": a non-empty "
-                                "array of strings");
             if (d != NULL) {
                 const char *ds = cJSON_IsString(d) ? d->valuestring : "";
 
@@ -369,17 +380,9 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                                     "\"delimiter\" cannot be a quote or a "
                                     "newline");
             }
-            list = calloc((size_t)cJSON_GetArraySize(names), sizeof(*list));
-            if (list == NULL)
-                return FLOE_ENOMEM;
-            cJSON_ArrayForEach(n, names) {
-                if (!cJSON_IsString(n)) {
-                    free(list);
-                    return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
-                                    "\"customFieldNames\" must hold strings");
-                }
-                list[cnt++] = n->valuestring;
-            }
+            rc = get_names(names, "CSVTOJSON", &list, &cnt, err);
+            if (rc != FLOE_OK)
+                return rc;
             rc = floe_convert_add_csv(&f->conv, list, cnt, delim, err);
             free(list);
         } else if (strcmp(name->valuestring, "LOGTOJSON") == 0) {
