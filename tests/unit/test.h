@@ -44,6 +44,23 @@ struct test_case {
         return failed == 0 ? 0 : 1;                                     \
     }
 
+/* Is a file whose path contains `name` mapped into this process (a
+ * shared library loaded, for instance)? */
+static inline int test_mapped(const char *name)
+{
+    char line[4096];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, name) != NULL)
+            found = 1;
+    fclose(f);
+    return found;
+}
+
 /* A fresh temporary directory for one test; caller frees with
  * floe_rmtree(). */
 static inline char *test_tmpdir(char *out, size_t n)

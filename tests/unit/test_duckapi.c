@@ -10,21 +10,6 @@
 #include "core/err.h"
 #include "test.h"
 
-static bool duckdb_mapped(void)
-{
-    char line[4096];
-    bool found = false;
-    FILE *f = fopen("/proc/self/maps", "r");
-
-    if (f == NULL)
-        return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strstr(line, "libduckdb") != NULL)
-            found = true;
-    fclose(f);
-    return found;
-}
-
 /* Runs first: nothing has loaded DuckDB yet in this process. */
 static void test_lazy_load(void)
 {
@@ -33,9 +18,9 @@ static void test_lazy_load(void)
     duckdb_connection con = NULL;
     duckdb_result res;
 
-    CHECK(!duckdb_mapped());
+    CHECK(!test_mapped("libduckdb"));
     CHECK(floe_duckapi_load(err) == FLOE_OK);
-    CHECK(duckdb_mapped());
+    CHECK(test_mapped("libduckdb"));
     CHECK(floe_duckapi_load(err) == FLOE_OK); /* idempotent */
     CHECK(strlen(duckdb_library_version()) > 0);
     CHECK(duckdb_open(NULL, &db) == DuckDBSuccess);

@@ -13,21 +13,6 @@
 #include "firehose/compress.h"
 #include "test.h"
 
-static bool mapped(const char *name)
-{
-    char line[4096];
-    bool found = false;
-    FILE *f = fopen("/proc/self/maps", "r");
-
-    if (f == NULL)
-        return false;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strstr(line, name) != NULL)
-            found = true;
-    fclose(f);
-    return found;
-}
-
 /* Run `lib` as FLOE_SNAPPY_LIB in a child (the load outcome is per
  * process); the child exits 0 when load and compress both fail with
  * `want` and the error names `lib`. */
@@ -81,16 +66,16 @@ static void test_lazy_load(void)
     struct floe_buf out;
     char err[FLOE_ERR_LEN];
 
-    CHECK(!mapped("libsnappy"));
+    CHECK(!test_mapped("libsnappy"));
 #ifndef __SANITIZE_ADDRESS__ /* the ASan/UBSan runtime maps libstdc++ */
-    CHECK(!mapped("libstdc++"));
+    CHECK(!test_mapped("libstdc++"));
 #endif
     floe_buf_init(&out, FLOE_BUF_UNLIMITED);
     CHECK(floe_fh_compress(FLOE_FH_HADOOP_SNAPPY, NULL, text, sizeof(text),
                            NULL, 0, &out) == FLOE_OK);
     CHECK(out.len > 8);
     floe_buf_free(&out);
-    CHECK(mapped("libsnappy"));
+    CHECK(test_mapped("libsnappy"));
     CHECK(floe_snappyapi_load(err) == FLOE_OK); /* idempotent */
     CHECK(snappy_max_compressed_length(sizeof(text)) >= sizeof(text));
     CHECK(snappy_compress(text, sizeof(text), comp, &clen) == SNAPPY_OK);
