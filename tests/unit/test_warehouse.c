@@ -227,6 +227,19 @@ static void put_gz(struct floe_store *st, const char *key, const char *s)
 
 /* First cell of `sql` as text (the query casts), "" for NULL, "ERR: ..."
  * on error. */
+static void q1(duckdb_connection con, const char *sql, char *out, size_t n);
+
+/* ATTACH the warehouse file of `state` as w (the warehouse is closed). */
+static void attach(duckdb_connection con, const char *state, bool read_only)
+{
+    char q[600], got[512];
+
+    snprintf(q, sizeof(q), "ATTACH '%s/warehouse.duckdb' AS w%s", state,
+             read_only ? " (READ_ONLY)" : "");
+    q1(con, q, got, sizeof(got));
+    CHECK(strncmp(got, "ERR", 3) != 0);
+}
+
 static void q1(duckdb_connection con, const char *sql, char *out, size_t n)
 {
     duckdb_data_chunk chunk;
@@ -457,13 +470,7 @@ static void test_end_to_end(void)
         wh = NULL;
 
         /* The database itself: versions, latest customers, raw JSON. */
-        {
-            char q[600];
-            snprintf(q, sizeof(q), "ATTACH '%s/warehouse.duckdb' AS w "
-                     "(READ_ONLY)", state);
-            q1(con, q, err, sizeof(err));
-            CHECK(strncmp(err, "ERR", 3) != 0);
-        }
+        attach(con, state, true);
         EXPECT("SELECT string_agg(customer_id || '@' || updated_at::DATE || "
                "'/' || _batch_id, ' ' ORDER BY customer_id, updated_at) "
                "FROM w.core.customer_versions",
@@ -500,11 +507,9 @@ static void test_end_to_end(void)
 static void on_file(duckdb_connection con, const char *state,
                     const char *sql)
 {
-    char q[4096], got[512];
+    char got[512];
 
-    snprintf(q, sizeof(q), "ATTACH '%s/warehouse.duckdb' AS w", state);
-    q1(con, q, got, sizeof(got));
-    CHECK(strncmp(got, "ERR", 3) != 0);
+    attach(con, state, false);
     q1(con, sql, got, sizeof(got));
     CHECK(strncmp(got, "ERR", 3) != 0);
     q1(con, "DETACH w", got, sizeof(got));
@@ -577,13 +582,7 @@ static void test_first_occurrence_and_migration(void)
     EXPECT(enriched, "5paidfalse 6createdfalse 7paidfalse");
     floe_wh_close(wh);
     wh = NULL;
-    {
-        char q[600];
-        snprintf(q, sizeof(q), "ATTACH '%s/warehouse.duckdb' AS w "
-                 "(READ_ONLY)", state);
-        q1(con, q, err, sizeof(err));
-        CHECK(strncmp(err, "ERR", 3) != 0);
-    }
+    attach(con, state, true);
     EXPECT("SELECT (SELECT count(*) FROM w.mart.order_customers) || '/' || "
            "(SELECT count(*) FROM w.mart.orders_enriched) || '/' || "
            "(SELECT table_type FROM information_schema.tables WHERE "
