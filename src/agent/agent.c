@@ -80,6 +80,7 @@ static const struct floe_opt agent_opts[] = {
 };
 
 static const char *const agent_yaml_keys[] = { "flows", NULL };
+static int check_flows(const void *cfg, char *err);
 
 static const struct floe_cmd agent_cmd = {
     "agent",
@@ -171,6 +172,7 @@ static const struct floe_cmd agent_cmd = {
     "Exit status: 0 done or stopped by SIGINT/SIGTERM, 1 runtime failure, "
     "2 bad usage\nor configuration.",
     agent_yaml_keys, /* agent.flows: see load_conf() */
+    check_flows,
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -528,6 +530,24 @@ static int load_conf(const struct agent_opts *o, bool announce,
     return rc;
 }
 
+/* floe config --check: the flows too, if the file gives them (else they
+ * come with -c when the agent runs). */
+static int check_flows(const void *cfg, char *err)
+{
+    const struct agent_opts *o = cfg;
+    struct floe_agent_conf conf;
+    int rc;
+
+    if (o->config == NULL &&
+        floe_config_kind(floe_config_section(floe_config_current(), "agent"),
+                         "flows") == FLOE_CONFIG_ABSENT)
+        return FLOE_OK;
+    memset(&conf, 0, sizeof(conf));
+    rc = load_conf(o, false, &conf, err);
+    floe_agent_conf_free(&conf);
+    return rc;
+}
+
 int floe_agent_main(int argc, char **argv)
 {
     struct agent_opts o;
@@ -545,21 +565,6 @@ int floe_agent_main(int argc, char **argv)
         return 1;
     }
     status = floe_opt_main(&agent_cmd, &o, argc, args, NULL);
-    if (status == 0 && argc > 1 && strcmp(argv[1], "--config-check") == 0) {
-        /* floe config --check: the flows too, if the file gives them
-         * (else they come with -c when the agent runs). */
-        rc = FLOE_OK;
-        if (o.config != NULL ||
-            floe_config_kind(floe_config_section(floe_config_current(),
-                                                 "agent"),
-                             "flows") != FLOE_CONFIG_ABSENT)
-            rc = load_conf(&o, false, &conf, err);
-        if (rc != FLOE_OK) {
-            fprintf(stderr, "floe agent: %s\n", err);
-            status = 2;
-        }
-        goto cleanup;
-    }
     if (status != FLOE_OPT_GO)
         goto cleanup;
     rc = load_conf(&o, true, &conf, err);

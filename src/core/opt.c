@@ -346,8 +346,11 @@ int floe_opt_parse(const struct floe_cmd *cmd, void *cfg, int argc,
             return rc;
     }
     rc = floe_opt_apply_config(cmd, cfg, floe_config_current(), err);
-    if (argc > 1 && strcmp(argv[1], "--config-check") == 0)
+    if (argc > 1 && strcmp(argv[1], "--config-check") == 0) {
+        if (rc == FLOE_OK && cmd->check != NULL)
+            rc = cmd->check(cfg, err);
         return rc != FLOE_OK ? rc : FLOE_EHELP;
+    }
     if (rc != FLOE_OK)
         return rc;
     rc = apply_env(cmd, cfg, err);

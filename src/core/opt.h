@@ -47,6 +47,10 @@ struct floe_cmd {
      * read by the command itself (e.g. firehose "streams"): NULL or a
      * NULL-terminated list. Any other non-option key is an error. */
     const char *const *yaml_keys;
+    /* Checks `cfg` further in --config-check mode, once the options are
+     * valid (the structured yaml_keys, files they name...); NULL = none.
+     * FLOE_OK or an error with err set. */
+    int (*check)(const void *cfg, char *err);
 };
 
 /* Defaults, then the floe.yaml section named cmd->name of
@@ -69,8 +73,9 @@ int floe_opt_main(const struct floe_cmd *cmd, void *cfg, int argc,
                   char **argv, int *out_next);
 /* Two generic first arguments serve `floe config`: argv[1] ==
  * "--config-doc" prints floe_opt_doc() and returns FLOE_EHELP;
- * "--config-check" applies defaults and the YAML section only and returns
- * FLOE_EHELP if the section is valid, else the error. */
+ * "--config-check" applies defaults and the YAML section only, runs
+ * cmd->check, and returns FLOE_EHELP if the section is valid, else the
+ * error. */
 struct floe_config;
 /* Apply the section cmd->name of `doc` (borrowed; NULL = nothing) to
  * `cfg`: what floe_opt_parse() does between defaults and environment. */

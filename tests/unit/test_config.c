@@ -222,6 +222,17 @@ static const struct floe_opt topts[] = {
 static const char *const tkeys[] = { "streams", NULL };
 static const struct floe_cmd tcmd = { "cfgtest", "floe cfgtest", "Test.",
                                       topts, NULL, tkeys };
+/* A command's own check: port 13 is refused beyond its table's bounds. */
+static int tcheck(const void *cfg, char *err)
+{
+    const struct tcfg *c = cfg;
+
+    return c->port == 13 ? floe_err(err, FLOE_EINVAL, "port 13 is unlucky")
+                         : FLOE_OK;
+}
+static const struct floe_cmd tcmd_checked = { "cfgtest", "floe cfgtest",
+                                              "Test.", topts, NULL, tkeys,
+                                              tcheck };
 static const struct floe_cmd tcmd_nokeys = { "cfgtest", "floe cfgtest",
                                              "Test.", topts, NULL };
 
@@ -389,6 +400,13 @@ static void test_config_check_and_doc_modes(void)
     CHECK(strstr(err, "t.yaml:2: cfgtest.port") != NULL);
     floe_opt_free(topts, &c);
     unsetenv("FLOE_CFGTEST_PORT");
+    /* cmd->check runs after the options, in check mode only */
+    set_doc("cfgtest:\n  port: 13\n");
+    CHECK(run_parse(&tcmd_checked, &c, 2, check, err) == FLOE_EINVAL);
+    CHECK(strstr(err, "unlucky") != NULL);
+    floe_opt_free(topts, &c);
+    CHECK(run_parse(&tcmd, &c, 2, check, err) == FLOE_EHELP);
+    floe_opt_free(topts, &c);
     set_doc(NULL);
 
     mem = open_memstream(&text, &len);
