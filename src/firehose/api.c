@@ -67,8 +67,24 @@ int floe_fh_api_init(struct floe_fh_api *api, struct floe_fh_registry *reg,
     rc = floe_random(r, sizeof(r));
     for (i = 0; i < 8; i++)
         snprintf(api->run_id + 2 * i, 3, "%02x", r[i]);
+    memcpy(api->run_bytes, r, sizeof(r));
     atomic_init(&api->record_seq, 0);
+    atomic_init(&api->request_seq, 0);
     return rc;
+}
+
+/* x-amzn-RequestId: unique, not secret, so no system call per request:
+ * the process's random run bytes, then a sequence number, as a UUID. */
+static void request_id(struct floe_fh_api *api, char out[FLOE_UUID_LEN + 1])
+{
+    unsigned char b[16];
+    unsigned long long seq = atomic_fetch_add(&api->request_seq, 1);
+    int i;
+
+    memcpy(b, api->run_bytes, 8);
+    for (i = 0; i < 8; i++)
+        b[15 - i] = (unsigned char)(seq >> (8 * i));
+    floe_uuid_format(b, out);
 }
 
 /* Decoded size of standard padded base64, or -1 when the length or the
@@ -449,8 +465,7 @@ void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
     char rid[FLOE_UUID_LEN + 1], bad[128];
     struct floe_fh_auth_err ae;
 
-    if (floe_uuid(rid) != FLOE_OK)
-        snprintf(rid, sizeof(rid), "00000000-0000-4000-8000-000000000000");
+    request_id(api, rid);
     floe_http_resp_header(resp, "x-amzn-RequestId", rid);
     if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/metrics") == 0) {
         metrics(api, resp);

@@ -27,7 +27,8 @@ struct floe_fh_api {
     struct floe_fh_deliver *dlv;
     struct floe_fh_auth auth;   /* empty key id = no authentication */
     char run_id[17];            /* random per process: RecordIds unique */
-    atomic_ullong record_seq;
+    unsigned char run_bytes[8]; /* the same, as bytes: request ids */
+    atomic_ullong record_seq, request_seq;
     struct floe_metrics *metrics; /* GET /metrics renders it */
     struct floe_counter *requests, *errors, *records, *auth_failures;
 };

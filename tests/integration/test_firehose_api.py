@@ -74,6 +74,13 @@ def assert_alive(fh):
     st, h, out = raw(fh, "ListDeliveryStreams", {})
     assert st == 200 and "DeliveryStreamNames" in out
     assert h["x-amzn-RequestId"]
+    # request ids: UUID-shaped and never the same twice
+    _, h2, _ = raw(fh, "ListDeliveryStreams", {})
+    uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}"
+                      r"-[0-9a-f]{12}$")
+    assert uuid.match(h["x-amzn-RequestId"]), h["x-amzn-RequestId"]
+    assert uuid.match(h2["x-amzn-RequestId"])
+    assert h2["x-amzn-RequestId"] != h["x-amzn-RequestId"]
 
 
 def test_cli_lifecycle_and_gzip_delivery(firehose, aws, tmp_path):
