@@ -1,12 +1,13 @@
 /* agent.c - `floe agent` entry point: options, start-up and the one loop.
- * Single-threaded: each turn rescans directories when due (or at once on
- * an inotify create/move/delete), reads new bytes of every flow (unless
- * over the memory bound), closes due batches, sends the oldest closed
- * batch of each flow whose retry time has come, refreshes the gauges, and
- * sleeps (woken by inotify) only when nothing happened. --exit-at-eof ends
- * the loop once every file is read and every record acknowledged and
- * checkpointed. The only other threads serve GET /metrics (--metrics-port).
- */
+ * Single-threaded and never blocked by the network: each turn moves every
+ * request in flight on (libcurl multi) and takes in the answers, rescans
+ * directories when due (or at once on an inotify create/move/delete),
+ * reads new bytes of every flow (unless over the memory bound), closes due
+ * batches, starts requests as each flow's window allows, refreshes the
+ * gauges, and sleeps on the sockets and inotify together only when nothing
+ * happened. --exit-at-eof ends the loop once every file is read and every
+ * record acknowledged and checkpointed. The only other threads serve GET
+ * /metrics (--metrics-port). */
 #define FLOE_LOG_MOD "agent"
 #include "agent/agent.h"
 
@@ -35,6 +36,8 @@ struct agent_opts {
     bool exit_at_eof;
     int64_t progress_interval;
     int64_t max_buffered;
+    int64_t max_in_flight;
+    int64_t request_timeout;
     int64_t metrics_port;
     char *metrics_bind;
     char *ready_file;
@@ -63,10 +66,19 @@ static const struct floe_opt agent_opts[] = {
       "never)." },
     { "max-buffered-bytes", FLOE_OPT_SIZE, "4M", F(max_buffered),
       1048576, 1073741824, 0,
-      "Memory bound (all flows) for records read but not yet acknowledged, "
-      "12 KiB per buffer included; above it reading pauses. Default: one "
-      "full PutRecordBatch; sends are sequential per flow, so more only "
-      "helps many flows of long lines." },
+      "Memory bound (all flows) for records read but not yet acknowledged "
+      "(in flight included; request bodies are streamed, not stored), "
+      "12 KiB per buffer included; above it reading pauses. It caps what "
+      "can be in flight: raise it for long round trips of long lines "
+      "(about bytes/s x round trip)." },
+    { "max-in-flight", FLOE_OPT_INT, "64", F(max_in_flight), 1, 1024, 0,
+      "Ceiling of PutRecordBatch requests in flight per flow. Each flow's "
+      "window starts at 2, grows while answers come back fine and halves "
+      "on throttling (ServiceUnavailableException, partial failures, 5xx, "
+      "429, timeouts)." },
+    { "request-timeout", FLOE_OPT_MS, "60s", F(request_timeout), 1000,
+      3600000, 0, "A PutRecordBatch without a whole answer by then is "
+      "abandoned and retried." },
     { "metrics-port", FLOE_OPT_INT, "-1", F(metrics_port), -1, 65535, 0,
       "Serve GET /metrics (Prometheus text) on this port; 0 picks a free "
       "one (logged, see --ready-file); -1: off." },
@@ -88,18 +100,26 @@ static const struct floe_cmd agent_cmd = {
     "       floe --config floe.yaml agent [options]   (flows in floe.yaml)",
     "Tail log files like the Amazon Kinesis Agent and send each line as a "
     "record to a\nKinesis Data Firehose endpoint (floe firehose, AWS, or "
-    "any compatible server) with\nPutRecordBatch: at most 500 records and "
+    "any compatible server) with\nPutRecordBatch: up to 500 records and "
     "4 MiB per call, SigV4-signed when AWS\ncredentials exist (agent.json "
     "awsAccessKeyId/awsSecretAccessKey, else\nAWS_ACCESS_KEY_ID, "
-    "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). Only failed records\nare "
-    "resent, with exponential backoff, forever. A file's checkpoint "
-    "advances only\nafter a whole batch was acknowledged, so a restart "
-    "resumes without loss.\n\nagent.json keys used: firehose.endpoint, "
+    "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). Many requests are\nin "
+    "flight at once (--max-in-flight per flow, adapting to throttling); "
+    "reading,\nrotation tracking and /metrics never wait for them. Only "
+    "failed records are\nresent, with exponential backoff; a request "
+    "refused as too large (413) is split\nin two and resent, and a record "
+    "refused even alone goes to rejected.jsonl\nbeside the checkpoint "
+    "database (with its reason; counted). A file's checkpoint\nadvances "
+    "only past batches that were wholly acknowledged, in file order, so a\n"
+    "restart resumes without loss (what was in flight may be sent twice)."
+    "\n\nagent.json keys used: firehose.endpoint, "
     "kinesis.region, awsAccessKeyId,\nawsSecretAccessKey, checkpointFile; "
     "per flow: filePattern (glob on the file name,\nliteral directory), "
     "deliveryStream, initialPosition (END_OF_FILE | START_OF_FILE),\n"
     "maxBufferAgeMillis (1000-900000, default 60000), maxBufferSizeBytes "
-    "(<= 4194304),\nmaxBufferSizeRecords (<= 500), skipHeaderLines, "
+    "(<= 4194304),\nmaxBufferSizeRecords (<= 500), aggregatedRecordSizeBytes (pack "
+    "whole lines of one\nfile into one record up to this size; Firehose "
+    "bills records in 5 KB units),\nskipHeaderLines, "
     "truncatedRecordTerminator,\nminTimeBetweenFilePollsMillis, "
     "retryInitialBackoffMillis, retryMaxBackoffMillis,\n"
     "multiLineStartPattern (a record runs until the next line matching it; "
@@ -158,7 +178,9 @@ static const struct floe_cmd agent_cmd = {
     "  floe_agent_put_failures_total{kind=\"partial|http|network\"},\n"
     "  floe_agent_checkpoint_{commits,errors}_total, "
     "floe_agent_bytes_behind (lag),\n"
-    "  floe_agent_open_files, floe_agent_queued_buffers; agent-wide:\n"
+    "  floe_agent_open_files, floe_agent_queued_buffers,\n"
+    "  floe_agent_requests_{in_flight,window}, "
+    "floe_agent_records_rejected_total; agent-wide:\n"
     "  floe_agent_buffered_bytes, floe_agent_buffered_bytes_limit.\n\n"
     "Flows may instead be listed in floe.yaml, under agent: flows:, with "
     "the same keys\nas in agent.json (not beside 'config:'; a --config on the "
@@ -183,7 +205,10 @@ static void on_signal(int sig)
 }
 
 #define DEFAULT_CHECKPOINT "./floe-state/agent/checkpoints.db"
-#define READ_BUDGET (8u * 1024 * 1024)
+/* Bytes read per flow per turn: small enough that answers are taken in
+ * (and new requests started) often while files are being read. */
+#define READ_BUDGET (2u * 1024 * 1024)
+#define DRAIN_MS 2000 /* on SIGTERM: how long answers in flight are awaited */
 
 static void progress(const struct floe_flow *flows, size_t nflows,
                      int64_t start_ms)
@@ -284,6 +309,39 @@ static int serve(const struct agent_opts *o, struct floe_metrics *m,
     return rc;
 }
 
+/* rejected.jsonl in the checkpoint database's directory. */
+static char *rejects_path(const char *ckpath)
+{
+    const char *slash = strrchr(ckpath, '/');
+    struct floe_buf p;
+
+    floe_buf_init(&p, FLOE_BUF_UNLIMITED);
+    if (floe_buf_addf(&p, "%.*s%s", slash ? (int)(slash - ckpath + 1) : 0,
+                      ckpath, "rejected.jsonl") != FLOE_OK) {
+        floe_buf_free(&p);
+        return NULL;
+    }
+    return floe_buf_take(&p, NULL);
+}
+
+/* Stopping: give the answers in flight a moment, so what they acknowledge
+ * is checkpointed rather than sent again after the restart. */
+static void drain(struct floe_sender *s, int64_t ms)
+{
+    int64_t until = floe_mono_ms() + ms;
+    bool ready;
+
+    if (floe_sender_in_flight(s) == 0)
+        return;
+    floe_log_info("waiting up to %" PRId64 " ms for %zu request(s) in "
+                  "flight", ms, floe_sender_in_flight(s));
+    while (floe_sender_in_flight(s) > 0 && floe_mono_ms() < until) {
+        floe_sender_perform(s, floe_flow_on_done, NULL);
+        if (floe_sender_in_flight(s) > 0)
+            floe_sender_wait(s, -1, 50, &ready);
+    }
+}
+
 static void gauges(const struct floe_flow *flows, size_t nflows,
                    const struct floe_flow_shared *sh,
                    const struct floe_agent_gauges *g)
@@ -307,7 +365,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     struct floe_sender_opts so;
     struct floe_watch w;
     bool *rescan = NULL;
-    char err[FLOE_ERR_LEN] = "";
+    char err[FLOE_ERR_LEN] = "", *rejects = NULL;
     int64_t start = floe_mono_ms(), next_progress;
     size_t i, nflows = conf->nflows;
     int rc = FLOE_OK;
@@ -318,9 +376,17 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     w.fd = -1;
     sh.max_buffered = (size_t)o->max_buffered;
     sh.exit_at_eof = o->exit_at_eof;
+    sh.nflows = nflows;
+    sh.max_in_flight = (size_t)o->max_in_flight;
     ckpath = o->checkpoint_file   ? o->checkpoint_file
              : conf->checkpoint_file ? conf->checkpoint_file
                                      : DEFAULT_CHECKPOINT;
+    rejects = rejects_path(ckpath);
+    if (rejects == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    sh.rejects = rejects;
     rc = floe_ckpt_open(ckpath, &ck, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);
@@ -332,6 +398,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     so.access_key = conf->access_key;
     so.secret_key = conf->secret_key;
     so.session_token = conf->session_token;
+    so.timeout_ms = (long)o->request_timeout;
     rc = floe_sender_create(&so, &sender, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);
@@ -380,9 +447,11 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     next_progress = start + (o->progress_interval > 0 ? o->progress_interval
                                                       : INT64_MAX / 4);
     while (!stop_signal) {
-        int64_t now = floe_mono_ms(), wake;
-        bool busy = false, drained = true;
+        int64_t now, wake;
+        bool busy = false, drained = true, ready;
 
+        floe_sender_perform(sender, floe_flow_on_done, NULL);
+        now = floe_mono_ms();
         for (i = 0; i < nflows; i++) {
             struct floe_flow *f = &flows[i];
             size_t nread = 0;
@@ -406,9 +475,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
              * read; otherwise by size, age or memory pressure. */
             floe_flow_close_due(f, floe_mono_ms(),
                                 o->exit_at_eof && nread == 0);
-            rc = floe_flow_send(f, sender, floe_mono_ms(), &did);
-            if (rc != FLOE_OK)
-                goto cleanup;
+            floe_flow_pump(f, sender, floe_mono_ms(), &did);
             busy = busy || did;
             if (f->qhead == NULL && (f->open == NULL || f->open->n == 0))
                 floe_tail_prune(&f->tail);
@@ -438,10 +505,11 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         }
         if (busy)
             continue;
-        /* Watched directories wake us on any write; unwatched ones are
-         * polled every minTimeBetweenFilePollsMillis (the fallback). A
-         * watched flow still looks once a second (files on network file
-         * systems may not raise events). */
+        /* Sleep on the sockets in flight and inotify together. Watched
+         * directories wake us on any write; unwatched ones are polled
+         * every minTimeBetweenFilePollsMillis (the fallback). A watched
+         * flow still looks once a second (files on network file systems
+         * may not raise events). */
         wake = now + (floe_watch_all(&w) ? 1000 : 100);
         for (i = 0; i < nflows; i++) {
             int64_t d = floe_flow_deadline(&flows[i]);
@@ -452,9 +520,14 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
             if (w.wd[i] < 0 && poll_at < wake)
                 wake = poll_at;
         }
-        if (wake > now)
-            floe_watch_wait(&w, (int)(wake - now), rescan);
+        if (wake > now) {
+            floe_sender_wait(sender, w.fd, (int)(wake - now), &ready);
+            if (ready)
+                floe_watch_read(&w, rescan);
+        }
     }
+    if (stop_signal)
+        drain(sender, DRAIN_MS);
     progress(flows, nflows, start);
     for (i = 0; i < nflows; i++)
         tailer_progress(&flows[i]);
@@ -475,6 +548,7 @@ cleanup:
     free(rescan);
     floe_sender_destroy(sender);
     floe_ckpt_close(ck);
+    free(rejects);
     floe_metrics_destroy(metrics);
     return rc;
 }

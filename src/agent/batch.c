@@ -33,6 +33,8 @@ void floe_batch_reset(struct floe_batch *b)
     b->n_acked = 0;
     b->first_ms = 0;
     b->attempts = 0;
+    b->state = FLOE_BATCH_QUEUED;
+    b->sent_ms = 0;
     b->next = NULL;
 }
 
@@ -76,6 +78,52 @@ int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
     return FLOE_OK;
 }
 
+int floe_batch_extend(struct floe_batch *b, size_t start, uint32_t file,
+                      uint64_t end_off, size_t max_len)
+{
+    struct floe_batch_rec *r;
+    size_t add = b->data.len - start;
+
+    if (b->n == 0)
+        return FLOE_ETOOBIG;
+    r = &b->recs[b->n - 1];
+    if (r->file != file || r->acked || r->off + r->len != start ||
+        r->len + add > max_len || r->len + add > FLOE_RECORD_MAX_BYTES ||
+        r->off + r->len + add > b->max_bytes)
+        return FLOE_ETOOBIG;
+    r->len += (uint32_t)add;
+    r->end_off = end_off;
+    return FLOE_OK;
+}
+
+int floe_batch_split(struct floe_batch *b, size_t k, struct floe_batch *dst)
+{
+    size_t i, base;
+    int rc;
+
+    if (k >= b->n)
+        return FLOE_OK;
+    base = b->recs[k].off;
+    rc = floe_buf_add(&dst->data, b->data.data + base, b->data.len - base);
+    if (rc != FLOE_OK)
+        return rc;
+    for (i = k; i < b->n; i++) {
+        dst->recs[dst->n] = b->recs[i];
+        dst->recs[dst->n].off -= (uint32_t)base;
+        if (b->recs[i].acked) {
+            dst->n_acked++;
+            b->n_acked--;
+        }
+        dst->n++;
+    }
+    dst->first_ms = b->first_ms;
+    dst->attempts = b->attempts;
+    b->n = k;
+    b->data.len = base;
+    b->data.data[base] = '\0';
+    return FLOE_OK;
+}
+
 size_t floe_batch_pending_bytes(const struct floe_batch *b)
 {
     size_t i, sum = 0;
@@ -86,43 +134,167 @@ size_t floe_batch_pending_bytes(const struct floe_batch *b)
     return sum;
 }
 
+enum { PH_PREFIX, PH_OPEN, PH_DATA, PH_CLOSE, PH_TAIL, PH_DONE };
+
+#define OPEN_FIRST "{\"Data\":\""
+#define OPEN_NEXT ",{\"Data\":\""
+#define CLOSE_REC "\"}"
+#define TAIL "]}"
+
+int floe_batch_body_start(struct floe_batch_body *bb,
+                          const struct floe_batch *b, const char *stream)
+{
+    struct floe_buf pre;
+    size_t i;
+    int rc;
+
+    memset(bb, 0, sizeof(*bb));
+    bb->b = b;
+    floe_buf_init(&pre, sizeof(bb->prefix) - 1);
+    rc = floe_buf_adds(&pre, "{\"DeliveryStreamName\":");
+    if (rc == FLOE_OK)
+        rc = floe_buf_add_json_str(&pre, stream, strlen(stream));
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(&pre, ",\"Records\":[");
+    if (rc == FLOE_OK) {
+        memcpy(bb->prefix, pre.data, pre.len);
+        bb->prefix_len = pre.len;
+    }
+    floe_buf_free(&pre);
+    if (rc != FLOE_OK)
+        return rc == FLOE_ETOOBIG ? FLOE_EINVAL : rc;
+    bb->len = bb->prefix_len + strlen(TAIL);
+    for (i = 0; i < b->n; i++)
+        if (!b->recs[i].acked)
+            bb->len += strlen(OPEN_NEXT) + floe_b64_enc_len(b->recs[i].len) +
+                       strlen(CLOSE_REC);
+    if (floe_batch_pending(b) > 0)
+        bb->len -= 1; /* the first record has no comma */
+    floe_batch_body_rewind(bb);
+    return FLOE_OK;
+}
+
+void floe_batch_body_rewind(struct floe_batch_body *bb)
+{
+    bb->off = 0;
+    bb->rec = 0;
+    bb->pos = 0;
+    bb->phase = PH_PREFIX;
+    bb->first = true;
+    bb->carry_len = bb->carry_off = 0;
+}
+
+/* Copy what fits of `src` to dst; the rest waits in the carry (src is a
+ * token or one base64 quantum: at most 16 bytes). */
+static size_t put(struct floe_batch_body *bb, char *dst, size_t room,
+                  const char *src, size_t n)
+{
+    size_t k = n < room ? n : room;
+
+    memcpy(dst, src, k);
+    if (k < n) {
+        memcpy(bb->carry, src + k, n - k);
+        bb->carry_len = n - k;
+        bb->carry_off = 0;
+    }
+    return k;
+}
+
+/* The next pending record at or after bb->rec: its token, or the tail. */
+static void next_record(struct floe_batch_body *bb)
+{
+    while (bb->rec < bb->b->n && bb->b->recs[bb->rec].acked)
+        bb->rec++;
+    bb->pos = 0;
+    bb->phase = bb->rec < bb->b->n ? PH_OPEN : PH_TAIL;
+}
+
+size_t floe_batch_body_read(struct floe_batch_body *bb, char *dst, size_t n)
+{
+    size_t done = 0;
+
+    while (done < n) {
+        size_t room = n - done;
+
+        if (bb->carry_off < bb->carry_len) {
+            size_t k = bb->carry_len - bb->carry_off;
+
+            k = k < room ? k : room;
+            memcpy(dst + done, bb->carry + bb->carry_off, k);
+            bb->carry_off += k;
+            done += k;
+            continue;
+        }
+        if (bb->phase == PH_PREFIX) {
+            size_t k = bb->prefix_len - bb->pos;
+
+            k = k < room ? k : room;
+            memcpy(dst + done, bb->prefix + bb->pos, k);
+            bb->pos += k;
+            done += k;
+            if (bb->pos == bb->prefix_len) {
+                bb->rec = 0;
+                next_record(bb);
+            }
+        } else if (bb->phase == PH_OPEN) {
+            const char *t = bb->first ? OPEN_FIRST : OPEN_NEXT;
+
+            done += put(bb, dst + done, room, t, strlen(t));
+            bb->first = false;
+            bb->phase = PH_DATA;
+        } else if (bb->phase == PH_DATA) {
+            const struct floe_batch_rec *r = &bb->b->recs[bb->rec];
+            const char *src = bb->b->data.data + r->off + bb->pos;
+            size_t left = r->len - bb->pos, q;
+
+            if (left == 0) {
+                bb->phase = PH_CLOSE;
+                continue;
+            }
+            /* Whole quanta straight into dst; the last (padded) one and
+             * a quantum that does not fit go through put(). */
+            q = (left / 3 < room / 4 ? left / 3 : room / 4) * 3;
+            if (q > 0) {
+                done += floe_b64_enc(src, q, dst + done);
+                bb->pos += q;
+            } else {
+                char quantum[4];
+                size_t k = left < 3 ? left : 3;
+
+                floe_b64_enc(src, k, quantum);
+                done += put(bb, dst + done, room, quantum, 4);
+                bb->pos += k;
+            }
+        } else if (bb->phase == PH_CLOSE) {
+            done += put(bb, dst + done, room, CLOSE_REC, strlen(CLOSE_REC));
+            bb->rec++;
+            next_record(bb);
+        } else if (bb->phase == PH_TAIL) {
+            done += put(bb, dst + done, room, TAIL, strlen(TAIL));
+            bb->phase = PH_DONE;
+        } else {
+            break;
+        }
+    }
+    bb->off += done;
+    return done;
+}
+
 int floe_batch_body(const struct floe_batch *b, const char *stream,
                     struct floe_buf *body)
 {
-    size_t i, need = 0;
-    int rc, first = 1;
+    struct floe_batch_body bb;
+    int rc;
 
     floe_buf_reset(body);
-    for (i = 0; i < b->n; i++)
-        if (!b->recs[i].acked)
-            need += floe_b64_enc_len(b->recs[i].len) + 12;
-    rc = floe_buf_reserve(body, need + strlen(stream) * 6 + 64);
+    rc = floe_batch_body_start(&bb, b, stream);
+    if (rc == FLOE_OK)
+        rc = floe_buf_reserve(body, bb.len + 1);
     if (rc != FLOE_OK)
         return rc;
-    rc = floe_buf_adds(body, "{\"DeliveryStreamName\":");
-    if (rc == FLOE_OK)
-        rc = floe_buf_add_json_str(body, stream, strlen(stream));
-    if (rc == FLOE_OK)
-        rc = floe_buf_adds(body, ",\"Records\":[");
-    for (i = 0; i < b->n && rc == FLOE_OK; i++) {
-        const struct floe_batch_rec *r = &b->recs[i];
-
-        if (r->acked)
-            continue;
-        rc = floe_buf_adds(body, first ? "{\"Data\":\"" : ",{\"Data\":\"");
-        first = 0;
-        if (rc != FLOE_OK)
-            break;
-        rc = floe_buf_reserve(body, floe_b64_enc_len(r->len) + 2);
-        if (rc != FLOE_OK)
-            break;
-        body->len += floe_b64_enc(b->data.data + r->off, r->len,
-                                  body->data + body->len);
-        rc = floe_buf_add(body, "\"}", 2);
-    }
-    if (rc == FLOE_OK)
-        rc = floe_buf_add(body, "]}", 2);
-    return rc;
+    body->len = floe_batch_body_read(&bb, body->data, bb.len);
+    body->data[body->len] = '\0';
+    return body->len == bb.len ? FLOE_OK : FLOE_EINVAL;
 }
 
 /* One RequestResponses entry: is it an acknowledgement (a RecordId and no

@@ -25,6 +25,15 @@ struct floe_batch_rec {   /* 24 bytes: 500 of them per buffer */
     bool acked;
 };
 
+/* Where a closed batch is on its way; a flow's batches are checkpointed
+ * strictly in the order they were closed, so a DONE batch behind one not
+ * yet acknowledged waits. */
+enum floe_batch_state {
+    FLOE_BATCH_QUEUED = 0, /* to send (again) */
+    FLOE_BATCH_IN_FLIGHT,  /* a request carries it */
+    FLOE_BATCH_DONE,       /* every record acknowledged */
+};
+
 struct floe_batch {
     struct floe_buf data;  /* records back to back, decoded */
     struct floe_batch_rec recs[FLOE_BATCH_MAX_RECORDS];
@@ -34,6 +43,8 @@ struct floe_batch {
     size_t max_bytes;      /* <= FLOE_BATCH_MAX_BYTES */
     int64_t first_ms;      /* monotonic time of the first record */
     unsigned attempts;     /* sends tried */
+    enum floe_batch_state state;
+    int64_t sent_ms;       /* monotonic start of the last request */
     struct floe_batch *next; /* queue link, owned by the queue */
 };
 
@@ -51,6 +62,15 @@ bool floe_batch_fits(const struct floe_batch *b, size_t len);
  * `now_ms` stamps the first record. */
 int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
                       uint64_t end_off, int64_t now_ms);
+/* Aggregation: append data[start .. data.len) to the last record, which
+ * must come from the same `file` and stay within `max_len` bytes and the
+ * batch's byte limit; its end offset becomes `end_off`. FLOE_ETOOBIG
+ * (nothing changes) otherwise: the caller commits a new record. */
+int floe_batch_extend(struct floe_batch *b, size_t start, uint32_t file,
+                      uint64_t end_off, size_t max_len);
+/* Move the records from index `k` on into `dst` (empty, same limits),
+ * keeping their order and acknowledgement; `b` keeps [0, k). */
+int floe_batch_split(struct floe_batch *b, size_t k, struct floe_batch *dst);
 /* Records not yet acknowledged. */
 static inline size_t floe_batch_pending(const struct floe_batch *b)
 {
@@ -60,8 +80,34 @@ static inline size_t floe_batch_pending(const struct floe_batch *b)
 /* Bytes of the records not yet acknowledged. */
 size_t floe_batch_pending_bytes(const struct floe_batch *b);
 
-/* Write the PutRecordBatch JSON body for the records not yet acknowledged
- * into `body` (reset first), base64 straight into the buffer. */
+/* The PutRecordBatch JSON body of the records of `b` not yet acknowledged,
+ * produced piece by piece (a libcurl read callback) so it is never held
+ * whole: base64 is encoded from the batch's records as the socket takes
+ * it. `b` is borrowed and must not change while a body reads from it. */
+#define FLOE_BATCH_PREFIX_MAX 512
+struct floe_batch_body {
+    const struct floe_batch *b;
+    char prefix[FLOE_BATCH_PREFIX_MAX]; /* {"DeliveryStreamName":..[ */
+    size_t prefix_len;
+    size_t len;            /* total bytes of the body */
+    size_t off;            /* bytes produced so far */
+    size_t rec;            /* record being produced */
+    size_t pos;            /* bytes of it encoded so far */
+    int phase;
+    bool first;            /* no record produced yet */
+    char carry[16];        /* produced but not yet taken */
+    size_t carry_len, carry_off;
+};
+
+/* Set up `bb` for the pending records of `b` to `stream` (borrowed).
+ * FLOE_EINVAL if the stream name is too long. */
+int floe_batch_body_start(struct floe_batch_body *bb,
+                          const struct floe_batch *b, const char *stream);
+/* Start again from the first byte (libcurl rewinds to resend). */
+void floe_batch_body_rewind(struct floe_batch_body *bb);
+/* Produce up to `n` next bytes into `dst`; returns how many (0: done). */
+size_t floe_batch_body_read(struct floe_batch_body *bb, char *dst, size_t n);
+/* The whole body into `body` (reset first): for tests and small tools. */
 int floe_batch_body(const struct floe_batch *b, const char *stream,
                     struct floe_buf *body);
 /* Apply a PutRecordBatch response (borrowed JSON): entries map in order

@@ -465,6 +465,9 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
         } else if (strcmp(key, "maxBufferSizeRecords") == 0) {
             rc = get_int(k, key, 1, FLOE_BATCH_MAX_RECORDS,
                          &f->max_buffer_records, err);
+        } else if (strcmp(key, "aggregatedRecordSizeBytes") == 0) {
+            rc = get_int(k, key, 0, FLOE_RECORD_MAX_BYTES, &f->agg_bytes,
+                         err);
         } else if (strcmp(key, "skipHeaderLines") == 0) {
             rc = get_int(k, key, 0, INT32_MAX, &f->skip_header_lines, err);
         } else if (strcmp(key, "minTimeBetweenFilePollsMillis") == 0) {

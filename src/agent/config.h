@@ -27,6 +27,8 @@ struct floe_agent_flow {
     int64_t max_buffer_age_ms;  /* 1000..900000, default 60000 */
     int64_t max_buffer_bytes;   /* 1..4194304 */
     int64_t max_buffer_records; /* 1..500 */
+    int64_t agg_bytes;          /* aggregatedRecordSizeBytes: pack whole
+                                   lines into records up to this (0: off) */
     int64_t skip_header_lines;
     int64_t poll_ms;            /* minTimeBetweenFilePollsMillis */
     int64_t retry_initial_ms;   /* retryInitialBackoffMillis */

@@ -1,18 +1,23 @@
 /* flow.c - one flow at run time (flow.h): start positions, line to record
- * (convert in place into the batch), batch queue, send with backoff,
- * checkpoint after the whole batch was acknowledged, metrics. Memory: the
- * bytes of every live batch (records + record table) count against
- * --max-buffered-bytes, and at most MAX_FREE_BATCHES small ones are kept
- * for reuse, so what the flows hold stays near that bound. */
+ * (convert in place into the batch, aggregate), the FIFO of closed
+ * batches, concurrent sends with an adaptive window and backoff, splits on
+ * 413, checkpoints of the acknowledged prefix, metrics. Memory: the bytes
+ * of every live batch (records + record table), in flight or not, count
+ * against --max-buffered-bytes (bodies are streamed, never stored), and at
+ * most MAX_FREE_BATCHES small ones are kept for reuse, so what the flows
+ * hold stays near that bound. A flow whose sends fail may hold no more
+ * than its share of it, so a dead stream never starves the others. */
 #define FLOE_LOG_MOD "agent.flow"
 #include "agent/flow.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "agent/rotate.h"
+#include "core/b64.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -20,6 +25,8 @@
 #define FREE_KEEP_CAP (256 * 1024) /* bigger data buffers are not kept */
 #define SCAN_INTERVAL_MS 1000
 #define COPY_WAIT_MS 5000 /* a new file that may be a copy in progress */
+#define WINDOW_START 2.0
+#define MIN_LEARNT_BYTES 4096 /* a 413 never shrinks batches below this */
 
 int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
                    struct floe_flow_shared *sh, struct floe_ckpt *ck,
@@ -34,6 +41,9 @@ int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
     rc = floe_stats_flow(m, cfg->id, cfg->stream, &f->st);
     if (rc != FLOE_OK)
         return floe_err(err, rc, "%s: cannot register metrics", cfg->id);
+    f->window = WINDOW_START;
+    f->ssthresh = (double)sh->max_in_flight;
+    f->max_bytes = (size_t)cfg->max_buffer_bytes;
     rc = floe_tail_init(&f->tail, cfg->file_pattern, cfg->trunc_term,
                         cfg->trunc_term_len, err);
     f->tail.start_re = cfg->start_re;
@@ -73,6 +83,13 @@ void floe_flow_shared_free(struct floe_flow_shared *sh)
     sh->nfree = 0;
 }
 
+/* Bytes held by this flow's batches change by `d` (both tallies). */
+static void account(struct floe_flow *f, ptrdiff_t d)
+{
+    f->sh->buffered = (size_t)((ptrdiff_t)f->sh->buffered + d);
+    f->buffered = (size_t)((ptrdiff_t)f->buffered + d);
+}
+
 /* A batch to fill; its record table counts as buffered from now on (with
  * tiny lines the tables would otherwise dwarf the records). */
 static struct floe_batch *batch_get(struct floe_flow *f)
@@ -84,21 +101,21 @@ static struct floe_batch *batch_get(struct floe_flow *f)
         f->sh->nfree--;
         floe_batch_reset(b);
         b->max_records = (size_t)f->cfg->max_buffer_records;
-        b->max_bytes = (size_t)f->cfg->max_buffer_bytes;
+        b->max_bytes = f->max_bytes;
     } else {
         b = malloc(sizeof(*b));
         if (b == NULL)
             return NULL;
         floe_batch_init(b, (size_t)f->cfg->max_buffer_records,
-                        (size_t)f->cfg->max_buffer_bytes);
+                        f->max_bytes);
     }
-    f->sh->buffered += sizeof(*b);
+    account(f, (ptrdiff_t)sizeof(*b));
     return b;
 }
 
 static void batch_put(struct floe_flow *f, struct floe_batch *b)
 {
-    f->sh->buffered -= b->data.len + sizeof(*b);
+    account(f, -(ptrdiff_t)(b->data.len + sizeof(*b)));
     if (f->sh->nfree >= MAX_FREE_BATCHES) {
         batch_destroy(b);
         return;
@@ -118,6 +135,7 @@ static void close_open(struct floe_flow *f)
         return;
     f->open = NULL;
     b->next = NULL;
+    b->state = FLOE_BATCH_QUEUED;
     if (f->qtail != NULL)
         f->qtail->next = b;
     else
@@ -203,7 +221,19 @@ int floe_flow_scan(struct floe_flow *f, int64_t now_ms)
     return FLOE_OK;
 }
 
-/* The tail callback: one line becomes one record in the open batch. */
+/* May the flow take more lines? Not above the budget; and while its sends
+ * fail, not above its share of it (the rest stays for healthy flows). */
+static bool may_read(const struct floe_flow *f)
+{
+    const struct floe_flow_shared *sh = f->sh;
+
+    return sh->buffered < sh->max_buffered &&
+           (f->failures < 1 || sh->nflows <= 1 ||
+            f->buffered < sh->max_buffered / sh->nflows);
+}
+
+/* The tail callback: one line becomes one record in the open batch, or
+ * joins the last one (aggregatedRecordSizeBytes). */
 static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
 {
     struct floe_flow *f = ctx;
@@ -212,7 +242,7 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
     size_t start, len;
     int rc, tries;
 
-    if (f->sh->buffered >= f->sh->max_buffered)
+    if (!may_read(f))
         return FLOE_EAGAIN; /* back-pressure: the line comes again */
     for (tries = 0;; tries++) {
         if (f->open == NULL) {
@@ -258,7 +288,12 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
                       FLOE_RECORD_MAX_BYTES);
         len = FLOE_RECORD_MAX_BYTES;
     }
-    rc = floe_batch_commit(b, start, slot, l->end_off, f->now_ms);
+    if (cfg->agg_bytes > 0 &&
+        floe_batch_extend(b, start, slot, l->end_off,
+                          (size_t)cfg->agg_bytes) == FLOE_OK)
+        rc = FLOE_OK;
+    else
+        rc = floe_batch_commit(b, start, slot, l->end_off, f->now_ms);
     if (rc == FLOE_ETOOBIG && b->n > 0) {
         /* Does not fit: move the bytes to a fresh batch. */
         struct floe_batch *nb = batch_get(f);
@@ -276,7 +311,7 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
     }
     if (rc != FLOE_OK)
         return rc;
-    f->sh->buffered += len;
+    account(f, (ptrdiff_t)len);
     floe_counter_add(f->st.parsed, 1);
     floe_counter_add(f->st.parsed_bytes, l->len);
     if (l->truncated)
@@ -305,15 +340,14 @@ int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
 
         if (tf == NULL || tf->fd < 0)
             continue;
-        if (f->sh->buffered >= f->sh->max_buffered)
+        if (!may_read(f))
             break;
         rc = floe_tail_read(&f->tail, (uint32_t)i, budget - total, on_line,
                             f, &n);
         total += n;
         if (rc != FLOE_OK)
             break;
-        if (f->sh->exit_at_eof && tf->eof && tf->len > 0 &&
-            f->sh->buffered < f->sh->max_buffered)
+        if (f->sh->exit_at_eof && tf->eof && tf->len > 0 && may_read(f))
             rc = floe_tail_flush(&f->tail, (uint32_t)i, on_line, f);
         if (rc != FLOE_OK)
             break;
@@ -324,12 +358,15 @@ int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
     return rc;
 }
 
+/* A batch fills to its record and byte limits unless its age expires.
+ * Memory pressure closes it early only when the flow has nothing else on
+ * its way, whose answer would free memory: then waiting cannot help. */
 void floe_flow_close_due(struct floe_flow *f, int64_t now_ms, bool force)
 {
     if (f->open == NULL || f->open->n == 0)
         return;
     if (force || now_ms - f->open->first_ms >= f->cfg->max_buffer_age_ms ||
-        f->sh->buffered >= f->sh->max_buffered)
+        (!may_read(f) && f->qhead == NULL))
         close_open(f);
 }
 
@@ -343,127 +380,284 @@ static int commit(struct floe_flow *f, const struct floe_ckpt_row *rows,
     return rc;
 }
 
-/* Write the checkpoint rows of a fully acknowledged batch. */
-static void checkpoint(struct floe_flow *f, const struct floe_batch *b)
-{
-    struct floe_ckpt_row rows[16];
-    uint32_t slots[16];
-    size_t n = 0, i, j;
-    int rc = FLOE_OK;
+#define CKPT_ROWS 16
 
-    for (i = b->n; i > 0; i--) { /* the last record of each file wins */
-        const struct floe_batch_rec *r = &b->recs[i - 1];
-        const struct floe_tail_file *tf;
-
-        for (j = 0; j < n && slots[j] != r->file; j++)
-            ;
-        if (j < n)
-            continue;
-        tf = r->file < f->tail.nfiles ? f->tail.files[r->file] : NULL;
-        if (tf == NULL)
-            continue;
-        if (n == sizeof(rows) / sizeof(rows[0])) {
-            if (commit(f, rows, n) != FLOE_OK)
-                rc = FLOE_EIO;
-            n = 0;
-        }
-        slots[n] = r->file;
-        rows[n].path = tf->path;
-        memcpy(rows[n].file_id, tf->file_id, sizeof(rows[n].file_id));
-        rows[n].mtime_ms = tf->mtime_ms;
-        rows[n].size = tf->size;
-        rows[n].offset = (int64_t)r->end_off;
-        n++;
-    }
-    if (n > 0 && commit(f, rows, n) != FLOE_OK)
-        rc = FLOE_EIO;
-    if (rc != FLOE_OK)
-        floe_log_error("%s: checkpoint not saved; those records may be "
-                       "sent again after a restart", f->cfg->id);
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Count one PutRecordBatch: its outcome, its records and its time. */
-static void count_put(struct floe_flow *f, int rc, size_t pending,
-                      size_t acked, size_t acked_bytes, double secs,
-                      unsigned attempt)
-{
-    floe_counter_add(f->st.puts, 1);
-    if (attempt > 1)
-        floe_counter_add(f->st.retries, 1);
-    floe_histogram_observe(f->st.latency, secs);
-    floe_counter_add(f->st.sent, acked);
-    floe_counter_add(f->st.sent_bytes, acked_bytes);
-    floe_counter_add(f->st.failed, pending - acked);
-    if (rc == FLOE_EAGAIN)
-        floe_counter_add(f->st.fail_partial, 1);
-    else if (rc == FLOE_EIO)
-        floe_counter_add(f->st.fail_network, 1);
-    else if (rc != FLOE_OK)
-        floe_counter_add(f->st.fail_http, 1);
-}
-
-int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
-                   int64_t now_ms, bool *out_did)
-{
-    struct floe_batch *b = f->qhead;
-    char err[FLOE_ERR_LEN] = "";
-    size_t acked = 0, pending, pending_bytes;
-    double t0;
+/* Checkpoint rows being gathered: the newest offset per file wins. */
+struct ckpt_set {
+    struct floe_ckpt_row rows[CKPT_ROWS];
+    uint32_t slots[CKPT_ROWS];
+    size_t n;
     int rc;
+};
 
-    *out_did = false;
-    if (b == NULL || now_ms < f->next_send_ms)
-        return FLOE_OK;
-    *out_did = true;
-    pending = floe_batch_pending(b);
-    pending_bytes = floe_batch_pending_bytes(b);
-    b->attempts++;
-    t0 = mono_s();
-    rc = floe_sender_put(s, f->cfg->stream, b, &acked, err);
-    count_put(f, rc, pending, acked,
-              pending_bytes - floe_batch_pending_bytes(b), mono_s() - t0,
-              b->attempts);
-    if (rc == FLOE_OK) {
-        f->failures /= 10;
-        f->next_send_ms = 0;
-        floe_log_debug("%s: %zu records sent to %s (attempt %u)", f->cfg->id,
-                       b->n, f->cfg->stream, b->attempts);
-        checkpoint(f, b);
+static void ckpt_note(struct floe_flow *f, struct ckpt_set *cs,
+                      uint32_t slot, uint64_t end_off)
+{
+    const struct floe_tail_file *tf =
+        slot < f->tail.nfiles ? f->tail.files[slot] : NULL;
+    size_t j;
+
+    if (tf == NULL)
+        return;
+    for (j = 0; j < cs->n && cs->slots[j] != slot; j++)
+        ;
+    if (j == cs->n) {
+        if (cs->n == CKPT_ROWS) {
+            if (commit(f, cs->rows, cs->n) != FLOE_OK)
+                cs->rc = FLOE_EIO;
+            cs->n = j = 0;
+        }
+        cs->n++;
+        cs->slots[j] = slot;
+        cs->rows[j].path = tf->path;
+        memcpy(cs->rows[j].file_id, tf->file_id, sizeof(cs->rows[j].file_id));
+    }
+    cs->rows[j].mtime_ms = tf->mtime_ms;
+    cs->rows[j].size = tf->size;
+    cs->rows[j].offset = (int64_t)end_off;
+}
+
+/* Pop the wholly acknowledged batches at the head of the FIFO and write
+ * their checkpoint rows in one commit: the longest acknowledged prefix. */
+static void advance(struct floe_flow *f)
+{
+    struct ckpt_set cs;
+    size_t i;
+
+    cs.n = 0;
+    cs.rc = FLOE_OK;
+    while (f->qhead != NULL && f->qhead->state == FLOE_BATCH_DONE) {
+        struct floe_batch *b = f->qhead;
+
+        for (i = 0; i < b->n; i++)
+            ckpt_note(f, &cs, b->recs[i].file, b->recs[i].end_off);
         f->qhead = b->next;
         if (f->qhead == NULL)
             f->qtail = NULL;
         f->nqueued--;
         batch_put(f, b);
-        return FLOE_OK;
     }
-    if (rc == FLOE_EAGAIN)
-        f->failures += (double)(pending - acked) / (double)pending;
+    if (cs.n > 0 && commit(f, cs.rows, cs.n) != FLOE_OK)
+        cs.rc = FLOE_EIO;
+    if (cs.rc != FLOE_OK)
+        floe_log_error("%s: checkpoint not saved; those records may be "
+                       "sent again after a restart", f->cfg->id);
+}
+
+/* Count one PutRecordBatch: its outcome, its records and its time. */
+static void count_put(struct floe_flow *f, const struct floe_put_result *r,
+                      unsigned attempt)
+{
+    floe_counter_add(f->st.puts, 1);
+    if (attempt > 1)
+        floe_counter_add(f->st.retries, 1);
+    floe_histogram_observe(f->st.latency, r->secs);
+    floe_counter_add(f->st.sent, r->acked);
+    floe_counter_add(f->st.sent_bytes, r->acked_bytes);
+    floe_counter_add(f->st.failed, r->pending - r->acked);
+    if (r->rc == FLOE_EAGAIN)
+        floe_counter_add(f->st.fail_partial, 1);
+    else if (r->rc == FLOE_EIO)
+        floe_counter_add(f->st.fail_network, 1);
+    else if (r->rc != FLOE_OK)
+        floe_counter_add(f->st.fail_http, 1);
+}
+
+void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
+                    int64_t now_ms, bool *out_did)
+{
+    struct floe_batch *b;
+    char err[FLOE_ERR_LEN] = "";
+
+    *out_did = false;
+    if (now_ms < f->next_send_ms)
+        return;
+    for (b = f->qhead; b != NULL && (double)f->in_flight + 1 <= f->window;
+         b = b->next) {
+        if (b->state != FLOE_BATCH_QUEUED)
+            continue;
+        if (floe_sender_start(s, f->cfg->stream, b, f, err) != FLOE_OK) {
+            floe_log_warn("%s: cannot send a buffer of %zu records (%s); "
+                          "retrying in a second", f->cfg->id,
+                          floe_batch_pending(b), err);
+            f->next_send_ms = now_ms + 1000;
+            return;
+        }
+        b->state = FLOE_BATCH_IN_FLIGHT;
+        b->attempts++;
+        b->sent_ms = now_ms;
+        f->in_flight++;
+        *out_did = true;
+    }
+}
+
+/* An answer came back fine: open the window if it was what held sends
+ * back (slow start below ssthresh, then one more per window). */
+static void window_grow(struct floe_flow *f)
+{
+    if ((double)f->in_flight + 2 <= f->window)
+        return; /* not window-limited: more would not help */
+    f->window += f->window < f->ssthresh ? 1.0 : 1.0 / f->window;
+    if (f->window > (double)f->sh->max_in_flight)
+        f->window = (double)f->sh->max_in_flight;
+}
+
+/* Throttled: halve the window, once per round of requests (only for a
+ * request sent after the last cut, as TCP reacts once per window). */
+static void window_cut(struct floe_flow *f, int64_t sent_ms, int64_t now_ms)
+{
+    if (sent_ms < f->last_cut_ms)
+        return;
+    f->ssthresh = f->window / 2 < 1 ? 1 : f->window / 2;
+    f->window = f->ssthresh;
+    f->last_cut_ms = now_ms;
+}
+
+/* Keep a record the endpoint refuses whatever we do (alone and still too
+ * large) in the rejects file with its reason, and count it: it is not
+ * retried forever and not dropped silently. FLOE_EIO if it could not be
+ * written (then it stays pending and is retried). */
+static int reject(struct floe_flow *f, const struct floe_batch_rec *r,
+                  const char *data, const char *why)
+{
+    const struct floe_tail_file *tf =
+        r->file < f->tail.nfiles ? f->tail.files[r->file] : NULL;
+    struct floe_buf line;
+    int rc;
+
+    floe_buf_init(&line, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_addf(&line, "{\"time_ms\":%" PRId64 ",\"flow\":",
+                       floe_now_ms());
+    if (rc == FLOE_OK)
+        rc = floe_buf_add_json_str(&line, f->cfg->id, strlen(f->cfg->id));
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(&line, ",\"file\":");
+    if (rc == FLOE_OK)
+        rc = tf ? floe_buf_add_json_str(&line, tf->path, strlen(tf->path))
+                : floe_buf_adds(&line, "null");
+    if (rc == FLOE_OK)
+        rc = floe_buf_addf(&line, ",\"end_offset\":%" PRIu64 ",\"reason\":",
+                           r->end_off);
+    if (rc == FLOE_OK)
+        rc = floe_buf_add_json_str(&line, why, strlen(why));
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(&line, ",\"data_base64\":\"");
+    if (rc == FLOE_OK)
+        rc = floe_buf_reserve(&line, floe_b64_enc_len(r->len) + 4);
+    if (rc == FLOE_OK) {
+        line.len += floe_b64_enc(data, r->len, line.data + line.len);
+        rc = floe_buf_adds(&line, "\"}\n");
+    }
+    if (rc == FLOE_OK)
+        rc = floe_append_file_sync(f->sh->rejects, line.data, line.len);
+    floe_buf_free(&line);
+    if (rc != FLOE_OK) {
+        floe_log_error("%s: cannot write a refused record to %s; keeping "
+                       "it to retry", f->cfg->id, f->sh->rejects);
+        return FLOE_EIO;
+    }
+    floe_counter_add(f->st.rejected, 1);
+    floe_log_error("%s: a record of %u bytes ending at offset %" PRIu64
+                   " of %s is refused by %s even alone (%s); kept in %s",
+                   f->cfg->id, r->len, r->end_off, tf ? tf->path : "?",
+                   f->cfg->stream, why, f->sh->rejects);
+    return FLOE_OK;
+}
+
+/* The endpoint refused `b` as too large: halve what it sends from now on
+ * and split `b` in two batches (the second right behind it in the FIFO,
+ * so checkpoints keep their order); a lone record goes to the rejects
+ * file. */
+static void too_large(struct floe_flow *f, struct floe_batch *b,
+                      const char *why)
+{
+    size_t pending = floe_batch_pending(b), half = 0, k, bytes;
+    struct floe_batch *nb;
+
+    bytes = floe_batch_pending_bytes(b) / 2;
+    if (bytes < MIN_LEARNT_BYTES)
+        bytes = MIN_LEARNT_BYTES;
+    if (bytes < f->max_bytes) {
+        f->max_bytes = bytes;
+        floe_log_warn("%s: %s refuses requests this large; buffers of at "
+                      "most %zu bytes from now on", f->cfg->id,
+                      f->cfg->stream, bytes);
+    }
+    if (pending == 1) {
+        for (k = 0; k < b->n && b->recs[k].acked; k++)
+            ;
+        if (reject(f, &b->recs[k], b->data.data + b->recs[k].off, why) ==
+            FLOE_OK) {
+            b->recs[k].acked = true;
+            b->n_acked++;
+            b->state = FLOE_BATCH_DONE;
+        }
+        return;
+    }
+    for (k = 0; k < b->n && half < pending / 2; k++)
+        if (!b->recs[k].acked)
+            half++;
+    nb = batch_get(f);
+    if (nb == NULL || floe_batch_split(b, k, nb) != FLOE_OK) {
+        if (nb != NULL)
+            batch_put(f, nb);
+        floe_log_error("%s: out of memory splitting a buffer", f->cfg->id);
+        return;
+    }
+    nb->state = FLOE_BATCH_QUEUED;
+    nb->next = b->next;
+    b->next = nb;
+    if (f->qtail == b)
+        f->qtail = nb;
+    f->nqueued++;
+    floe_log_info("%s: resending a buffer of %zu records as two of %zu and "
+                  "%zu", f->cfg->id, pending, floe_batch_pending(b),
+                  floe_batch_pending(nb));
+}
+
+void floe_flow_on_done(void *arg, const struct floe_put_result *r)
+{
+    struct floe_flow *f = r->ctx;
+    struct floe_batch *b = r->batch;
+    int64_t now = floe_mono_ms(), d;
+
+    (void)arg;
+    f->in_flight--;
+    count_put(f, r, b->attempts);
+    if (r->rc == FLOE_OK) {
+        b->state = FLOE_BATCH_DONE;
+        f->failures /= 10;
+        window_grow(f);
+        floe_log_debug("%s: %zu records sent to %s (attempt %u)", f->cfg->id,
+                       r->pending, f->cfg->stream, b->attempts);
+        advance(f);
+        return;
+    }
+    b->state = FLOE_BATCH_QUEUED;
+    if (r->rc == FLOE_ETOOBIG) {
+        too_large(f, b, r->err);
+        advance(f);
+        return;
+    }
+    if (r->throttled)
+        window_cut(f, r->started_ms, now);
+    if (r->rc == FLOE_EAGAIN)
+        f->failures += (double)(r->pending - r->acked) / (double)r->pending;
     else
         f->failures += 1;
-    {
-        int64_t d = floe_send_backoff_ms(f->failures, f->cfg->retry_initial_ms,
-                                         f->cfg->retry_max_ms);
-
-        f->next_send_ms = now_ms + d;
-        if (rc == FLOE_EAGAIN)
-            floe_log_warn("%s: %zu of %zu records rejected by %s (%s); "
-                          "resending only those in %" PRId64 " ms",
-                          f->cfg->id, pending - acked, pending,
-                          f->cfg->stream, err, d);
-        else
-            floe_log_warn("%s: PutRecordBatch of %zu records to %s failed "
-                          "(%s); retrying in %" PRId64 " ms", f->cfg->id,
-                          pending, f->cfg->stream, err, d);
-    }
-    return FLOE_OK;
+    d = floe_send_backoff_ms(f->failures, f->cfg->retry_initial_ms,
+                             f->cfg->retry_max_ms);
+    if (now + d > f->next_send_ms)
+        f->next_send_ms = now + d;
+    if (r->rc == FLOE_EAGAIN)
+        floe_log_warn("%s: %zu of %zu records rejected by %s (%s); "
+                      "resending only those in %" PRId64 " ms", f->cfg->id,
+                      r->pending - r->acked, r->pending, f->cfg->stream,
+                      r->err, d);
+    else
+        floe_log_warn("%s: PutRecordBatch of %zu records to %s failed "
+                      "(%s); retrying in %" PRId64 " ms", f->cfg->id,
+                      r->pending, f->cfg->stream, r->err, d);
 }
 
 bool floe_flow_drained(const struct floe_flow *f)
@@ -486,7 +680,8 @@ int64_t floe_flow_deadline(const struct floe_flow *f)
 {
     int64_t d = f->next_scan_ms;
 
-    if (f->qhead != NULL && f->next_send_ms < d)
+    if (f->qhead != NULL && f->next_send_ms < d &&
+        (double)f->in_flight + 1 <= f->window)
         d = f->next_send_ms;
     if (f->open != NULL && f->open->n > 0 &&
         f->open->first_ms + f->cfg->max_buffer_age_ms < d)
@@ -503,5 +698,7 @@ void floe_flow_gauges(const struct floe_flow *f)
             open++;
     floe_gauge_set(f->st.behind, (int64_t)floe_tail_behind(&f->tail));
     floe_gauge_set(f->st.open_files, (int64_t)open);
-    floe_gauge_set(f->st.queued, (int64_t)f->nqueued);
+    floe_gauge_set(f->st.queued, (int64_t)(f->nqueued - f->in_flight));
+    floe_gauge_set(f->st.in_flight, (int64_t)f->in_flight);
+    floe_gauge_set(f->st.window, (int64_t)f->window);
 }

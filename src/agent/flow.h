@@ -1,9 +1,13 @@
 /* flow.h - one agent.json flow at run time: its file tracker, the batch
- * being filled, the FIFO of closed batches, the retry state and counters.
- * Lines go tail -> convert -> batch in place; a batch is sent whole (only
- * its failed entries again on a partial failure) and checkpointed once
- * every record in it was acknowledged. Batches of a flow go out one at a
- * time, in order, so checkpoints only move forward. */
+ * being filled, the FIFO of closed batches, the requests in flight and
+ * counters. Lines go tail -> convert -> batch in place (whole lines packed
+ * into one record up to aggregatedRecordSizeBytes). Closed batches go out
+ * concurrently, up to a window that grows while answers come back fine
+ * and halves on throttling; a batch is resent whole (only its failed
+ * entries on a partial failure), split in two when the endpoint refuses
+ * it as too large. Checkpoints follow the FIFO: they advance only past the
+ * longest prefix of batches that are wholly acknowledged, so answers in
+ * any order never skip a line. */
 #ifndef FLOE_AGENT_FLOW_H
 #define FLOE_AGENT_FLOW_H
 
@@ -26,6 +30,9 @@ struct floe_flow_shared {
     struct floe_batch *free_list; /* recycled batches */
     size_t nfree;
     bool exit_at_eof;       /* treat an unterminated last line as whole */
+    size_t nflows;          /* a failing flow holds at most its share */
+    size_t max_in_flight;   /* per flow: the window's ceiling */
+    const char *rejects;    /* borrowed: where refused records go */
 };
 
 struct floe_flow {
@@ -34,10 +41,17 @@ struct floe_flow {
     struct floe_ckpt *ck;          /* borrowed */
     struct floe_tail tail;
     struct floe_batch *open;       /* owned; being filled, or NULL */
-    struct floe_batch *qhead, *qtail; /* owned FIFO of closed batches */
+    struct floe_batch *qhead, *qtail; /* owned FIFO of closed batches, in
+                                         file order, whatever their state */
     size_t nqueued;
+    size_t buffered;               /* this flow's part of sh->buffered */
+    size_t in_flight;              /* requests out */
+    double window;                 /* requests allowed out at once */
+    double ssthresh;               /* slow start below, +1/window above */
+    int64_t last_cut_ms;           /* window last halved (monotonic) */
+    size_t max_bytes;              /* batch byte limit learnt from 413s */
     double failures;               /* backoff exponent */
-    int64_t next_send_ms;          /* monotonic */
+    int64_t next_send_ms;          /* monotonic: no send before (backoff) */
     int64_t next_scan_ms;
     int64_t now_ms;                /* stamp for records being added */
     struct floe_flow_stats st;     /* counters, in the agent's registry */
@@ -61,10 +75,14 @@ int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
                    size_t *out_read);
 /* Close the open batch if it is old enough, full, or `force`. */
 void floe_flow_close_due(struct floe_flow *f, int64_t now_ms, bool force);
-/* Send the oldest closed batch if its retry time has come. *out_did says
- * whether a request was made. Errors are logged and retried later. */
-int floe_flow_send(struct floe_flow *f, struct floe_sender *s,
-                   int64_t now_ms, bool *out_did);
+/* Start requests for closed batches, oldest first, while the window and
+ * the backoff allow. *out_did says whether one was started. A request
+ * that cannot even start (out of memory) is logged and retried later. */
+void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
+                    int64_t now_ms, bool *out_did);
+/* A floe_sender_done_fn: r->ctx is the flow. Counts, adapts the window,
+ * requeues or splits what failed, checkpoints the acknowledged prefix. */
+void floe_flow_on_done(void *arg, const struct floe_put_result *r);
 /* Every file read to its end, nothing buffered or queued. */
 bool floe_flow_drained(const struct floe_flow *f);
 /* The earliest monotonic time this flow needs attention (INT64_MAX). */

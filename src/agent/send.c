@@ -1,6 +1,10 @@
-/* send.c - Firehose PutRecordBatch client (send.h). Body and response
- * buffers live in the sender and are reused, so a send allocates only
- * inside libcurl and the JSON response parser. */
+/* send.c - Firehose PutRecordBatch client on a libcurl multi handle
+ * (send.h). Each request slot keeps its easy handle (and so its buffers)
+ * for reuse; connections stay in the multi handle's cache. Bodies are
+ * streamed from the batch through the read callback; when signing, the
+ * body's SHA-256 is computed by streaming it once through a 64 KiB
+ * scratch buffer first. HTTP/1.1 throughout: one connection per request
+ * in flight, like the Kinesis Agent's sender threads. */
 #define FLOE_LOG_MOD "agent.send"
 #include "agent/send.h"
 
@@ -8,28 +12,75 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
 #include "aws/sigv4.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/client.h"
 
+#define RESP_MAX (4u * 1024 * 1024)
+#define SCRATCH (64u * 1024)
+#define TARGET "Firehose_20150804.PutRecordBatch"
+#define CTYPE "application/x-amz-json-1.1"
+
+struct floe_put {                /* one request slot */
+    struct floe_sender *s;
+    CURL *easy;
+    struct curl_slist *hdrs;     /* owned while busy */
+    struct floe_batch_body body;
+    struct floe_buf resp;
+    struct floe_batch *batch;    /* borrowed while busy */
+    void *ctx;
+    size_t pending, pending_bytes;
+    int64_t started_ms;
+    bool overflow;
+    char errbuf[CURL_ERROR_SIZE];
+    struct floe_put *next_free;
+};
+
 struct floe_sender {
-    struct floe_http_client *http;
+    CURLM *multi;
     char *url;
     char *host;       /* authority as sent in Host */
     char *region;
     char *access_key, *secret_key, *token;
-    struct floe_buf body;
-    struct floe_buf resp;
+    long timeout_ms;
+    struct floe_put **puts;      /* owned, every slot ever made */
+    size_t nputs;
+    struct floe_put *free_puts;
+    size_t in_flight;
+    char *scratch;               /* SCRATCH bytes, for hashing bodies */
     struct floe_buf auth;
     int warned_unsigned;
 };
 
+static void put_destroy(struct floe_put *p)
+{
+    if (p == NULL)
+        return;
+    if (p->easy != NULL)
+        curl_easy_cleanup(p->easy);
+    curl_slist_free_all(p->hdrs);
+    floe_buf_free(&p->resp);
+    free(p);
+}
+
 void floe_sender_destroy(struct floe_sender *s)
 {
+    size_t i;
+
     if (s == NULL)
         return;
-    floe_http_client_destroy(s->http);
+    for (i = 0; i < s->nputs; i++) {
+        if (s->puts[i]->batch != NULL && s->multi != NULL)
+            curl_multi_remove_handle(s->multi, s->puts[i]->easy);
+        put_destroy(s->puts[i]);
+    }
+    free(s->puts);
+    if (s->multi != NULL)
+        curl_multi_cleanup(s->multi);
     free(s->url);
     free(s->host);
     free(s->region);
@@ -38,8 +89,7 @@ void floe_sender_destroy(struct floe_sender *s)
         memset(s->secret_key, 0, strlen(s->secret_key));
     free(s->secret_key);
     free(s->token);
-    floe_buf_free(&s->body);
-    floe_buf_free(&s->resp);
+    free(s->scratch);
     floe_buf_free(&s->auth);
     free(s);
 }
@@ -71,6 +121,15 @@ static char *region_from_host(const char *host)
     return strndup(p, (size_t)(e - p));
 }
 
+/* A bare number is a port someone meant to put after a host. */
+static bool all_digits(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
 int floe_sender_create(const struct floe_sender_opts *o,
                        struct floe_sender **out, char *err)
 {
@@ -83,9 +142,8 @@ int floe_sender_create(const struct floe_sender_opts *o,
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return FLOE_ENOMEM;
-    floe_buf_init(&s->body, 8 * 1024 * 1024);
-    floe_buf_init(&s->resp, 4 * 1024 * 1024);
     floe_buf_init(&s->auth, 4096);
+    s->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
     floe_buf_init(&url, 4096);
     if (ep == NULL || ep[0] == '\0') {
         rc = floe_buf_addf(&url, "https://firehose.%s.amazonaws.com/",
@@ -95,6 +153,10 @@ int floe_sender_create(const struct floe_sender_opts *o,
         rc = floe_buf_adds(&url, ep);
         if (rc == FLOE_OK && strchr(strstr(ep, "//") + 2, '/') == NULL)
             rc = floe_buf_addc(&url, '/');
+    } else if (all_digits(ep)) {
+        rc = floe_err(err, FLOE_EINVAL, "firehose endpoint '%s' is a bare "
+                      "number: give host:port or http://host:port (e.g. "
+                      "http://127.0.0.1:%s)", ep, ep);
     } else if (strstr(ep, "://") != NULL) {
         rc = floe_err(err, FLOE_EINVAL, "firehose endpoint '%s': use "
                       "http:// or https://", ep);
@@ -134,8 +196,12 @@ int floe_sender_create(const struct floe_sender_opts *o,
     /* Before any SigV4 use of OpenSSL: a plain http endpoint gets the
      * lean OpenSSL init (client.h). */
     rc = floe_http_global_init(s->url);
-    if (rc == FLOE_OK)
-        rc = floe_http_client_create(NULL, &s->http);
+    if (rc == FLOE_OK) {
+        s->multi = curl_multi_init();
+        s->scratch = malloc(SCRATCH);
+        if (s->multi == NULL || s->scratch == NULL)
+            rc = FLOE_ENOMEM;
+    }
     if (rc != FLOE_OK) {
         floe_err(err, rc, "cannot set up the HTTP client");
         goto cleanup;
@@ -158,8 +224,245 @@ const char *floe_sender_region(const struct floe_sender *s)
     return s->region;
 }
 
-#define TARGET "Firehose_20150804.PutRecordBatch"
-#define CTYPE "application/x-amz-json-1.1"
+size_t floe_sender_in_flight(const struct floe_sender *s)
+{
+    return s->in_flight;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct floe_put *p = arg;
+    size_t n = size * nmemb;
+
+    if (floe_buf_add(&p->resp, data, n) != FLOE_OK) {
+        p->overflow = true;
+        return 0; /* aborts the transfer */
+    }
+    return n;
+}
+
+static size_t on_read(char *dst, size_t size, size_t nmemb, void *arg)
+{
+    struct floe_put *p = arg;
+
+    return floe_batch_body_read(&p->body, dst, size * nmemb);
+}
+
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+    struct floe_put *p = arg;
+
+    if (offset != 0 || origin != SEEK_SET)
+        return CURL_SEEKFUNC_CANTSEEK;
+    floe_batch_body_rewind(&p->body); /* a resend on a fresh connection */
+    return CURL_SEEKFUNC_OK;
+}
+
+/* A free request slot (made on first need, its easy handle kept). */
+static struct floe_put *put_get(struct floe_sender *s)
+{
+    struct floe_put *p = s->free_puts, **grown;
+
+    if (p != NULL) {
+        s->free_puts = p->next_free;
+        return p;
+    }
+    grown = realloc(s->puts, (s->nputs + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NULL;
+    s->puts = grown;
+    p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->s = s;
+    floe_buf_init(&p->resp, RESP_MAX);
+    p->easy = curl_easy_init();
+    if (p->easy == NULL) {
+        put_destroy(p);
+        return NULL;
+    }
+    curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
+    curl_easy_setopt(p->easy, CURLOPT_URL, s->url);
+    curl_easy_setopt(p->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(p->easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(p->easy, CURLOPT_READDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(p->easy, CURLOPT_SEEKDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(p->easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+    curl_easy_setopt(p->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(p->easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "floe/" FLOE_VERSION);
+    s->puts[s->nputs++] = p;
+    return p;
+}
+
+static void put_release(struct floe_sender *s, struct floe_put *p)
+{
+    curl_slist_free_all(p->hdrs);
+    p->hdrs = NULL;
+    p->batch = NULL;
+    p->ctx = NULL;
+    floe_buf_reset(&p->resp);
+    if (p->resp.cap > 64 * 1024)
+        floe_buf_free(&p->resp); /* an unusually long answer */
+    p->next_free = s->free_puts;
+    s->free_puts = p;
+}
+
+/* Hex SHA-256 of the body, streamed once through the scratch buffer. */
+static int body_sha256(struct floe_sender *s, struct floe_put *p,
+                       char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0, i;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t n;
+    int ok;
+
+    if (ctx == NULL)
+        return FLOE_ENOMEM;
+    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    floe_batch_body_rewind(&p->body);
+    while (ok && (n = floe_batch_body_read(&p->body, s->scratch, SCRATCH)))
+        ok = EVP_DigestUpdate(ctx, s->scratch, n) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+    EVP_MD_CTX_free(ctx);
+    floe_batch_body_rewind(&p->body);
+    if (!ok)
+        return FLOE_EIO;
+    for (i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+    return FLOE_OK;
+}
+
+static int add_hdr(struct curl_slist **list, const char *h)
+{
+    struct curl_slist *t = curl_slist_append(*list, h);
+
+    if (t == NULL)
+        return FLOE_ENOMEM;
+    *list = t;
+    return FLOE_OK;
+}
+
+/* The request's headers (signed when credentials exist). */
+static int build_headers(struct floe_sender *s, struct floe_put *p,
+                         char *err)
+{
+    char date[17], line[600], payload[65];
+    int rc;
+
+    floe_sigv4_amz_date(floe_now_ms(), date);
+    rc = add_hdr(&p->hdrs, "Content-Type: " CTYPE);
+    if (rc == FLOE_OK)
+        rc = add_hdr(&p->hdrs, "X-Amz-Target: " TARGET);
+    snprintf(line, sizeof(line), "X-Amz-Date: %s", date);
+    if (rc == FLOE_OK)
+        rc = add_hdr(&p->hdrs, line);
+    snprintf(line, sizeof(line), "Host: %s", s->host);
+    if (rc == FLOE_OK)
+        rc = add_hdr(&p->hdrs, line);
+    /* No "Expect: 100-continue" round trip for big bodies. */
+    if (rc == FLOE_OK)
+        rc = add_hdr(&p->hdrs, "Expect:");
+    if (rc != FLOE_OK)
+        return floe_err(err, rc, "out of memory");
+    if (s->access_key != NULL) {
+        struct floe_sigv4_hdr sh[5] = {
+            { "content-type", CTYPE },
+            { "host", s->host },
+            { "x-amz-date", date },
+            { "x-amz-target", TARGET },
+            { "x-amz-security-token", s->token },
+        };
+        struct floe_sigv4_req req = { "POST", "/", NULL, sh,
+                                      s->token ? 5 : 4, NULL, 0, payload };
+
+        rc = body_sha256(s, p, payload);
+        floe_buf_reset(&s->auth);
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&s->auth, "Authorization: ");
+        if (rc == FLOE_OK)
+            rc = floe_sigv4_authorization(&req, s->access_key, s->secret_key,
+                                          s->region, "firehose", date,
+                                          &s->auth);
+        if (rc == FLOE_OK)
+            rc = add_hdr(&p->hdrs, s->auth.data);
+        if (rc == FLOE_OK && s->token != NULL) {
+            floe_buf_reset(&s->auth);
+            rc = floe_buf_addf(&s->auth, "X-Amz-Security-Token: %s",
+                               s->token);
+            if (rc == FLOE_OK)
+                rc = add_hdr(&p->hdrs, s->auth.data);
+        }
+        if (rc != FLOE_OK)
+            return floe_err(err, rc, "cannot sign the request");
+    } else if (!s->warned_unsigned) {
+        s->warned_unsigned = 1;
+        floe_log_warn("no AWS credentials (agent.json awsAccessKeyId/"
+                      "awsSecretAccessKey or AWS_ACCESS_KEY_ID/"
+                      "AWS_SECRET_ACCESS_KEY): sending unsigned requests");
+    }
+    return FLOE_OK;
+}
+
+int floe_sender_start(struct floe_sender *s, const char *stream,
+                      struct floe_batch *b, void *ctx, char *err)
+{
+    struct floe_put *p = put_get(s);
+    int rc;
+
+    if (p == NULL)
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    rc = floe_batch_body_start(&p->body, b, stream);
+    if (rc != FLOE_OK) {
+        put_release(s, p);
+        return floe_err(err, rc, "cannot build the request body (%s)",
+                        floe_strerror(rc));
+    }
+    rc = build_headers(s, p, err);
+    if (rc != FLOE_OK) {
+        put_release(s, p);
+        return rc;
+    }
+    curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->hdrs);
+    curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)p->body.len);
+    p->batch = b;
+    p->ctx = ctx;
+    p->pending = floe_batch_pending(b);
+    p->pending_bytes = floe_batch_pending_bytes(b);
+    p->started_ms = floe_mono_ms();
+    p->overflow = false;
+    p->errbuf[0] = '\0';
+    if (curl_multi_add_handle(s->multi, p->easy) != CURLM_OK) {
+        put_release(s, p);
+        return floe_err(err, FLOE_EIO, "cannot start the request");
+    }
+    s->in_flight++;
+    return FLOE_OK;
+}
+
+/* Does an error answer mean "slow down"? */
+static bool throttling(long status, const struct floe_buf *resp)
+{
+    const char *d = resp->data ? resp->data : "";
+
+    return status >= 500 || status == 429 ||
+           strstr(d, "ServiceUnavailableException") != NULL ||
+           strstr(d, "ThrottlingException") != NULL ||
+           strstr(d, "LimitExceededException") != NULL;
+}
 
 /* Error name from a JSON 1.1 error body: {"__type":"...","message":...}. */
 static void error_text(const struct floe_buf *resp, long status, char *err)
@@ -173,74 +476,86 @@ static void error_text(const struct floe_buf *resp, long status, char *err)
                  resp->data ? resp->data : "");
 }
 
-int floe_sender_put(struct floe_sender *s, const char *stream,
-                    struct floe_batch *b, size_t *out_acked, char *err)
+/* Turn a finished transfer into its result; marks acknowledged records. */
+static void finish(struct floe_sender *s, struct floe_put *p, CURLcode cc,
+                   struct floe_put_result *r)
 {
-    char date[17], hdate[32], hhost[512], htok[4096];
-    const char *hdrs[8];
-    size_t nh = 0, pending = floe_batch_pending(b);
-    long status = 0;
+    struct floe_batch *b = p->batch;
     int rc;
 
-    *out_acked = 0;
-    rc = floe_batch_body(b, stream, &s->body);
+    memset(r, 0, sizeof(*r));
+    r->ctx = p->ctx;
+    r->batch = b;
+    r->pending = p->pending;
+    r->started_ms = p->started_ms;
+    r->secs = (double)(floe_mono_ms() - p->started_ms) / 1000.0;
+    if (p->overflow) {
+        r->rc = floe_err(r->err, FLOE_EREMOTE, "response body over %u "
+                         "bytes", RESP_MAX);
+        return;
+    }
+    if (cc != CURLE_OK) {
+        r->rc = floe_err(r->err, FLOE_EIO, "POST %s: %s", s->url,
+                         p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc));
+        r->throttled = true;
+        return;
+    }
+    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    if (r->status == 413) {
+        r->rc = floe_err(r->err, FLOE_ETOOBIG, "HTTP 413: a request of %zu "
+                         "bytes is too large for %s", p->body.len, s->url);
+        return;
+    }
+    if (r->status != 200) {
+        error_text(&p->resp, r->status, r->err);
+        r->rc = FLOE_EREMOTE;
+        r->throttled = throttling(r->status, &p->resp);
+        return;
+    }
+    rc = floe_batch_apply_response(b, p->resp.data ? p->resp.data : "",
+                                   p->resp.len, &r->acked, r->err);
+    r->acked_bytes = p->pending_bytes - floe_batch_pending_bytes(b);
     if (rc != FLOE_OK)
-        return floe_err(err, rc, "cannot build the request body (%s)",
-                        floe_strerror(rc));
-    floe_sigv4_amz_date(floe_now_ms(), date);
-    snprintf(hdate, sizeof(hdate), "X-Amz-Date: %s", date);
-    snprintf(hhost, sizeof(hhost), "Host: %s", s->host);
-    hdrs[nh++] = "Content-Type: " CTYPE;
-    hdrs[nh++] = "X-Amz-Target: " TARGET;
-    hdrs[nh++] = hdate;
-    hdrs[nh++] = hhost;
-    if (s->access_key != NULL) {
-        struct floe_sigv4_hdr sh[5] = {
-            { "content-type", CTYPE },
-            { "host", s->host },
-            { "x-amz-date", date },
-            { "x-amz-target", TARGET },
-            { "x-amz-security-token", s->token },
-        };
-        struct floe_sigv4_req req = { "POST", "/", NULL, sh,
-                                      s->token ? 5 : 4, s->body.data,
-                                      s->body.len };
+        r->rc = FLOE_EREMOTE;
+    else if (r->acked < p->pending)
+        r->rc = FLOE_EAGAIN;
+    r->throttled = r->rc == FLOE_EAGAIN;
+}
 
-        floe_buf_reset(&s->auth);
-        rc = floe_buf_adds(&s->auth, "Authorization: ");
-        if (rc == FLOE_OK)
-            rc = floe_sigv4_authorization(&req, s->access_key, s->secret_key,
-                                          s->region, "firehose", date,
-                                          &s->auth);
-        if (rc != FLOE_OK)
-            return floe_err(err, rc, "cannot sign the request");
-        hdrs[nh++] = s->auth.data;
-        if (s->token != NULL) {
-            snprintf(htok, sizeof(htok), "X-Amz-Security-Token: %s",
-                     s->token);
-            hdrs[nh++] = htok;
-        }
-    } else if (!s->warned_unsigned) {
-        s->warned_unsigned = 1;
-        floe_log_warn("no AWS credentials (agent.json awsAccessKeyId/"
-                      "awsSecretAccessKey or AWS_ACCESS_KEY_ID/"
-                      "AWS_SECRET_ACCESS_KEY): sending unsigned requests");
+void floe_sender_perform(struct floe_sender *s, floe_sender_done_fn fn,
+                         void *arg)
+{
+    struct floe_put_result r;
+    CURLMsg *msg;
+    int running, left;
+
+    curl_multi_perform(s->multi, &running);
+    while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+        struct floe_put *p = NULL;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+        finish(s, p, msg->data.result, &r);
+        curl_multi_remove_handle(s->multi, p->easy);
+        s->in_flight--;
+        put_release(s, p);
+        fn(arg, &r);
     }
-    rc = floe_http_client_post(s->http, s->url, hdrs, nh, s->body.data,
-                               s->body.len, &status, &s->resp, err);
-    if (rc != FLOE_OK)
-        return rc == FLOE_ETOOBIG ? FLOE_EREMOTE : FLOE_EIO;
-    if (status != 200) {
-        error_text(&s->resp, status, err);
-        return FLOE_EREMOTE;
-    }
-    rc = floe_batch_apply_response(b, s->resp.data ? s->resp.data : "",
-                                   s->resp.len, out_acked, err);
-    if (rc != FLOE_OK)
-        return FLOE_EREMOTE;
-    if (*out_acked < pending)
-        return FLOE_EAGAIN;
-    return FLOE_OK;
+}
+
+void floe_sender_wait(struct floe_sender *s, int fd, int timeout_ms,
+                      bool *out_fd_ready)
+{
+    struct curl_waitfd w = { fd, CURL_WAIT_POLLIN, 0 };
+    int n = 0;
+
+    *out_fd_ready = false;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    curl_multi_poll(s->multi, fd >= 0 ? &w : NULL, fd >= 0 ? 1 : 0,
+                    timeout_ms, &n);
+    *out_fd_ready = fd >= 0 && (w.revents & CURL_WAIT_POLLIN) != 0;
 }
 
 int64_t floe_send_backoff_ms(double failures, int64_t initial_ms,

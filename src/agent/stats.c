@@ -90,7 +90,16 @@ static const struct {
     { S(open_files), "floe_agent_open_files", NULL, 'g',
       "Files the flow holds open (tailing, or rotated and not done)." },
     { S(queued), "floe_agent_queued_buffers", NULL, 'g',
-      "Closed buffers waiting to be sent." },
+      "Closed buffers not in flight: waiting to be sent (or resent), or "
+      "acknowledged and waiting for an older one before their checkpoint." },
+    { S(in_flight), "floe_agent_requests_in_flight", NULL, 'g',
+      "PutRecordBatch requests sent and not yet answered." },
+    { S(window), "floe_agent_requests_window", NULL, 'g',
+      "Requests the flow may have in flight now: grows while answers come "
+      "back fine, halves on throttling, at most --max-in-flight." },
+    { S(rejected), "floe_agent_records_rejected_total", NULL, 'c',
+      "Records the endpoint refused as too large even alone; kept with "
+      "their reason in the rejects file beside the checkpoints." },
 };
 
 /* Append key="<escaped value>". */

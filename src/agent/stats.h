@@ -32,7 +32,10 @@ struct floe_flow_stats {
     struct floe_histogram *latency;     /* PutRecordBatch seconds */
     struct floe_gauge *behind;          /* bytes on disk not yet read */
     struct floe_gauge *open_files;      /* files with an open descriptor */
-    struct floe_gauge *queued;          /* closed buffers waiting to go */
+    struct floe_gauge *queued;          /* closed buffers not in flight */
+    struct floe_gauge *in_flight;       /* PutRecordBatch requests out */
+    struct floe_gauge *window;          /* requests allowed out at once */
+    struct floe_counter *rejected;      /* records refused even alone */
 };
 
 /* Agent-wide gauges. */

@@ -72,10 +72,7 @@ bool floe_watch_all(const struct floe_watch *w)
 
 bool floe_watch_wait(struct floe_watch *w, int timeout_ms, bool *rescan)
 {
-    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
     struct pollfd p;
-    bool any = false;
-    size_t i;
 
     if (w->fd < 0) {
         if (timeout_ms > 0)
@@ -85,6 +82,17 @@ bool floe_watch_wait(struct floe_watch *w, int timeout_ms, bool *rescan)
     p.fd = w->fd;
     p.events = POLLIN;
     if (poll(&p, 1, timeout_ms) <= 0)
+        return false;
+    return floe_watch_read(w, rescan);
+}
+
+bool floe_watch_read(struct floe_watch *w, bool *rescan)
+{
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool any = false;
+    size_t i;
+
+    if (w->fd < 0)
         return false;
     for (;;) {
         ssize_t n = read(w->fd, buf, sizeof(buf));

@@ -27,5 +27,8 @@ bool floe_watch_all(const struct floe_watch *w);
  * caller's) is set for flows whose directory gained, lost or renamed a
  * file (or all on queue overflow). Returns true if anything arrived. */
 bool floe_watch_wait(struct floe_watch *w, int timeout_ms, bool *rescan);
+/* Take the events already queued (w->fd polled readable elsewhere, e.g.
+ * with the sender's sockets); rescan[] as for floe_watch_wait. */
+bool floe_watch_read(struct floe_watch *w, bool *rescan);
 
 #endif

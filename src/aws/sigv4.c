@@ -272,8 +272,11 @@ int floe_sigv4_compute(const struct floe_sigv4_req *req, const char *secret,
     date8[8] = '\0';
     snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date8, region,
              service);
-    floe_sigv4_sha256_hex(req->payload ? req->payload : "", req->payload_len,
-                          payload_hex);
+    if (req->payload_hex != NULL)
+        snprintf(payload_hex, sizeof(payload_hex), "%s", req->payload_hex);
+    else
+        floe_sigv4_sha256_hex(req->payload ? req->payload : "",
+                              req->payload_len, payload_hex);
     rc = floe_sigv4_canonical_request(req, payload_hex, &creq, out_signed);
     if (rc == FLOE_OK)
         rc = floe_sigv4_string_to_sign(amz_date, scope, creq.data, creq.len,

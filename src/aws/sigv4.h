@@ -36,6 +36,9 @@ struct floe_sigv4_req {
     size_t nhdrs;
     const void *payload;
     size_t payload_len;
+    const char *payload_hex; /* NULL, or the body's hex SHA-256 already
+                                computed (a streamed body): then payload
+                                is not read */
 };
 
 /* The parts of an Authorization header, for a verifying server. */

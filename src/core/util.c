@@ -208,6 +208,25 @@ int floe_write_file_atomic(const char *path, const void *data, size_t len)
     return floe_fsync_dir(".");
 }
 
+int floe_append_file_sync(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int rc;
+
+    if (fd < 0) {
+        floe_log_errno("open %s", path);
+        return FLOE_EIO;
+    }
+    rc = floe_write_all(fd, data, len);
+    if (rc == FLOE_OK && fdatasync(fd) != 0)
+        rc = FLOE_EIO;
+    if (close(fd) != 0)
+        rc = FLOE_EIO;
+    if (rc != FLOE_OK)
+        floe_log_errno("append %s", path);
+    return rc;
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag,
                   struct FTW *ftw)
 {

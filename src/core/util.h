@@ -37,6 +37,8 @@ int floe_read_file(const char *path, struct floe_buf *out);
  * part. */
 int floe_write_file_atomic(const char *path, const void *data, size_t len);
 int floe_fsync_dir(const char *dir);
+/* Append `data` to `path` (created 0644 if missing) and fdatasync it. */
+int floe_append_file_sync(const char *path, const void *data, size_t len);
 /* Remove a tree (rm -rf); a missing path is fine. */
 int floe_rmtree(const char *path);
 bool floe_path_exists(const char *path);

@@ -137,7 +137,9 @@ def test_stop_mid_file_then_resume(moto_server, tmp_path):
         "filePattern": str(logs / "orders.log"), "deliveryStream": "orders",
         "initialPosition": "START_OF_FILE", "maxBufferSizeRecords": 50}])
     env = dict(os.environ, **AWS_ENV)
-    p = Proc([FLOE, "agent", "-c", str(cfg)], tmp_path / "agent1.log", env=env)
+    # One request at a time here, so it is stopped well before the end.
+    p = Proc([FLOE, "agent", "-c", str(cfg), "--max-in-flight", "1"],
+             tmp_path / "agent1.log", env=env)
     wait_for(lambda: len(objects(moto_server, "orders/")) >= 3, timeout=60,
              what="a few batches delivered")
     assert p.stop(signal.SIGTERM) == 0, p.output()

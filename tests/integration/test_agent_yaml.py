@@ -130,4 +130,6 @@ def test_record_over_max_buffer_size_goes_alone(firehose, tmp_path):
     r = run(cfg)
     assert r.returncode == 0, r.stderr
     firehose.stop()
-    assert landed(firehose, "app") == b"".join(lines)
+    # One request per buffer, several in flight: buffers may land in any
+    # order.
+    assert sorted(landed(firehose, "app").splitlines(True)) == sorted(lines)

@@ -38,7 +38,7 @@ static void sign(int64_t when, const char *key, const char *secret,
         { "x-amz-target", "Firehose_20150804.PutRecord" },
     };
     struct floe_sigv4_req req = { "POST", "/", NULL, sh, 3, BODY,
-                                  strlen(BODY) };
+                                  strlen(BODY), NULL };
 
     floe_sigv4_amz_date(when, date);
     CHECK(floe_sigv4_authorization(&req, key, secret, "ap-south-1", service,

@@ -171,7 +171,7 @@ static void test_header_value_trim_and_query_sort(void)
 {
     struct floe_sigv4_hdr h[] = { { "My-Header", "  a   b  c " },
                                   { "host", "h" } };
-    struct floe_sigv4_req req = { "GET", "/p", "b=2&a=1&c", h, 2, "", 0 };
+    struct floe_sigv4_req req = { "GET", "/p", "b=2&a=1&c", h, 2, "", 0, NULL };
     struct floe_buf creq, sh;
 
     floe_buf_init(&creq, FLOE_BUF_UNLIMITED);
