@@ -64,18 +64,21 @@ static const struct floe_opt agent_opts[] = {
     { "progress-interval", FLOE_OPT_MS, "30s", F(progress_interval), 0,
       86400000, 0, "How often to log the 'Agent: Progress:' line (0: "
       "never)." },
-    { "max-buffered-bytes", FLOE_OPT_SIZE, "4M", F(max_buffered),
+    { "max-buffered-bytes", FLOE_OPT_SIZE, "8M", F(max_buffered),
       1048576, 1073741824, 0,
       "Memory bound (all flows) for records read but not yet acknowledged "
       "(in flight included; request bodies are streamed, not stored), "
       "12 KiB per buffer included; above it reading pauses. It caps what "
-      "can be in flight: raise it for long round trips of long lines "
-      "(about bytes/s x round trip)." },
-    { "max-in-flight", FLOE_OPT_INT, "64", F(max_in_flight), 1, 1024, 0,
+      "can be in flight (about bytes/s x round trip are needed); reading "
+      "also pauses while two closed buffers wait for the window, so a near "
+      "endpoint uses far less." },
+    { "max-in-flight", FLOE_OPT_INT, "128", F(max_in_flight), 1, 1024, 0,
       "Ceiling of PutRecordBatch requests in flight per flow. Each flow's "
-      "window starts at 2, grows while answers come back fine and halves "
-      "on throttling (ServiceUnavailableException, partial failures, 5xx, "
-      "429, timeouts)." },
+      "window starts at 2 and grows while answers come back fine and as "
+      "fast as the fastest recent one (so a near endpoint keeps few, a far "
+      "one many); it shrinks when round trips grow past thrice that, and "
+      "halves on throttling (ServiceUnavailableException, partial "
+      "failures, 5xx, 429, timeouts)." },
     { "request-timeout", FLOE_OPT_MS, "60s", F(request_timeout), 1000,
       3600000, 0, "A PutRecordBatch without a whole answer by then is "
       "abandoned and retried." },

@@ -26,6 +26,7 @@
 #define SCAN_INTERVAL_MS 1000
 #define COPY_WAIT_MS 5000 /* a new file that may be a copy in progress */
 #define WINDOW_START 2.0
+#define MAX_READY 2 /* closed batches waiting to go before reading pauses */
 #define MIN_LEARNT_BYTES 4096 /* a 413 never shrinks batches below this */
 
 int floe_flow_init(struct floe_flow *f, struct floe_agent_flow *cfg,
@@ -136,6 +137,7 @@ static void close_open(struct floe_flow *f)
     f->open = NULL;
     b->next = NULL;
     b->state = FLOE_BATCH_QUEUED;
+    f->nready++;
     if (f->qtail != NULL)
         f->qtail->next = b;
     else
@@ -221,13 +223,15 @@ int floe_flow_scan(struct floe_flow *f, int64_t now_ms)
     return FLOE_OK;
 }
 
-/* May the flow take more lines? Not above the budget; and while its sends
- * fail, not above its share of it (the rest stays for healthy flows). */
+/* May the flow take more lines? Not while MAX_READY closed batches wait
+ * for the window (reading ahead of the sender only holds memory); not
+ * above the budget; and while its sends fail, not above its share of it
+ * (the rest stays for healthy flows). */
 static bool may_read(const struct floe_flow *f)
 {
     const struct floe_flow_shared *sh = f->sh;
 
-    return sh->buffered < sh->max_buffered &&
+    return f->nready < MAX_READY && sh->buffered < sh->max_buffered &&
            (f->failures < 1 || sh->nflows <= 1 ||
             f->buffered < sh->max_buffered / sh->nflows);
 }
@@ -484,6 +488,7 @@ void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
             return;
         }
         b->state = FLOE_BATCH_IN_FLIGHT;
+        f->nready--;
         b->attempts++;
         b->sent_ms = now_ms;
         f->in_flight++;
@@ -491,25 +496,59 @@ void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
     }
 }
 
-/* An answer came back fine: open the window if it was what held sends
- * back (slow start below ssthresh, then one more per window). */
-static void window_grow(struct floe_flow *f)
+/* Round trips tell whether more requests in flight would help (as
+ * Vector's adaptive request concurrency and TCP Vegas do): far from the
+ * endpoint the round trip is mostly distance and stays near its least
+ * value as the window grows, so the window grows; when the endpoint (or
+ * the link) queues, round trips grow past that, and more in flight would
+ * only hold memory, so growth stops, and past thrice the least value the
+ * window shrinks. The least value is renewed every RTT_PERIOD_MS. */
+#define RTT_PERIOD_MS 10000
+#define RTT_GROW_SLACK 0.002 /* s: loop and scheduling noise */
+
+static void window_cut(struct floe_flow *f, double factor, int64_t sent_ms,
+                       int64_t now_ms);
+
+static void note_rtt(struct floe_flow *f, double rtt, int64_t now_ms)
 {
-    if ((double)f->in_flight + 2 <= f->window)
-        return; /* not window-limited: more would not help */
+    if (f->rtt_min == 0 || rtt < f->rtt_min)
+        f->rtt_min = rtt;
+    if (f->rtt_min_next == 0 || rtt < f->rtt_min_next)
+        f->rtt_min_next = rtt;
+    if (now_ms >= f->rtt_period_ms) {
+        f->rtt_min = f->rtt_min_next;
+        f->rtt_min_next = 0;
+        f->rtt_period_ms = now_ms + RTT_PERIOD_MS;
+    }
+}
+
+/* An answer came back fine after `rtt` seconds. */
+static void window_grow(struct floe_flow *f, double rtt, int64_t sent_ms,
+                        int64_t now_ms)
+{
+    note_rtt(f, rtt, now_ms);
+    if (rtt > 3 * f->rtt_min + 10 * RTT_GROW_SLACK) {
+        window_cut(f, 0.9, sent_ms, now_ms);
+        return;
+    }
+    if (rtt > 1.5 * f->rtt_min + RTT_GROW_SLACK ||
+        (double)f->in_flight + 2 <= f->window)
+        return; /* queueing, or not window-limited: more would not help */
     f->window += f->window < f->ssthresh ? 1.0 : 1.0 / f->window;
     if (f->window > (double)f->sh->max_in_flight)
         f->window = (double)f->sh->max_in_flight;
 }
 
-/* Throttled: halve the window, once per round of requests (only for a
- * request sent after the last cut, as TCP reacts once per window). */
-static void window_cut(struct floe_flow *f, int64_t sent_ms, int64_t now_ms)
+/* Cut the window by `factor` (0.5 on throttling), once per round of
+ * requests: only for a request sent after the last cut, as TCP reacts
+ * once per window. */
+static void window_cut(struct floe_flow *f, double factor, int64_t sent_ms,
+                       int64_t now_ms)
 {
     if (sent_ms < f->last_cut_ms)
         return;
-    f->ssthresh = f->window / 2 < 1 ? 1 : f->window / 2;
-    f->window = f->ssthresh;
+    f->window = f->window * factor < 1 ? 1 : f->window * factor;
+    f->ssthresh = f->window;
     f->last_cut_ms = now_ms;
 }
 
@@ -591,6 +630,7 @@ static void too_large(struct floe_flow *f, struct floe_batch *b,
             b->recs[k].acked = true;
             b->n_acked++;
             b->state = FLOE_BATCH_DONE;
+            f->nready--;
         }
         return;
     }
@@ -605,6 +645,7 @@ static void too_large(struct floe_flow *f, struct floe_batch *b,
         return;
     }
     nb->state = FLOE_BATCH_QUEUED;
+    f->nready++;
     nb->next = b->next;
     b->next = nb;
     if (f->qtail == b)
@@ -627,20 +668,21 @@ void floe_flow_on_done(void *arg, const struct floe_put_result *r)
     if (r->rc == FLOE_OK) {
         b->state = FLOE_BATCH_DONE;
         f->failures /= 10;
-        window_grow(f);
+        window_grow(f, r->secs, r->started_ms, now);
         floe_log_debug("%s: %zu records sent to %s (attempt %u)", f->cfg->id,
                        r->pending, f->cfg->stream, b->attempts);
         advance(f);
         return;
     }
     b->state = FLOE_BATCH_QUEUED;
+    f->nready++;
     if (r->rc == FLOE_ETOOBIG) {
         too_large(f, b, r->err);
         advance(f);
         return;
     }
     if (r->throttled)
-        window_cut(f, r->started_ms, now);
+        window_cut(f, 0.5, r->started_ms, now);
     if (r->rc == FLOE_EAGAIN)
         f->failures += (double)(r->pending - r->acked) / (double)r->pending;
     else

@@ -46,9 +46,13 @@ struct floe_flow {
     size_t nqueued;
     size_t buffered;               /* this flow's part of sh->buffered */
     size_t in_flight;              /* requests out */
+    size_t nready;                 /* closed batches waiting to go */
     double window;                 /* requests allowed out at once */
     double ssthresh;               /* slow start below, +1/window above */
-    int64_t last_cut_ms;           /* window last halved (monotonic) */
+    int64_t last_cut_ms;           /* window last cut (monotonic) */
+    double rtt_min, rtt_min_next;  /* least round trip (s) seen in the
+                                      last period, and in this one */
+    int64_t rtt_period_ms;         /* when the period ends */
     size_t max_bytes;              /* batch byte limit learnt from 413s */
     double failures;               /* backoff exponent */
     int64_t next_send_ms;          /* monotonic: no send before (backoff) */
