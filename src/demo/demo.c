@@ -41,6 +41,7 @@ struct demo_cfg {
     bool json;
     int64_t interval_s;
     int64_t timeout_ms;
+    int64_t aggregate;
 };
 
 #define F(m) offsetof(struct demo_cfg, m)
@@ -59,6 +60,10 @@ static const struct floe_opt demo_opts[] = {
       "Firehose buffering interval in seconds for the demo streams." },
     { "timeout", FLOE_OPT_MS, "10m", F(timeout_ms), 1000, -1, 0,
       "Give up (and say where it stopped) after this long." },
+    { "aggregate", FLOE_OPT_SIZE, "0", F(aggregate), 0, 1024000, 0,
+      "The agent's aggregatedRecordSizeBytes for both flows: whole lines "
+      "packed into Firehose records up to this size (0: one line per "
+      "record). The DAG splits them back into lines." },
     { NULL, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -247,9 +252,11 @@ static int write_agent_json(struct demo *d, int port, char *err)
         "  \"flows\": [\n"
         "    { \"filePattern\": \"%s/orders.log\",\n"
         "      \"deliveryStream\": \"orders\",\n"
+        "      \"aggregatedRecordSizeBytes\": %lld,\n"
         "      \"initialPosition\": \"START_OF_FILE\" },\n"
         "    { \"filePattern\": \"%s/customers.log\",\n"
         "      \"deliveryStream\": \"customers\",\n"
+        "      \"aggregatedRecordSizeBytes\": %lld,\n"
         "      \"initialPosition\": \"START_OF_FILE\",\n"
         "      \"dataProcessingOptions\": [\n"
         "        { \"optionName\": \"CSVTOJSON\",\n"
@@ -258,7 +265,8 @@ static int write_agent_json(struct demo *d, int port, char *err)
         "\"updated_at\"] } ] }\n"
         "  ]\n"
         "}\n",
-        port, logs, logs);
+        port, logs, (long long)d->cfg.aggregate, logs,
+        (long long)d->cfg.aggregate);
     if (rc == FLOE_OK)
         rc = floe_write_file_atomic(p, j.data, j.len);
     floe_buf_free(&j);

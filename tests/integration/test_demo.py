@@ -4,6 +4,7 @@ emitted, value by value."""
 import csv
 import json
 import pathlib
+import re
 import subprocess
 from datetime import datetime, timezone
 
@@ -111,3 +112,29 @@ def test_demo_reconciles_and_parquet_matches_emitted(tmp_path):
     quarantine = table(lake, "quarantine")
     assert quarantine.num_rows == invalid == summary["quarantined"]
     assert all(r for r in quarantine.column("reason").to_pylist())
+
+
+def test_aggregated_records_split_back_into_lines(tmp_path):
+    """aggregatedRecordSizeBytes: the agent packs whole lines into Firehose
+    records of up to 5,000 bytes; the DAG splits them back into lines, so
+    every table has exactly the rows of the unaggregated run."""
+    out = subprocess.run([FLOE, "demo", "--orders", "3000", "--customers",
+                          "400", "--seed", "7", "--dir", str(tmp_path),
+                          "--aggregate", "5000", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    truth = read_truth(tmp_path / "logs" / "emit-truth.tsv")
+    assert summary["lost"] == 0 and summary["doubled"] == 0
+    assert summary["landed_records"] == len(truth)  # lines, once unpacked
+    assert summary["processed_orders"] == 3000
+    assert summary["processed_customers_latest"] == 400
+    assert summary["quarantined"] == sum(1 for _, _, s in truth
+                                         if s == "invalid")
+    # The agent really packed them: far fewer Firehose records than lines.
+    log = (tmp_path / "state" / "agent.log").read_text()
+    progress = re.findall(r"Agent: Progress: (\d+) records parsed .*? and "
+                          r"(\d+) records sent", log)
+    parsed, sent = map(int, progress[-1])
+    assert parsed == len(truth)
+    assert 0 < sent * 10 < parsed, (parsed, sent)

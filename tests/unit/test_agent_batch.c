@@ -282,9 +282,67 @@ static void test_body_streamed_in_pieces(void)
     floe_batch_free(&b);
 }
 
+/* Aggregation packs whole lines of one file into the last record, within
+ * the size given, the record limit and the batch's byte limit. */
+static void test_extend_packs_lines_of_one_file(void)
+{
+    struct floe_batch b;
+    size_t start;
+
+    floe_batch_init(&b, 0, 64);
+    CHECK(add(&b, "aaaa\n", 5, 5) == FLOE_OK);
+    start = b.data.len;
+    CHECK(floe_buf_add(&b.data, "bbbb\n", 5) == FLOE_OK);
+    CHECK(floe_batch_extend(&b, start, 0, 10, 12) == FLOE_OK);
+    CHECK(b.n == 1 && b.recs[0].len == 10 && b.recs[0].end_off == 10);
+    start = b.data.len;
+    CHECK(floe_buf_add(&b.data, "cccc\n", 5) == FLOE_OK);
+    CHECK(floe_batch_extend(&b, start, 0, 15, 12) == FLOE_ETOOBIG);
+    CHECK(floe_batch_extend(&b, start, 1, 15, 100) == FLOE_ETOOBIG);
+    CHECK(floe_batch_extend(&b, start, 0, 15, 100) == FLOE_OK);
+    CHECK(b.recs[0].len == 15 && b.recs[0].end_off == 15);
+    start = b.data.len;
+    CHECK(floe_buf_add(&b.data, "d", 1) == FLOE_OK);
+    b.max_bytes = 15; /* the batch is full */
+    CHECK(floe_batch_extend(&b, start, 0, 16, 100) == FLOE_ETOOBIG);
+    floe_batch_free(&b);
+}
+
+/* A split keeps order and acknowledgements on both sides. */
+static void test_split_keeps_order(void)
+{
+    struct floe_batch b, nb;
+    struct floe_buf body;
+    char line[8];
+    size_t i;
+
+    floe_batch_init(&b, 0, 0);
+    floe_batch_init(&nb, 0, 0);
+    floe_buf_init(&body, FLOE_BUF_UNLIMITED);
+    for (i = 0; i < 6; i++) {
+        snprintf(line, sizeof(line), "r%zu\n", i);
+        CHECK(add(&b, line, 3, (i + 1) * 3) == FLOE_OK);
+    }
+    b.recs[4].acked = true;
+    b.n_acked = 1;
+    CHECK(floe_batch_split(&b, 3, &nb) == FLOE_OK);
+    CHECK(b.n == 3 && b.n_acked == 0 && b.data.len == 9);
+    CHECK(nb.n == 3 && nb.n_acked == 1 && nb.recs[1].acked);
+    CHECK(nb.recs[0].end_off == 12 && memcmp(nb.data.data, "r3\nr4\nr5\n",
+                                             9) == 0);
+    CHECK(floe_batch_body(&nb, "s", &body) == FLOE_OK);
+    CHECK(strstr(body.data, "cjMK") && strstr(body.data, "cjUK") &&
+          !strstr(body.data, "cjQK")); /* r3, r5; r4 was acknowledged */
+    floe_buf_free(&body);
+    floe_batch_free(&b);
+    floe_batch_free(&nb);
+}
+
 FLOE_TESTS({ "record_limit_500", test_record_limit_500 },
            { "byte_limit_4mib", test_byte_limit_4mib },
            { "body_and_partial_failure", test_body_and_partial_failure },
            { "body_roundtrip_binary", test_body_roundtrip_binary },
            { "body_streamed_in_pieces", test_body_streamed_in_pieces },
+           { "extend_packs_lines", test_extend_packs_lines_of_one_file },
+           { "split_keeps_order", test_split_keeps_order },
            { "response_table", test_response_table });
