@@ -158,3 +158,43 @@ def test_metrics_off_by_default(firehose, tmp_path):
     assert "metrics:" not in r.stderr
     bad = run_agent(cfg, "--metrics-port", "70000")
     assert bad.returncode == 2 and "metrics-port" in bad.stderr
+
+
+def test_dead_stream_never_stalls_another(firehose, tmp_path):
+    """One flow's stream does not exist (every request fails); the other
+    flow, on the same agent and endpoint, still delivers every line, and
+    the failing one holds only a few buffers."""
+    make_stream(firehose, "app", interval=1)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    good, bad = lines(0, 60000), lines(0, 60000)
+    (logs / "app.log").write_bytes(good)
+    (logs / "gone.log").write_bytes(bad)
+    cfg = tmp_path / "agent.json"
+    base = {"initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000,
+            "retryInitialBackoffMillis": 50, "retryMaxBackoffMillis": 200}
+    write_agent_json(cfg, firehose.endpoint, tmp_path / "ck.db", [
+        dict(base, filePattern=str(logs / "app.log"), deliveryStream="app"),
+        dict(base, filePattern=str(logs / "gone.log"),
+             deliveryStream="missing")])
+    agent, port = start_agent(cfg, tmp_path, "--metrics-port", "0")
+    try:
+        wait_for(lambda: len(landed(firehose, "app")) == len(good),
+                 timeout=60, what="every line of the healthy flow")
+        m = parse_metrics(scrape(port)[2])
+        assert metric(m, "floe_agent_records_sent_total",
+                      stream="app") == 60000
+        assert metric(m, "floe_agent_records_sent_total",
+                      stream="missing") == 0
+        assert metric(m, "floe_agent_put_failures_total",
+                      stream="missing", kind="http") >= 1
+        # ResourceNotFoundException is no throttling: the window stays
+        # where it started, and backoff spaces the resends.
+        assert metric(m, "floe_agent_requests_window", stream="missing") <= 2
+        # The dead flow reads no further than a few buffers ahead.
+        assert metric(m, "floe_agent_bytes_behind", stream="missing") > \
+            len(bad) - 4 * 500 * 100
+    finally:
+        assert agent.stop() == 0, agent.output()
+    assert sorted(landed(firehose, "app").splitlines()) == \
+        sorted(good.splitlines())
