@@ -79,7 +79,8 @@ static const struct {
     { S(fail_network), "floe_agent_put_failures_total", "kind=\"network\"",
       'c', NULL },
     { S(commits), "floe_agent_checkpoint_commits_total", NULL, 'c',
-      "Checkpoint commits (one per fully acknowledged buffer)." },
+      "Checkpoint commits: one each time the acknowledged prefix of "
+      "buffers grows (buffers acknowledged together share one)." },
     { S(commit_errors), "floe_agent_checkpoint_errors_total", NULL, 'c',
       "Checkpoint commits that failed (those records may be sent again "
       "after a restart)." },
