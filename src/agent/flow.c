@@ -539,16 +539,18 @@ static void window_grow(struct floe_flow *f, double rtt, int64_t sent_ms,
         f->window = (double)f->sh->max_in_flight;
 }
 
-/* Cut the window by `factor` (0.5 on throttling), once per round of
- * requests: only for a request sent after the last cut, as TCP reacts
- * once per window. */
+/* Cut the window by `factor` (0.5 on throttling, after which it grows by
+ * one per window only; 0.9 when round trips grow, which keeps fast
+ * growth), once per round of requests: only for a request sent after the
+ * last cut, as TCP reacts once per window. */
 static void window_cut(struct floe_flow *f, double factor, int64_t sent_ms,
                        int64_t now_ms)
 {
     if (sent_ms < f->last_cut_ms)
         return;
     f->window = f->window * factor < 1 ? 1 : f->window * factor;
-    f->ssthresh = f->window;
+    if (factor <= 0.5)
+        f->ssthresh = f->window; /* throttled: probe carefully from here */
     f->last_cut_ms = now_ms;
 }
 
