@@ -195,9 +195,9 @@ int floe_firehose_main(int argc, char **argv)
     struct floe_http_server_cfg hcfg;
     struct floe_fh_api api;
     struct floe_buf wal_dir;
+    struct floe_fh_wal_replay_stats rs;
     sigset_t set;
     pthread_t watcher;
-    uint64_t entries = 0;
     size_t i;
     int sig = 0, rc, status;
 
@@ -232,7 +232,8 @@ int floe_firehose_main(int argc, char **argv)
     if (rc == FLOE_OK && cfg.wal) {
         rc = floe_buf_addf(&wal_dir, "%s/wal", cfg.state_dir);
         if (rc == FLOE_OK)
-            rc = floe_fh_wal_open(wal_dir.data, cfg.wal_segment, &wal, err);
+            rc = floe_fh_wal_open(wal_dir.data, cfg.wal_segment, metrics,
+                                  &wal, err);
     }
     if (rc != FLOE_OK) {
         floe_log_error("%s", err[0] ? err : floe_strerror(rc));
@@ -255,16 +256,16 @@ int floe_firehose_main(int argc, char **argv)
     if (wal != NULL) {
         struct replay_ctx rctx = { reg, dlv, wal, 0 };
 
-        rc = floe_fh_wal_replay(wal, on_replay, &rctx, &entries);
+        rc = floe_fh_wal_replay(wal, on_replay, &rctx, &rs);
         if (rc != FLOE_OK) {
             floe_log_error("cannot replay the write-ahead log in %s: %s",
                            wal_dir.data, floe_strerror(rc));
             goto cleanup;
         }
-        if (entries > 0)
+        if (rs.entries > 0)
             floe_log_info("replayed %llu write-ahead log entries "
                           "(%llu bytes of deleted streams dropped)",
-                          (unsigned long long)entries,
+                          (unsigned long long)rs.entries,
                           (unsigned long long)rctx.dropped);
     }
     rc = floe_fh_api_init(&api, reg, dlv, metrics);
