@@ -11,7 +11,9 @@
  * CRC, payload CRC and stream name all check, so after a damaged region
  * the scan resumes at the next such entry (the payload CRC makes a false
  * start as unlikely as a CRC collision). Only a torn last entry, which no
- * fdatasync can have covered, is quiet. */
+ * fdatasync can have covered, is quiet. A write error is survivable (the
+ * partial entry is cut, nothing was acknowledged); an fdatasync error is
+ * not (the page cache state is unknown). */
 #define FLOE_LOG_MOD "firehose.wal"
 
 #include "firehose/wal.h"
@@ -55,17 +57,47 @@ struct floe_fh_wal {
     uint64_t cur_id;
     int64_t cur_size;
     uint64_t written, synced;
-    bool syncing, failed;
+    bool syncing;
+    bool failed;      /* an fdatasync failed: nothing is acknowledged again */
+    bool write_error; /* the last write failed; the next append rotates */
+    floe_fh_wal_fatal_fn on_fatal;
+    void *fatal_ud;
     pthread_mutex_t done_mu; /* serialises sidecar appends */
     /* Metrics (NULL when not counted). */
     struct floe_counter *m_replayed, *m_damaged_bytes, *m_damaged_entries,
-        *m_quarantined, *m_torn_bytes;
+        *m_quarantined, *m_torn_bytes, *m_write_errors;
+    struct floe_gauge *m_healthy;
 };
 
 static void count(struct floe_counter *c, uint64_t n)
 {
     if (c != NULL && n > 0)
         floe_counter_add(c, n);
+}
+
+static void set_healthy(struct floe_fh_wal *w, bool ok)
+{
+    if (w->m_healthy != NULL)
+        floe_gauge_set(w->m_healthy, ok ? 1 : 0);
+}
+
+/* An fdatasync or directory fsync failed (errno set): see wal.h. From now
+ * on nothing is acknowledged. mu held (or single-threaded). */
+static void fail_sync(struct floe_fh_wal *w, const char *what)
+{
+    char msg[512], ebuf[128];
+    int e = errno;
+
+    floe_log_errno("%s", what);
+    if (w->failed)
+        return;
+    w->failed = true;
+    set_healthy(w, false);
+    /* GNU strerror_r (we build with _GNU_SOURCE) is thread-safe. */
+    snprintf(msg, sizeof(msg), "%s in %s failed: %s", what, w->dir,
+             strerror_r(e, ebuf, sizeof(ebuf)));
+    if (w->on_fatal != NULL)
+        w->on_fatal(w->fatal_ud, msg);
 }
 
 static void seg_path(const struct floe_fh_wal *w, uint64_t id, char *out,
@@ -159,6 +191,8 @@ static const struct {
     { M(m_torn_bytes), "floe_firehose_wal_torn_bytes_total",
       "Bytes of torn last entries (a crash cut the write short, never "
       "acknowledged) ignored at replay." },
+    { M(m_write_errors), "floe_firehose_wal_write_errors_total",
+      "Failed WAL writes (the put was refused, not acknowledged)." },
     { 0, NULL, NULL },
 };
 #undef M
@@ -194,11 +228,39 @@ int floe_fh_wal_open(const char *dir, int64_t segment_bytes,
         if (*c == NULL)
             goto oom;
     }
+    if (metrics != NULL) {
+        w->m_healthy = floe_metrics_gauge(
+            metrics, "floe_firehose_wal_healthy", NULL,
+            "1 while WAL writes succeed; 0 after a failed write until one "
+            "succeeds (GET /ready answers 503 meanwhile).");
+        if (w->m_healthy == NULL)
+            goto oom;
+        set_healthy(w, true);
+    }
     *out = w;
     return FLOE_OK;
 oom:
     floe_fh_wal_close(w);
     return floe_err(err, FLOE_ENOMEM, "out of memory");
+}
+
+void floe_fh_wal_set_fatal(struct floe_fh_wal *w, floe_fh_wal_fatal_fn fn,
+                           void *ud)
+{
+    pthread_mutex_lock(&w->mu);
+    w->on_fatal = fn;
+    w->fatal_ud = ud;
+    pthread_mutex_unlock(&w->mu);
+}
+
+bool floe_fh_wal_healthy(struct floe_fh_wal *w)
+{
+    bool ok;
+
+    pthread_mutex_lock(&w->mu);
+    ok = !w->failed && !w->write_error;
+    pthread_mutex_unlock(&w->mu);
+    return ok;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -599,9 +661,10 @@ static int rotate(struct floe_fh_wal *w)
 
     while (w->syncing)
         pthread_cond_wait(&w->cv, &w->mu);
+    if (w->failed)
+        return FLOE_EIO;
     if (fdatasync(w->fd) != 0) {
-        floe_log_errno("fdatasync WAL segment %" PRIu64, w->cur_id);
-        w->failed = true;
+        fail_sync(w, "fdatasync of the WAL segment before rotation");
         return FLOE_EIO;
     }
     w->synced = w->written;
@@ -609,8 +672,10 @@ static int rotate(struct floe_fh_wal *w)
     fd = create_seg(w, w->cur_id + 1);
     if (fd < 0 || push_seg(w, w->cur_id + 1) != FLOE_OK) {
         floe_log_errno("create %s", path);
-        if (fd >= 0)
+        if (fd >= 0) {
             close(fd);
+            unlink(path);
+        }
         return FLOE_EIO;
     }
     close(w->fd);
@@ -618,13 +683,22 @@ static int rotate(struct floe_fh_wal *w)
     w->cur_id++;
     w->cur_size = 0;
     if (floe_fsync_dir(w->dir) != FLOE_OK) {
-        w->failed = true;
+        fail_sync(w, "fsync of the WAL directory after rotation");
         return FLOE_EIO;
     }
     sg = find_seg(w, w->cur_id - 1);
     if (sg != NULL)
         maybe_drop(w, sg);
     return FLOE_OK;
+}
+
+/* A write (or the segment it needed) failed: refuse, count, rotate next
+ * time. mu held. */
+static void write_failed(struct floe_fh_wal *w)
+{
+    count(w->m_write_errors, 1);
+    w->write_error = true;
+    set_healthy(w, false);
 }
 
 int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
@@ -658,10 +732,15 @@ int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
         rc = FLOE_EIO;
         goto out;
     }
-    if (w->cur_size > 0 && w->cur_size + (int64_t)total > w->seg_bytes) {
+    /* After a failed write, a fresh segment: the failure may belong to
+     * this file (EFBIG at a file size limit). */
+    if (w->cur_size > 0 && (w->write_error ||
+                            w->cur_size + (int64_t)total > w->seg_bytes)) {
         rc = rotate(w);
-        if (rc != FLOE_OK)
+        if (rc != FLOE_OK) {
+            write_failed(w);
             goto out;
+        }
     }
     while (done < total) {
         struct iovec *v = iov;
@@ -689,14 +768,25 @@ int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0) {
-            floe_log_errno("write WAL segment %" PRIu64, w->cur_id);
-            /* Cut the partial entry so the next one starts cleanly. */
+            if (got == 0)
+                errno = EIO;
+            floe_log_errno("write WAL segment %" PRIu64 " (put refused)",
+                           w->cur_id);
+            write_failed(w);
+            /* Cut the partial entry so the next one starts cleanly; if
+             * even that fails the segment's content is unknown. */
             if (ftruncate(w->fd, w->cur_size) != 0)
-                w->failed = true;
+                fail_sync(w, "ftruncate of a partly written WAL entry");
             rc = FLOE_EIO;
             goto out;
         }
         done += (size_t)got;
+    }
+    if (w->write_error) {
+        w->write_error = false;
+        set_healthy(w, true);
+        floe_log_info("WAL writes succeed again (segment %" PRIu64 ")",
+                      w->cur_id);
     }
     out_pos->seg = w->cur_id;
     out_pos->off = (uint64_t)w->cur_size;
@@ -729,12 +819,10 @@ int floe_fh_wal_sync(struct floe_fh_wal *w, uint64_t seq)
         r = fdatasync(fd);
         pthread_mutex_lock(&w->mu);
         w->syncing = false;
-        if (r != 0) {
-            floe_log_errno("fdatasync WAL segment %" PRIu64, w->cur_id);
-            w->failed = true;
-        } else if (target > w->synced) {
+        if (r != 0)
+            fail_sync(w, "fdatasync of the WAL segment");
+        else if (target > w->synced)
             w->synced = target;
-        }
         pthread_cond_broadcast(&w->cv);
     }
     rc = w->synced >= seq ? FLOE_OK : FLOE_EIO;
@@ -772,8 +860,8 @@ static void retire_current(struct floe_fh_wal *w)
     sg = find_seg(w, w->cur_id - 1);
     if (sg != NULL)
         maybe_drop(w, sg);
-    if (floe_fsync_dir(w->dir) != FLOE_OK)
-        floe_log_warn("fsync %s failed", w->dir);
+    if (floe_fsync_dir(w->dir) != FLOE_OK) /* the new segment's name */
+        fail_sync(w, "fsync of the WAL directory after retiring a segment");
 }
 
 void floe_fh_wal_release(struct floe_fh_wal *w, uint64_t seg, uint32_t n)

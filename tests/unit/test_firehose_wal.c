@@ -2,9 +2,12 @@
  * (a flipped byte at the start, middle or end of a segment, several
  * damaged regions, a length field pointing past the end): every intact
  * entry after a damaged one is kept, the segment is kept under
- * quarantine/, a torn last entry stays a quiet case. */
+ * quarantine/, a torn last entry stays a quiet case. Plus a failed write
+ * (RLIMIT_FSIZE: EFBIG, SIGXFSZ ignored): refused, then recovered. */
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -343,6 +346,59 @@ static void test_quarantine_keeps_earlier_copy(void)
     floe_rmtree(dir);
 }
 
+/* A write that fails (here EFBIG past RLIMIT_FSIZE, a real write(2)
+ * failure) is refused and marks the log unhealthy; the next append starts
+ * a fresh segment and succeeds; nothing acknowledged is lost. */
+static void test_write_failure_recovers(void)
+{
+    char dir[256], err[FLOE_ERR_LEN], rec[4000];
+    struct floe_fh_wal *w = NULL;
+    struct floe_fh_wal_replay_stats st;
+    struct floe_fh_wal_pos pos;
+    struct rlimit old, lim;
+    struct got g;
+    uint64_t seq = 0, seg = 0;
+    int i, ok = 0, failed = -1;
+
+    memset(rec, 'w', sizeof(rec));
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_replay(w, collect, NULL, &st) == FLOE_OK);
+    CHECK(floe_fh_wal_healthy(w));
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    lim = old;
+    lim.rlim_cur = 10000;
+    signal(SIGXFSZ, SIG_IGN);
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    for (i = 0; i < 4 && failed < 0; i++) {
+        int rc = floe_fh_wal_append(w, "s", i, rec, sizeof(rec), &pos, &seq);
+
+        if (rc == FLOE_OK) {
+            CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
+            ok++;
+            seg = pos.seg;
+        } else {
+            CHECK(rc == FLOE_EIO);
+            failed = i;
+        }
+    }
+    CHECK(failed == 2 && ok == 2);
+    CHECK(!floe_fh_wal_healthy(w));
+    /* The next one goes to a fresh segment: healthy again. */
+    CHECK(floe_fh_wal_append(w, "s", 9, rec, sizeof(rec), &pos, &seq) ==
+          FLOE_OK);
+    CHECK(pos.seg == seg + 1 && pos.off == 0);
+    CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
+    CHECK(floe_fh_wal_healthy(w));
+    CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    signal(SIGXFSZ, SIG_DFL);
+    floe_fh_wal_close(w);
+    replay(dir, &g, &st, &w);
+    CHECK(g.n == 3 && st.damaged_bytes == 0 && st.torn_bytes == 0);
+    floe_fh_wal_close(w);
+    floe_rmtree(dir);
+}
+
 FLOE_TESTS({ "damage_table", test_damage_table },
            { "several_damaged_regions", test_several_damaged_regions },
            { "length_past_end", test_length_past_end },
@@ -350,4 +406,5 @@ FLOE_TESTS({ "damage_table", test_damage_table },
            { "damage_then_torn_tail", test_damage_then_torn_tail },
            { "garbage_segment", test_garbage_segment },
            { "quarantine_keeps_earlier_copy",
-             test_quarantine_keeps_earlier_copy });
+             test_quarantine_keeps_earlier_copy },
+           { "write_failure_recovers", test_write_failure_recovers });
