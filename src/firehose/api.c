@@ -452,6 +452,21 @@ static void metrics(struct floe_fh_api *api, struct floe_http_resp *resp)
     }
 }
 
+/* Readiness: can a put be acknowledged now? */
+static void ready(struct floe_fh_api *api, struct floe_http_resp *resp)
+{
+    snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+             "text/plain; charset=utf-8");
+    if (api->wal != NULL && !floe_fh_wal_healthy(api->wal)) {
+        resp->status = 503;
+        floe_buf_adds(&resp->body, "not ready: the write-ahead log cannot "
+                                   "be written (puts are refused; see "
+                                   "floe_firehose_wal_write_errors_total)\n");
+        return;
+    }
+    floe_buf_adds(&resp->body, "ready\n");
+}
+
 static const char *req_header(void *ud, const char *name)
 {
     return floe_http_req_header(ud, name);
@@ -471,6 +486,10 @@ void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
         metrics(api, resp);
         return;
     }
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/ready") == 0) {
+        ready(api, resp);
+        return;
+    }
     snprintf(resp->content_type, sizeof(resp->content_type), "%s",
              "application/x-amz-json-1.1");
     if (strcmp(req->method, "POST") != 0 || strcmp(req->path, "/") != 0) {
@@ -478,7 +497,8 @@ void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
         type = "UnknownOperationException";
         floe_buf_adds(&resp->body, "{\"__type\":\"UnknownOperationException\","
                                    "\"message\":\"Firehose API is POST /; "
-                                   "metrics are GET /metrics\"}");
+                                   "metrics are GET /metrics, readiness "
+                                   "GET /ready\"}");
     } else if (req->too_big) {
         resp->status = 413;
         type = "SerializationException";

@@ -25,6 +25,7 @@
 struct floe_fh_api {
     struct floe_fh_registry *reg;
     struct floe_fh_deliver *dlv;
+    struct floe_fh_wal *wal;    /* GET /ready asks it; NULL = no WAL */
     struct floe_fh_auth auth;   /* empty key id = no authentication */
     char run_id[17];            /* random per process: RecordIds unique */
     unsigned char run_bytes[8]; /* the same, as bytes: request ids */
@@ -60,7 +61,8 @@ int floe_fh_api_call(struct floe_fh_api *api, const char *op,
 
 /* floe_http_handler for the Firehose endpoint (ud = struct floe_fh_api *):
  * POST / with X-Amz-Target (SigV4-checked when api->auth has a key), plus
- * GET /metrics (never authenticated, for Prometheus). */
+ * GET /metrics (for Prometheus) and GET /ready (200, or 503 while the WAL
+ * is unhealthy: for a load balancer), never authenticated. */
 void floe_fh_api_handle(void *ud, const struct floe_http_req *req,
                         struct floe_http_resp *resp);
 

@@ -3,7 +3,10 @@
  * shutdown. Start-up: stream registry, object store, WAL replay
  * into fresh buffers, HTTP server, ready file. SIGTERM/SIGINT: stop
  * accepting, finish requests, flush every buffer, wait until delivered,
- * exit 0; a second signal stops retrying (the WAL keeps what is left). */
+ * exit 0; a second signal stops retrying (the WAL keeps what is left).
+ * WAL failures: a failed write refuses the put (retryable) and fails GET
+ * /ready until a write succeeds; a failed fdatasync exits at once with
+ * status FH_EXIT_WAL (crash-only: a restart replays what is on disk). */
 #define FLOE_LOG_MOD "firehose"
 
 #include "firehose/firehose.h"
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -27,6 +31,9 @@
 #include "firehose/wal.h"
 #include "http/server.h"
 #include "store/store.h"
+
+/* Exit status after a failed WAL fdatasync (sysexits.h EX_IOERR). */
+#define FH_EXIT_WAL 74
 
 struct fh_cfg {
     char *lake;
@@ -111,7 +118,24 @@ static const struct floe_cmd fh_cmd = {
     "write-ahead log; an object that cannot be stored within --retry-window "
     "goes to the ErrorOutputPrefix as JSON lines; SIGTERM flushes "
     "everything and exits 0. With --access-key-id every request must be "
-    "SigV4-signed. GET /metrics serves Prometheus counters.",
+    "SigV4-signed. GET /metrics serves Prometheus counters; GET /ready "
+    "answers 200, or 503 while the write-ahead log cannot be written.\n\n"
+    "Write-ahead log failures. A failed write (disk full, quota, file "
+    "size limit) refuses the put with ServiceUnavailableException (the "
+    "client retries; nothing was acknowledged), counts "
+    "floe_firehose_wal_write_errors_total, sets floe_firehose_wal_healthy "
+    "to 0 and fails GET /ready until a write succeeds again, in a fresh "
+    "segment. A failed fdatasync is fatal (crash-only, as in PostgreSQL: "
+    "the kernel may have dropped the unsynced pages, and a retry could "
+    "report success over lost data): floe firehose logs the error and "
+    "exits at once with status 74 without acknowledging anything more; run "
+    "it under a supervisor that restarts it (systemd Restart=on-failure), "
+    "and the restart replays the log from disk. At start-up, damaged "
+    "log data is skipped up to the next intact entry, counted "
+    "(floe_firehose_wal_damaged_bytes_total, _damaged_entries_total, "
+    "_quarantined_segments_total) and its segment kept under "
+    "<state-dir>/wal/quarantine/; a torn last entry left by a crash is "
+    "ignored quietly.",
     fh_opts,
     "Example:\n"
     "  floe firehose --lake ./lake --port 4573 &\n"
@@ -144,6 +168,18 @@ static void on_replay(void *ud, const struct floe_fh_wal_pos *pos,
         return;
     }
     floe_fh_deliver_replay(rc->dlv, s, pos, arrival_ms, data, len);
+}
+
+/* Crash-only (see the file comment): no answer goes out for what was not
+ * synced, the supervisor restarts us, replay reads what is on disk. */
+static void wal_fatal(void *ud, const char *msg)
+{
+    (void)ud;
+    floe_log_error("FATAL: %s. Exiting with status %d without "
+                   "acknowledging anything more: restart floe firehose and "
+                   "it replays the write-ahead log from disk",
+                   msg, FH_EXIT_WAL);
+    _exit(FH_EXIT_WAL);
 }
 
 static void *second_signal(void *arg)
@@ -195,9 +231,9 @@ int floe_firehose_main(int argc, char **argv)
     struct floe_http_server_cfg hcfg;
     struct floe_fh_api api;
     struct floe_buf wal_dir;
+    struct floe_fh_wal_replay_stats rs;
     sigset_t set;
     pthread_t watcher;
-    uint64_t entries = 0;
     size_t i;
     int sig = 0, rc, status;
 
@@ -223,6 +259,9 @@ int floe_firehose_main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit (ulimit -f) is then a failed write (EFBIG), which
+     * the WAL survives, not a killed process. */
+    signal(SIGXFSZ, SIG_IGN);
 
     rc = floe_metrics_create(&metrics);
     if (rc == FLOE_OK)
@@ -232,7 +271,10 @@ int floe_firehose_main(int argc, char **argv)
     if (rc == FLOE_OK && cfg.wal) {
         rc = floe_buf_addf(&wal_dir, "%s/wal", cfg.state_dir);
         if (rc == FLOE_OK)
-            rc = floe_fh_wal_open(wal_dir.data, cfg.wal_segment, &wal, err);
+            rc = floe_fh_wal_open(wal_dir.data, cfg.wal_segment, metrics,
+                                  &wal, err);
+        if (rc == FLOE_OK)
+            floe_fh_wal_set_fatal(wal, wal_fatal, NULL);
     }
     if (rc != FLOE_OK) {
         floe_log_error("%s", err[0] ? err : floe_strerror(rc));
@@ -255,21 +297,22 @@ int floe_firehose_main(int argc, char **argv)
     if (wal != NULL) {
         struct replay_ctx rctx = { reg, dlv, wal, 0 };
 
-        rc = floe_fh_wal_replay(wal, on_replay, &rctx, &entries);
+        rc = floe_fh_wal_replay(wal, on_replay, &rctx, &rs);
         if (rc != FLOE_OK) {
             floe_log_error("cannot replay the write-ahead log in %s: %s",
                            wal_dir.data, floe_strerror(rc));
             goto cleanup;
         }
-        if (entries > 0)
+        if (rs.entries > 0)
             floe_log_info("replayed %llu write-ahead log entries "
                           "(%llu bytes of deleted streams dropped)",
-                          (unsigned long long)entries,
+                          (unsigned long long)rs.entries,
                           (unsigned long long)rctx.dropped);
     }
     rc = floe_fh_api_init(&api, reg, dlv, metrics);
     if (rc != FLOE_OK)
         goto cleanup;
+    api.wal = wal;
     api.auth.access_key_id = cfg.access_key_id;
     api.auth.secret = cfg.secret_access_key;
     rc = floe_fh_declare_streams(&api, err);

@@ -6,7 +6,14 @@
  * writers share it. Rotation syncs the old segment before switching.
  * Sidecar wal-N.done: little-endian u64 offsets of delivered entries,
  * appended and fdatasync'ed per delivered object (a torn tail is ignored);
- * deleted with its segment, orphans removed at replay. */
+ * deleted with its segment, orphans removed at replay.
+ * Replay never stops at damage: an entry is taken only when magic, header
+ * CRC, payload CRC and stream name all check, so after a damaged region
+ * the scan resumes at the next such entry (the payload CRC makes a false
+ * start as unlikely as a CRC collision). Only a torn last entry, which no
+ * fdatasync can have covered, is quiet. A write error is survivable (the
+ * partial entry is cut, nothing was acknowledged); an fdatasync error is
+ * not (the page cache state is unknown). */
 #define FLOE_LOG_MOD "firehose.wal"
 
 #include "firehose/wal.h"
@@ -17,6 +24,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +57,48 @@ struct floe_fh_wal {
     uint64_t cur_id;
     int64_t cur_size;
     uint64_t written, synced;
-    bool syncing, failed;
+    bool syncing;
+    bool failed;      /* an fdatasync failed: nothing is acknowledged again */
+    bool write_error; /* the last write failed; the next append rotates */
+    floe_fh_wal_fatal_fn on_fatal;
+    void *fatal_ud;
     pthread_mutex_t done_mu; /* serialises sidecar appends */
+    /* Metrics (NULL when not counted). */
+    struct floe_counter *m_replayed, *m_damaged_bytes, *m_damaged_entries,
+        *m_quarantined, *m_torn_bytes, *m_write_errors;
+    struct floe_gauge *m_healthy;
 };
+
+static void count(struct floe_counter *c, uint64_t n)
+{
+    if (c != NULL && n > 0)
+        floe_counter_add(c, n);
+}
+
+static void set_healthy(struct floe_fh_wal *w, bool ok)
+{
+    if (w->m_healthy != NULL)
+        floe_gauge_set(w->m_healthy, ok ? 1 : 0);
+}
+
+/* An fdatasync or directory fsync failed (errno set): see wal.h. From now
+ * on nothing is acknowledged. mu held (or single-threaded). */
+static void fail_sync(struct floe_fh_wal *w, const char *what)
+{
+    char msg[512], ebuf[128];
+    int e = errno;
+
+    floe_log_errno("%s", what);
+    if (w->failed)
+        return;
+    w->failed = true;
+    set_healthy(w, false);
+    /* GNU strerror_r (we build with _GNU_SOURCE) is thread-safe. */
+    snprintf(msg, sizeof(msg), "%s in %s failed: %s", what, w->dir,
+             strerror_r(e, ebuf, sizeof(ebuf)));
+    if (w->on_fatal != NULL)
+        w->on_fatal(w->fatal_ud, msg);
+}
 
 static void seg_path(const struct floe_fh_wal *w, uint64_t id, char *out,
                      size_t n)
@@ -126,10 +173,36 @@ static void maybe_drop(struct floe_fh_wal *w, struct seg *sg)
     w->nsegs--;
 }
 
+#define M(m) offsetof(struct floe_fh_wal, m)
+static const struct {
+    size_t off;
+    const char *name, *help;
+} wal_counters[] = {
+    { M(m_replayed), "floe_firehose_wal_replayed_entries_total",
+      "WAL entries replayed into buffers at start-up." },
+    { M(m_damaged_bytes), "floe_firehose_wal_damaged_bytes_total",
+      "WAL bytes skipped at replay because they failed their checks "
+      "(damage; torn last entries are not counted here)." },
+    { M(m_damaged_entries), "floe_firehose_wal_damaged_entries_total",
+      "WAL entries lost in damaged regions at replay (a lower bound: "
+      "counted by their sound headers)." },
+    { M(m_quarantined), "floe_firehose_wal_quarantined_segments_total",
+      "Damaged WAL segments kept under wal/quarantine/." },
+    { M(m_torn_bytes), "floe_firehose_wal_torn_bytes_total",
+      "Bytes of torn last entries (a crash cut the write short, never "
+      "acknowledged) ignored at replay." },
+    { M(m_write_errors), "floe_firehose_wal_write_errors_total",
+      "Failed WAL writes (the put was refused, not acknowledged)." },
+    { 0, NULL, NULL },
+};
+#undef M
+
 int floe_fh_wal_open(const char *dir, int64_t segment_bytes,
-                     struct floe_fh_wal **out, char *err)
+                     struct floe_metrics *metrics, struct floe_fh_wal **out,
+                     char *err)
 {
     struct floe_fh_wal *w;
+    size_t i;
     int rc;
 
     *out = NULL;
@@ -146,8 +219,48 @@ int floe_fh_wal_open(const char *dir, int64_t segment_bytes,
     pthread_cond_init(&w->cv, NULL);
     w->fd = -1;
     w->seg_bytes = segment_bytes > 0 ? segment_bytes : (64 << 20);
+    for (i = 0; metrics != NULL && wal_counters[i].name != NULL; i++) {
+        struct floe_counter **c =
+            (struct floe_counter **)(void *)((char *)w + wal_counters[i].off);
+
+        *c = floe_metrics_counter(metrics, wal_counters[i].name, NULL,
+                                  wal_counters[i].help);
+        if (*c == NULL)
+            goto oom;
+    }
+    if (metrics != NULL) {
+        w->m_healthy = floe_metrics_gauge(
+            metrics, "floe_firehose_wal_healthy", NULL,
+            "1 while WAL writes succeed; 0 after a failed write until one "
+            "succeeds (GET /ready answers 503 meanwhile).");
+        if (w->m_healthy == NULL)
+            goto oom;
+        set_healthy(w, true);
+    }
     *out = w;
     return FLOE_OK;
+oom:
+    floe_fh_wal_close(w);
+    return floe_err(err, FLOE_ENOMEM, "out of memory");
+}
+
+void floe_fh_wal_set_fatal(struct floe_fh_wal *w, floe_fh_wal_fatal_fn fn,
+                           void *ud)
+{
+    pthread_mutex_lock(&w->mu);
+    w->on_fatal = fn;
+    w->fatal_ud = ud;
+    pthread_mutex_unlock(&w->mu);
+}
+
+bool floe_fh_wal_healthy(struct floe_fh_wal *w)
+{
+    bool ok;
+
+    pthread_mutex_lock(&w->mu);
+    ok = !w->failed && !w->write_error;
+    pthread_mutex_unlock(&w->mu);
+    return ok;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -183,81 +296,227 @@ static int cmp_off(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Parse one segment's bytes, skipping the sorted offsets done[0..ndone);
- * returns entries replayed. */
+static const unsigned char magic_le[4] = { 0x46, 0x48, 0x57, 0x31 };
+
+/* The 16 header bytes at `h` check: magic and header CRC. */
+static bool hdr_ok(const unsigned char *h)
+{
+    return rd32(h) == WAL_MAGIC && rd32(h + 12) == (uint32_t)crc32(0, h, 8);
+}
+
+/* Size of the intact entry at p[off..n) (header, payload CRC, stream
+ * name), 0 when there is none. */
+static size_t entry_at(const unsigned char *p, size_t n, size_t off)
+{
+    const unsigned char *h = p + off, *pl = h + HDR_LEN;
+    size_t len, nlen;
+
+    if (n - off < HDR_LEN || !hdr_ok(h))
+        return 0;
+    len = rd32(h + 4);
+    if (len > n - off - HDR_LEN || len < 10 ||
+        rd32(h + 8) != (uint32_t)crc32(0, pl, (uInt)len))
+        return 0;
+    nlen = (size_t)pl[0] | (size_t)pl[1] << 8;
+    if (nlen == 0 || nlen > 64 || 2 + nlen + 8 > len)
+        return 0;
+    return HDR_LEN + len;
+}
+
+/* Are p[off..n) one entry whose write a crash cut short? A prefix of a
+ * header, a sound header whose length runs past the end, or bytes never
+ * written (off at or past `zeros`, where the trailing zero bytes start).
+ * No fdatasync covered such an entry, so it was never acknowledged. */
+static bool torn_at(const unsigned char *p, size_t n, size_t off,
+                    size_t zeros)
+{
+    size_t rem = n - off;
+
+    if (off >= zeros)
+        return true;
+    if (rem < HDR_LEN)
+        return memcmp(p + off, magic_le, rem < 4 ? rem : 4) == 0;
+    return hdr_ok(p + off) && rd32(p + off + 4) > rem - HDR_LEN;
+}
+
+/* The entry at `off` is damaged: where intact data resumes (the next
+ * intact entry or torn tail, else n). *out_lost: entries lost in between,
+ * the damaged one plus every sound header met on the way. */
+static size_t resync(const unsigned char *p, size_t n, size_t off,
+                     size_t zeros, uint64_t *out_lost)
+{
+    size_t q;
+
+    *out_lost = 1;
+    /* A sound header with a bad payload says where the next entry is:
+     * trust that before scanning the payload (which may hold anything). */
+    if (n - off >= HDR_LEN && hdr_ok(p + off)) {
+        size_t end = off + HDR_LEN + rd32(p + off + 4);
+
+        if (end == n ||
+            (end < n && (entry_at(p, n, end) || torn_at(p, n, end, zeros))))
+            return end;
+    }
+    for (q = off + 1; q < n; q++) {
+        if (p[q] != magic_le[0] && q < zeros)
+            continue;
+        if (entry_at(p, n, q) > 0 || torn_at(p, n, q, zeros))
+            return q;
+        if (n - q >= HDR_LEN && hdr_ok(p + q))
+            (*out_lost)++;
+    }
+    return n;
+}
+
+/* Hand the intact entry at `off` (payload pl[0..len)) to the callback
+ * unless its offset is in the sorted done[0..ndone). */
+static void replay_entry(struct floe_fh_wal *w, uint64_t id, size_t off,
+                         const unsigned char *pl, size_t len,
+                         const uint64_t *done, size_t ndone,
+                         floe_fh_wal_replay_cb cb, void *ud,
+                         struct floe_fh_wal_replay_stats *st)
+{
+    size_t nlen = (size_t)pl[0] | (size_t)pl[1] << 8;
+    struct floe_fh_wal_pos pos = { id, off };
+    uint64_t key = off;
+    int64_t arrival = 0;
+    char name[65];
+    int i;
+
+    if (ndone > 0 &&
+        bsearch(&key, done, ndone, sizeof(*done), cmp_off) != NULL) {
+        st->delivered++; /* delivered before the crash */
+        return;
+    }
+    memcpy(name, pl + 2, nlen);
+    name[nlen] = '\0';
+    for (i = 7; i >= 0; i--)
+        arrival = (int64_t)((uint64_t)arrival << 8 | pl[2 + nlen + i]);
+    pthread_mutex_lock(&w->mu); /* workers release concurrently */
+    find_seg(w, id)->refs++;
+    pthread_mutex_unlock(&w->mu);
+    st->entries++;
+    cb(ud, &pos, name, arrival, pl + 2 + nlen + 8, len - 2 - nlen - 8);
+}
+
+/* Replay one segment's bytes; returns the number of damaged regions. */
 static uint64_t replay_seg(struct floe_fh_wal *w, uint64_t id,
                            const unsigned char *p, size_t n,
                            const uint64_t *done, size_t ndone,
                            floe_fh_wal_replay_cb cb, void *ud,
-                           uint64_t *skipped)
+                           struct floe_fh_wal_replay_stats *st)
 {
-    size_t off = 0;
-    uint64_t entries = 0;
+    size_t off = 0, zeros = n;
+    uint64_t regions = 0;
 
-    while (off + HDR_LEN <= n) {
-        const unsigned char *h = p + off, *pl = h + HDR_LEN;
-        uint32_t len = rd32(h + 4);
-        size_t nlen;
-        int64_t arrival = 0;
-        char name[256];
-        int i;
+    while (zeros > 0 && p[zeros - 1] == 0)
+        zeros--;
+    while (off < n) {
+        size_t len = entry_at(p, n, off), next;
+        uint64_t lost;
 
-        if (rd32(h) != WAL_MAGIC ||
-            rd32(h + 12) != (uint32_t)crc32(0, h, 8) ||
-            len > n - off - HDR_LEN || len < 10 ||
-            rd32(h + 8) != (uint32_t)crc32(0, pl, len))
-            break;
-        nlen = (size_t)pl[0] | (size_t)pl[1] << 8;
-        if (nlen == 0 || nlen > 64 || 2 + nlen + 8 > len)
-            break;
-        memcpy(name, pl + 2, nlen);
-        name[nlen] = '\0';
-        for (i = 7; i >= 0; i--)
-            arrival = (int64_t)((uint64_t)arrival << 8 | pl[2 + nlen + i]);
-        {
-            uint64_t key = off;
-            struct floe_fh_wal_pos pos = { id, off };
-
-            if (ndone > 0 && bsearch(&key, done, ndone, sizeof(*done),
-                                     cmp_off) != NULL) {
-                (*skipped)++; /* delivered before the crash */
-                off += HDR_LEN + len;
-                continue;
-            }
-            pthread_mutex_lock(&w->mu); /* workers release concurrently */
-            find_seg(w, id)->refs++;
-            pthread_mutex_unlock(&w->mu);
-            cb(ud, &pos, name, arrival, pl + 2 + nlen + 8,
-               len - 2 - nlen - 8);
+        if (len > 0) {
+            replay_entry(w, id, off, p + off + HDR_LEN, len - HDR_LEN, done,
+                         ndone, cb, ud, st);
+            off += len;
+            continue;
         }
-        entries++;
-        off += HDR_LEN + len;
+        if (torn_at(p, n, off, zeros)) {
+            floe_log_info("segment %" PRIu64 ": last entry torn at offset "
+                          "%zu (%zu bytes; a crash cut its write short, it "
+                          "was never acknowledged), ignored",
+                          id, off, n - off);
+            st->torn_bytes += n - off;
+            break;
+        }
+        next = resync(p, n, off, zeros, &lost);
+        floe_log_warn("segment %" PRIu64 ": %zu damaged bytes at offset %zu "
+                      "skipped (entries lost: at least %" PRIu64 "), %s",
+                      id, next - off, off, lost,
+                      next < n ? "intact data resumes after them"
+                               : "nothing intact after them");
+        st->damaged_bytes += next - off;
+        st->damaged_entries += lost;
+        st->damaged_regions++;
+        regions++;
+        off = next;
     }
-    if (off < n)
-        floe_log_warn("segment %" PRIu64 ": torn or corrupt entry at offset "
-                      "%zu, %zu trailing bytes ignored (crash mid-write?)",
-                      id, off, n - off);
-    return entries;
+    return regions;
+}
+
+/* Keep damaged segment `id` (its bytes data[0..len)) for a human under
+ * <dir>/quarantine/: a hard link, so the WAL can still delete its own name
+ * once the intact entries are delivered, else a copy. A name held by
+ * another file gets a suffix (ids start again at 1 when the WAL empties);
+ * a link to this very file (an earlier start) is kept as it is. The
+ * chosen path goes to out[n]. */
+static int quarantine_seg(struct floe_fh_wal *w, uint64_t id,
+                          const void *data, size_t len, char *out, size_t n)
+{
+    char src[4096], qdir[4096];
+    struct stat a, b;
+    int i, rc;
+
+    snprintf(qdir, sizeof(qdir), "%s/quarantine", w->dir);
+    seg_path(w, id, src, sizeof(src));
+    rc = floe_mkdirs(qdir);
+    if (rc != FLOE_OK)
+        return rc;
+    if (stat(src, &a) != 0) {
+        floe_log_errno("stat %s", src);
+        return FLOE_EIO;
+    }
+    for (i = 0; i < 1000; i++) {
+        int got = i == 0 ? snprintf(out, n, "%s/wal-%016" PRIu64 ".log",
+                                    qdir, id)
+                         : snprintf(out, n, "%s/wal-%016" PRIu64 ".%d.log",
+                                    qdir, id, i);
+
+        if (got < 0 || (size_t)got >= n)
+            return FLOE_ETOOBIG;
+        if (link(src, out) == 0)
+            break;
+        if (errno == EEXIST) {
+            if (stat(out, &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino)
+                return FLOE_OK;
+            continue;
+        }
+        /* No hard links on this file system: a durable copy. */
+        floe_log_debug("link %s: errno %d, copying", out, errno);
+        rc = floe_write_file_atomic(out, data, len);
+        if (rc != FLOE_OK)
+            return rc;
+        break;
+    }
+    if (i == 1000)
+        return FLOE_EEXIST;
+    rc = floe_fsync_dir(qdir);
+    if (rc == FLOE_OK)
+        rc = floe_fsync_dir(w->dir); /* quarantine/ itself may be new */
+    return rc;
 }
 
 int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
-                       void *ud, uint64_t *out_entries)
+                       void *ud, struct floe_fh_wal_replay_stats *out)
 {
     DIR *dir = NULL;
     struct dirent *de;
-    uint64_t *ids = NULL, next = 1, total = 0, skipped = 0;
+    struct floe_fh_wal_replay_stats st;
+    uint64_t *ids = NULL, next = 1;
     size_t nids = 0, cap = 0, i, k, ndone;
     struct floe_buf data, done;
     char path[4096];
     int rc = FLOE_OK;
 
-    *out_entries = 0;
+    memset(&st, 0, sizeof(st));
     floe_buf_init(&data, FLOE_BUF_UNLIMITED);
     floe_buf_init(&done, FLOE_BUF_UNLIMITED);
     dir = opendir(w->dir);
     if (dir == NULL) {
         floe_log_errno("opendir %s", w->dir);
-        return FLOE_EIO;
+        rc = FLOE_EIO;
+        goto cleanup;
     }
     while ((de = readdir(dir)) != NULL) {
         unsigned long long id;
@@ -290,7 +549,10 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
     if (nids > 0)
         qsort(ids, nids, sizeof(*ids), cmp_u64);
     for (i = 0; i < nids; i++) {
+        struct floe_fh_wal_replay_stats before = st;
         struct seg *sg;
+        bool pin = false;
+        char qpath[4096];
 
         pthread_mutex_lock(&w->mu);
         rc = push_seg(w, ids[i]);
@@ -323,22 +585,48 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
         }
         if (ndone > 1)
             qsort(done.data, ndone, 8, cmp_off);
-        total += replay_seg(w, ids[i], (const unsigned char *)data.data,
-                            data.len, (const uint64_t *)(void *)done.data,
-                            ndone, cb, ud, &skipped);
+        if (replay_seg(w, ids[i], (const unsigned char *)data.data, data.len,
+                       (const uint64_t *)(void *)done.data, ndone, cb, ud,
+                       &st) > 0) {
+            seg_path(w, ids[i], path, sizeof(path));
+            if (quarantine_seg(w, ids[i], data.data, data.len, qpath,
+                               sizeof(qpath)) == FLOE_OK) {
+                st.quarantined++;
+                floe_log_error(
+                    "WAL segment %s is damaged: %" PRIu64 " bytes in %" PRIu64
+                    " region(s) skipped (entries lost: at least %" PRIu64
+                    "), %" PRIu64 " intact entries kept; segment kept as %s",
+                    path, st.damaged_bytes - before.damaged_bytes,
+                    st.damaged_regions - before.damaged_regions,
+                    st.damaged_entries - before.damaged_entries,
+                    st.entries + st.delivered - before.entries -
+                        before.delivered,
+                    qpath);
+            } else {
+                pin = true; /* never delete what could not be kept */
+                floe_log_error("WAL segment %s is damaged and cannot be "
+                               "copied to %s/quarantine: it stays in place",
+                               path, w->dir);
+            }
+        }
         pthread_mutex_lock(&w->mu);
         sg = find_seg(w, ids[i]);
-        if (sg != NULL) {
+        if (sg != NULL && !pin) {
             sg->refs--;
             maybe_drop(w, sg);
         }
         pthread_mutex_unlock(&w->mu);
         next = ids[i] + 1;
     }
-    if (skipped > 0)
+    if (st.delivered > 0)
         floe_log_info("skipped %llu write-ahead log entries already "
                       "delivered before the restart",
-                      (unsigned long long)skipped);
+                      (unsigned long long)st.delivered);
+    count(w->m_replayed, st.entries);
+    count(w->m_damaged_bytes, st.damaged_bytes);
+    count(w->m_damaged_entries, st.damaged_entries);
+    count(w->m_quarantined, st.quarantined);
+    count(w->m_torn_bytes, st.torn_bytes);
     /* A fresh segment for new appends. */
     seg_path(w, next, path, sizeof(path));
     w->fd = create_seg(w, next);
@@ -353,8 +641,9 @@ int floe_fh_wal_replay(struct floe_fh_wal *w, floe_fh_wal_replay_cb cb,
     pthread_mutex_unlock(&w->mu);
     if (rc == FLOE_OK)
         rc = floe_fsync_dir(w->dir);
-    *out_entries = total;
 cleanup:
+    if (out != NULL)
+        *out = st;
     if (dir != NULL)
         closedir(dir);
     free(ids);
@@ -372,9 +661,10 @@ static int rotate(struct floe_fh_wal *w)
 
     while (w->syncing)
         pthread_cond_wait(&w->cv, &w->mu);
+    if (w->failed)
+        return FLOE_EIO;
     if (fdatasync(w->fd) != 0) {
-        floe_log_errno("fdatasync WAL segment %" PRIu64, w->cur_id);
-        w->failed = true;
+        fail_sync(w, "fdatasync of the WAL segment before rotation");
         return FLOE_EIO;
     }
     w->synced = w->written;
@@ -382,8 +672,10 @@ static int rotate(struct floe_fh_wal *w)
     fd = create_seg(w, w->cur_id + 1);
     if (fd < 0 || push_seg(w, w->cur_id + 1) != FLOE_OK) {
         floe_log_errno("create %s", path);
-        if (fd >= 0)
+        if (fd >= 0) {
             close(fd);
+            unlink(path);
+        }
         return FLOE_EIO;
     }
     close(w->fd);
@@ -391,13 +683,22 @@ static int rotate(struct floe_fh_wal *w)
     w->cur_id++;
     w->cur_size = 0;
     if (floe_fsync_dir(w->dir) != FLOE_OK) {
-        w->failed = true;
+        fail_sync(w, "fsync of the WAL directory after rotation");
         return FLOE_EIO;
     }
     sg = find_seg(w, w->cur_id - 1);
     if (sg != NULL)
         maybe_drop(w, sg);
     return FLOE_OK;
+}
+
+/* A write (or the segment it needed) failed: refuse, count, rotate next
+ * time. mu held. */
+static void write_failed(struct floe_fh_wal *w)
+{
+    count(w->m_write_errors, 1);
+    w->write_error = true;
+    set_healthy(w, false);
 }
 
 int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
@@ -431,10 +732,15 @@ int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
         rc = FLOE_EIO;
         goto out;
     }
-    if (w->cur_size > 0 && w->cur_size + (int64_t)total > w->seg_bytes) {
+    /* After a failed write, a fresh segment: the failure may belong to
+     * this file (EFBIG at a file size limit). */
+    if (w->cur_size > 0 && (w->write_error ||
+                            w->cur_size + (int64_t)total > w->seg_bytes)) {
         rc = rotate(w);
-        if (rc != FLOE_OK)
+        if (rc != FLOE_OK) {
+            write_failed(w);
             goto out;
+        }
     }
     while (done < total) {
         struct iovec *v = iov;
@@ -462,14 +768,25 @@ int floe_fh_wal_append(struct floe_fh_wal *w, const char *stream,
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0) {
-            floe_log_errno("write WAL segment %" PRIu64, w->cur_id);
-            /* Cut the partial entry so the next one starts cleanly. */
+            if (got == 0)
+                errno = EIO;
+            floe_log_errno("write WAL segment %" PRIu64 " (put refused)",
+                           w->cur_id);
+            write_failed(w);
+            /* Cut the partial entry so the next one starts cleanly; if
+             * even that fails the segment's content is unknown. */
             if (ftruncate(w->fd, w->cur_size) != 0)
-                w->failed = true;
+                fail_sync(w, "ftruncate of a partly written WAL entry");
             rc = FLOE_EIO;
             goto out;
         }
         done += (size_t)got;
+    }
+    if (w->write_error) {
+        w->write_error = false;
+        set_healthy(w, true);
+        floe_log_info("WAL writes succeed again (segment %" PRIu64 ")",
+                      w->cur_id);
     }
     out_pos->seg = w->cur_id;
     out_pos->off = (uint64_t)w->cur_size;
@@ -502,12 +819,10 @@ int floe_fh_wal_sync(struct floe_fh_wal *w, uint64_t seq)
         r = fdatasync(fd);
         pthread_mutex_lock(&w->mu);
         w->syncing = false;
-        if (r != 0) {
-            floe_log_errno("fdatasync WAL segment %" PRIu64, w->cur_id);
-            w->failed = true;
-        } else if (target > w->synced) {
+        if (r != 0)
+            fail_sync(w, "fdatasync of the WAL segment");
+        else if (target > w->synced)
             w->synced = target;
-        }
         pthread_cond_broadcast(&w->cv);
     }
     rc = w->synced >= seq ? FLOE_OK : FLOE_EIO;
@@ -545,8 +860,8 @@ static void retire_current(struct floe_fh_wal *w)
     sg = find_seg(w, w->cur_id - 1);
     if (sg != NULL)
         maybe_drop(w, sg);
-    if (floe_fsync_dir(w->dir) != FLOE_OK)
-        floe_log_warn("fsync %s failed", w->dir);
+    if (floe_fsync_dir(w->dir) != FLOE_OK) /* the new segment's name */
+        fail_sync(w, "fsync of the WAL directory after retiring a segment");
 }
 
 void floe_fh_wal_release(struct floe_fh_wal *w, uint64_t seg, uint32_t n)

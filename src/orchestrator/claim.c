@@ -3,7 +3,11 @@
  * delete its landing original -> manifest state "claimed". Any crash
  * leaves a manifest that floe_claim_resume() finishes: a destination that
  * exists is never copied again, a landing key already gone is fine. Only
- * known streams are claimed; landing/errors/ and strays are counted. */
+ * known streams are claimed; landing/errors/ and strays are counted.
+ * Check after the moves: each copy is scanned once; one that cannot be
+ * loaded is copied to quarantine (with a reason object), the manifest
+ * records it, and only then is its processing/ copy deleted, so a crash at
+ * any point re-runs to the same end. */
 #define FLOE_LOG_MOD "orch.claim"
 #include "orchestrator/claim.h"
 
@@ -16,10 +20,12 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "warehouse/lines.h"
 
 #define LANDING_PREFIX FLOE_ZONE_LANDING "/"
 #define ERRORS_STREAM "errors"
 #define MANIFEST_MAX ((size_t)256 << 20)
+#define QUARANTINE_PREFIX FLOE_ZONE_PROCESSED "/quarantine/objects/"
 
 /* The Firehose streams the warehouse knows how to load. */
 static const char *const known_streams[] = { "orders", "customers", NULL };
@@ -35,6 +41,7 @@ void floe_pending_free(struct floe_pending *p)
     for (i = 0; i < p->n; i++) {
         free(p->v[i].source);
         free(p->v[i].key);
+        free(p->v[i].reason);
     }
     free(p->v);
     memset(p, 0, sizeof(*p));
@@ -205,6 +212,20 @@ int floe_claim_dest_key(const char *batch, const char *landing_key,
     return floe_store_key_check(out);
 }
 
+int floe_claim_quarantine_key(const char *dest_key, char *out, size_t n)
+{
+    const char *zone = FLOE_ZONE_PROCESSING "/";
+    int len;
+
+    if (strncmp(dest_key, zone, strlen(zone)) != 0)
+        return FLOE_EINVAL;
+    len = snprintf(out, n, "%s%s", QUARANTINE_PREFIX,
+                   dest_key + strlen(zone));
+    if (len < 0 || (size_t)len >= n || len > FLOE_STORE_KEY_MAX)
+        return FLOE_ETOOBIG;
+    return floe_store_key_check(out);
+}
+
 int floe_claim_manifest_key(const char *batch, char *out, size_t n)
 {
     int len = snprintf(out, n, "%s/batch=%s/%s", FLOE_ZONE_PROCESSING, batch,
@@ -224,6 +245,7 @@ void floe_manifest_free(struct floe_manifest *m)
     for (i = 0; i < m->n; i++) {
         free(m->v[i].source);
         free(m->v[i].key);
+        free(m->v[i].reason);
     }
     free(m->v);
     memset(m, 0, sizeof(*m));
@@ -280,6 +302,8 @@ static int parse_manifest(const char *batch, const char *text, size_t len,
     cJSON_ArrayForEach(it, objs) {
         cJSON *size = cJSON_GetObjectItemCaseSensitive(it, "size");
         cJSON *missing = cJSON_GetObjectItemCaseSensitive(it, "missing");
+        cJSON *checked = cJSON_GetObjectItemCaseSensitive(it, "checked");
+        cJSON *why = cJSON_GetObjectItemCaseSensitive(it, "quarantined");
         const char *src, *key;
 
         if (json_str_field(it, "source", &src) != FLOE_OK ||
@@ -297,6 +321,12 @@ static int parse_manifest(const char *batch, const char *text, size_t len,
         m->v[i].key = strdup(key);
         m->v[i].size = (int64_t)size->valuedouble;
         m->v[i].missing = cJSON_IsTrue(missing);
+        m->v[i].checked = cJSON_IsTrue(checked);
+        if (cJSON_IsString(why) && why->valuestring != NULL &&
+            (m->v[i].reason = strdup(why->valuestring)) == NULL) {
+            rc = floe_err(err, FLOE_ENOMEM, "out of memory");
+            goto cleanup;
+        }
         if (m->v[i].source == NULL || m->v[i].key == NULL) {
             rc = floe_err(err, FLOE_ENOMEM, "out of memory");
             goto cleanup;
@@ -368,9 +398,16 @@ int floe_manifest_write(struct floe_store *st, const struct floe_manifest *m,
                                              strlen(o->source));
         rc = rc ? rc : floe_buf_adds(&b, ",\"key\":");
         rc = rc ? rc : floe_buf_add_json_str(&b, o->key, strlen(o->key));
-        rc = rc ? rc : floe_buf_addf(&b, ",\"size\":%lld%s}",
+        rc = rc ? rc : floe_buf_addf(&b, ",\"size\":%lld%s%s",
                                      (long long)o->size,
-                                     o->missing ? ",\"missing\":true" : "");
+                                     o->missing ? ",\"missing\":true" : "",
+                                     o->checked ? ",\"checked\":true" : "");
+        if (rc == FLOE_OK && o->reason != NULL) {
+            rc = floe_buf_adds(&b, ",\"quarantined\":");
+            rc = rc ? rc : floe_buf_add_json_str(&b, o->reason,
+                                                 strlen(o->reason));
+        }
+        rc = rc ? rc : floe_buf_adds(&b, "}");
     }
     rc = rc ? rc : floe_buf_adds(&b, "]}\n");
     if (rc != FLOE_OK) {
@@ -451,31 +488,131 @@ static int move_one(struct floe_store *st, struct floe_claim_obj *o,
     return FLOE_OK;
 }
 
+/* Set object `o` of `batch` aside: copy it to quarantine with a reason
+ * object beside it. Its processing/ copy goes once the manifest says so. */
+static int quarantine(struct floe_store *st, const char *batch,
+                      struct floe_claim_obj *o, const char *why, char *err)
+{
+    char qkey[FLOE_STORE_KEY_MAX + 1], rkey[FLOE_STORE_KEY_MAX + 16];
+    struct floe_buf r;
+    int rc;
+
+    floe_buf_init(&r, 64 * 1024);
+    rc = floe_claim_quarantine_key(o->key, qkey, sizeof(qkey));
+    if (rc != FLOE_OK) {
+        rc = floe_err(err, rc, "no quarantine key for %s", o->key);
+        goto cleanup;
+    }
+    snprintf(rkey, sizeof(rkey), "%s.reason.json", qkey);
+    rc = floe_buf_adds(&r, "{\"batch_id\":");
+    rc = rc ? rc : floe_buf_add_json_str(&r, batch, strlen(batch));
+    rc = rc ? rc : floe_buf_adds(&r, ",\"source\":");
+    rc = rc ? rc : floe_buf_add_json_str(&r, o->source, strlen(o->source));
+    rc = rc ? rc : floe_buf_adds(&r, ",\"key\":");
+    rc = rc ? rc : floe_buf_add_json_str(&r, qkey, strlen(qkey));
+    rc = rc ? rc : floe_buf_adds(&r, ",\"reason\":");
+    rc = rc ? rc : floe_buf_add_json_str(&r, why, strlen(why));
+    rc = rc ? rc : floe_buf_adds(&r, "}\n");
+    if (rc == FLOE_OK)
+        rc = floe_store_copy(st, o->key, qkey);
+    if (rc == FLOE_OK)
+        rc = floe_store_put(st, rkey, r.data, r.len);
+    if (rc == FLOE_OK)
+        o->reason = strdup(why);
+    if (rc == FLOE_OK && o->reason == NULL)
+        rc = FLOE_ENOMEM;
+    if (rc != FLOE_OK) {
+        rc = floe_err(err, rc, "cannot quarantine %s as %s: %s", o->key,
+                      qkey, floe_strerror(rc));
+        goto cleanup;
+    }
+    floe_log_warn("batch %s: %s cannot be loaded (%s); set aside as %s, the "
+                  "rest of the batch goes on",
+                  batch, o->source, why, qkey);
+cleanup:
+    floe_buf_free(&r);
+    return rc;
+}
+
+/* Read the copy of `o` once and judge it. Only a verdict on the data
+ * quarantines; a failed read is an error (the claim is retried). */
+static int check_one(struct floe_store *st, const char *batch,
+                     struct floe_claim_obj *o, char *err)
+{
+    struct floe_buf b;
+    char why[FLOE_ERR_LEN];
+    int rc;
+
+    floe_buf_init(&b, FLOE_WH_OBJECT_MAX);
+    rc = floe_store_get(st, o->key, &b);
+    if (rc != FLOE_OK) {
+        rc = floe_err(err, rc, "cannot read %s: %s", o->key,
+                      floe_strerror(rc));
+        goto cleanup;
+    }
+    why[0] = '\0';
+    rc = floe_wh_scan(b.data, b.len, FLOE_WH_LINE_MAX, FLOE_WH_OBJECT_MAX,
+                      NULL, why);
+    if (rc == FLOE_ECORRUPT || rc == FLOE_ETOOBIG)
+        rc = quarantine(st, batch, o, why, err);
+    else if (rc != FLOE_OK)
+        rc = floe_err(err, rc, "%s: %s", o->key, why);
+    if (rc == FLOE_OK)
+        o->checked = true;
+cleanup:
+    floe_buf_free(&b);
+    return rc;
+}
+
 static int move_all(struct floe_store *st, struct floe_manifest *m,
                     struct floe_claim_counts *c, char *err)
 {
-    bool unfinished;
+    bool unfinished, changed = false;
     size_t i;
     int rc;
 
     for (i = 0; i < m->n; i++) {
+        if (m->v[i].reason != NULL) /* set aside: nothing left to move */
+            continue;
         rc = move_one(st, &m->v[i], c, err);
         if (rc != FLOE_OK)
             return rc;
     }
     for (i = 0; i < m->n; i++) {
+        if (m->v[i].missing || m->v[i].checked)
+            continue;
+        rc = check_one(st, m->batch_id, &m->v[i], err);
+        if (rc != FLOE_OK)
+            return rc;
+        changed = true;
+    }
+    for (i = 0; i < m->n; i++) {
         c->objects++;
         c->bytes += m->v[i].size;
         c->missing += m->v[i].missing;
+        c->quarantined += m->v[i].reason != NULL;
     }
     /* A claim that had not finished (or gave up) is now complete; the
-     * write also records entries found missing. */
+     * write also records entries found missing or checked. */
     unfinished = strcmp(m->state, FLOE_MANIFEST_CLAIMING) == 0 ||
                  strcmp(m->state, FLOE_MANIFEST_FAILED) == 0;
     if (unfinished)
         snprintf(m->state, sizeof(m->state), "%s", FLOE_MANIFEST_CLAIMED);
-    return unfinished || c->missing > 0 ? floe_manifest_write(st, m, err)
-                                        : FLOE_OK;
+    if (unfinished || changed || c->missing > 0) {
+        rc = floe_manifest_write(st, m, err);
+        if (rc != FLOE_OK)
+            return rc;
+    }
+    /* The manifest knows: the load must not see them. */
+    for (i = 0; i < m->n; i++) {
+        if (m->v[i].reason == NULL)
+            continue;
+        rc = floe_store_delete(st, m->v[i].key);
+        if (rc != FLOE_OK)
+            return floe_err(err, rc, "cannot delete %s: %s", m->v[i].key,
+                            floe_strerror(rc));
+    }
+    return FLOE_OK;
 }
 
 int floe_claim_new(struct floe_store *st, const char *batch,

@@ -4,6 +4,12 @@
  * processing/batch=<id>/<stream>/<rest of the landing key> and deletes the
  * landing object. The manifest makes a claim crash-safe: re-running it for
  * the batch finishes the copies and deletes, never duplicating an object.
+ * Each copy is then read once (floe_wh_scan: streaming, bounded memory):
+ * an object the warehouse could not load (a truncated or broken gzip
+ * stream, a line over FLOE_WH_LINE_MAX, more than FLOE_WH_OBJECT_MAX
+ * inflated) is set aside to processed/quarantine/objects/batch=<id>/...
+ * with <key>.reason.json beside it and its reason in the manifest, and
+ * the rest of the batch goes on without it.
  * landing/errors/ (Firehose's error output) is counted, never claimed. */
 #ifndef FLOE_ORCHESTRATOR_CLAIM_H
 #define FLOE_ORCHESTRATOR_CLAIM_H
@@ -29,6 +35,8 @@ struct floe_claim_obj {
     char *key;     /* destination key in processing/ (owned) */
     int64_t size;  /* bytes */
     bool missing;  /* neither source nor destination existed at claim */
+    bool checked;  /* its copy was read and judged (manifest: "checked") */
+    char *reason;  /* set aside: why (owned; manifest: "quarantined") */
 };
 
 /* What sense found. */
@@ -70,6 +78,9 @@ int floe_claim_check_id(const char *id);
  * under a stream; FLOE_ETOOBIG when out is too small. */
 int floe_claim_dest_key(const char *batch, const char *landing_key,
                         char *out, size_t n);
+/* processed/quarantine/objects/<dest_key without "processing/"> into
+ * out[n]: where an object of a batch that cannot be loaded is set aside. */
+int floe_claim_quarantine_key(const char *dest_key, char *out, size_t n);
 /* processing/batch=<batch>/_manifest.json into out[n]. */
 int floe_claim_manifest_key(const char *batch, char *out, size_t n);
 
@@ -101,17 +112,20 @@ struct floe_claim_counts {
     int64_t copied;   /* copies made by this call */
     int64_t deleted;  /* landing objects this call deleted */
     int64_t missing;  /* gone from landing and never copied */
+    int64_t quarantined; /* set aside: they cannot be loaded */
 };
 
 /* Claim objs[0..n) (borrowed; `key` fields are ignored and recomputed)
- * into `batch`: manifest first, then copy + delete each, then the
- * manifest state becomes "claimed". */
+ * into `batch`: manifest first, then copy + delete each, check each copy
+ * (quarantining what cannot be loaded), then the manifest state becomes
+ * "claimed". */
 int floe_claim_new(struct floe_store *st, const char *batch,
                    const char *created_at, const struct floe_claim_obj *objs,
                    size_t n, struct floe_claim_counts *out, char *err);
 /* Finish a claim from the batch's manifest: objects whose destination
- * exists are only deleted from landing, the others copied first. Safe to
- * repeat any number of times. FLOE_ENOTFOUND when there is no manifest. */
+ * exists are only deleted from landing, the others copied first; copies
+ * not checked yet are checked. Safe to repeat any number of times.
+ * FLOE_ENOTFOUND when there is no manifest. */
 int floe_claim_resume(struct floe_store *st, const char *batch,
                       struct floe_claim_counts *out, char *err);
 

@@ -68,10 +68,11 @@ static int claim_counts_json(const struct floe_claim_counts *c,
 {
     return floe_buf_addf(out,
                          "{\"objects\":%lld,\"bytes\":%lld,\"copied\":%lld,"
-                         "\"deleted\":%lld,\"missing\":%lld}",
+                         "\"deleted\":%lld,\"missing\":%lld,"
+                         "\"quarantined\":%lld}",
                          (long long)c->objects, (long long)c->bytes,
                          (long long)c->copied, (long long)c->deleted,
-                         (long long)c->missing);
+                         (long long)c->missing, (long long)c->quarantined);
 }
 
 static void counts_text(int task, const struct floe_wh_counts *w,
@@ -79,10 +80,12 @@ static void counts_text(int task, const struct floe_wh_counts *w,
                         size_t n)
 {
     if (task == FLOE_TASK_CLAIM)
-        snprintf(out, n, "objects=%lld bytes=%lld copied=%lld deleted=%lld%s",
+        snprintf(out, n,
+                 "objects=%lld bytes=%lld copied=%lld deleted=%lld%s%s",
                  (long long)c->objects, (long long)c->bytes,
                  (long long)c->copied, (long long)c->deleted,
-                 c->missing ? " MISSING" : "");
+                 c->missing ? " MISSING" : "",
+                 c->quarantined ? " QUARANTINED" : "");
     else
         floe_dag_counts_text(w, out, n);
 }
@@ -438,6 +441,11 @@ static int run_task(struct floe_dag *dag, int task, const char *batch,
         floe_log_warn("batch %s: %lld claimed objects vanished from landing/ "
                       "before they were copied (see its manifest)", batch,
                       (long long)cc.missing);
+    if (cc.quarantined > 0)
+        floe_log_warn("batch %s: %lld claimed object(s) cannot be loaded, "
+                      "set aside under processed/quarantine/objects/ "
+                      "(reasons in its manifest); the batch goes on without "
+                      "them", batch, (long long)cc.quarantined);
 cleanup:
     floe_buf_free(&json);
     return rc;

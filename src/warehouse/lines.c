@@ -2,12 +2,17 @@
  * Whole-buffer libdeflate (several times faster than zlib streaming); the
  * output size is guessed from the gzip trailer and doubled on demand, and
  * concatenated members are decoded one after another. Line splitting is
- * memchr plus a UTF-8 check with an ASCII fast path; nothing is dropped. */
+ * memchr plus a UTF-8 check with an ASCII fast path; nothing is dropped.
+ * floe_wh_scan checks an object before it is admitted to a batch: zlib
+ * streaming into a fixed 64 KiB window, the same rules (members, zero
+ * padding), plus the line and size limits. */
 #define FLOE_LOG_MOD "warehouse.lines"
 #include "warehouse/lines.h"
 
 #include <libdeflate.h>
+#include <limits.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "core/log.h"
 
@@ -16,6 +21,23 @@ static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 static int is_gzip(const unsigned char *p, size_t n)
 {
     return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+/* After a gzip member, at in[off]: 1 when another member starts there,
+ * FLOE_OK at the end (trailing zero padding is tolerated, as gzip(1)
+ * does), FLOE_ECORRUPT for anything else. */
+static int next_member(const unsigned char *in, size_t len, size_t off,
+                       char *err)
+{
+    size_t i = off;
+
+    if (is_gzip(in + off, len - off))
+        return 1;
+    while (i < len && in[i] == 0)
+        i++;
+    return i == len ? FLOE_OK
+                    : floe_err(err, FLOE_ECORRUPT,
+                               "garbage after gzip member at byte %zu", off);
 }
 
 /* Decode one gzip member at in[0..n) onto the end of `out`. */
@@ -73,21 +95,107 @@ int floe_wh_inflate(const void *data, size_t len, struct floe_buf *out,
     if (dec == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
     while (rc == FLOE_OK && off < len) {
-        /* Trailing zero padding after the last member is tolerated, as
-         * gzip(1) does; anything else must be another member. */
-        if (off > 0 && !is_gzip(in + off, len - off)) {
-            size_t i = off;
-            while (i < len && in[i] == 0)
-                i++;
-            if (i != len)
-                rc = floe_err(err, FLOE_ECORRUPT,
-                              "garbage after gzip member at byte %zu", off);
+        if (off > 0 && (rc = next_member(in, len, off, err)) != 1)
             break;
-        }
         rc = inflate_member(dec, in + off, len - off, out, &used, err);
         off += used;
     }
     libdeflate_free_decompressor(dec);
+    return rc;
+}
+
+/* Account for out[0..n) in *sc; FLOE_ETOOBIG past a limit. `line` is the
+ * length of the line under way. */
+static int scan_chunk(struct floe_wh_scan *sc, size_t *line,
+                      const unsigned char *out, size_t n, size_t max_line,
+                      size_t max_bytes, char *err)
+{
+    const unsigned char *p = out, *end = out + n, *nl;
+
+    sc->bytes += (int64_t)n;
+    if ((size_t)sc->bytes > max_bytes)
+        return floe_err(err, FLOE_ETOOBIG, "inflates past %zu bytes",
+                        max_bytes);
+    for (;;) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        *line += (size_t)((nl != NULL ? nl : end) - p);
+        if (*line > sc->longest)
+            sc->longest = *line;
+        if (*line > max_line)
+            return floe_err(err, FLOE_ETOOBIG,
+                            "line %lld is longer than %zu bytes (stopped "
+                            "after inflating %lld bytes)",
+                            (long long)sc->lines + 1, max_line,
+                            (long long)sc->bytes);
+        if (nl == NULL)
+            return FLOE_OK;
+        sc->lines++;
+        *line = 0;
+        p = nl + 1;
+    }
+}
+
+int floe_wh_scan(const void *data, size_t len, size_t max_line,
+                 size_t max_bytes, struct floe_wh_scan *out, char *err)
+{
+    const unsigned char *in = data;
+    unsigned char buf[64 * 1024];
+    struct floe_wh_scan sc = { 0, 0, 0 };
+    size_t line = 0, off = 0;
+    z_stream z;
+    bool open = false;
+    int rc = FLOE_OK, zr;
+
+    if (!is_gzip(in, len)) {
+        rc = scan_chunk(&sc, &line, in, len, max_line, max_bytes, err);
+        goto done;
+    }
+    memset(&z, 0, sizeof(z));
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        rc = floe_err(err, FLOE_ENOMEM, "out of memory");
+        goto done;
+    }
+    open = true;
+    while (rc == FLOE_OK && off < len) {
+        if (off > 0 && (rc = next_member(in, len, off, err)) != 1)
+            break;
+        rc = FLOE_OK;
+        if (inflateReset(&z) != Z_OK) {
+            rc = floe_err(err, FLOE_ECORRUPT, "zlib reset failed");
+            break;
+        }
+        do {
+            size_t step = len - off < UINT_MAX / 2 ? len - off : UINT_MAX / 2;
+
+            z.next_in = (unsigned char *)(uintptr_t)(in + off);
+            z.avail_in = (uInt)step;
+            z.next_out = buf;
+            z.avail_out = sizeof(buf);
+            zr = inflate(&z, Z_NO_FLUSH);
+            off += step - z.avail_in;
+            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+                rc = floe_err(err, FLOE_ECORRUPT,
+                              "bad gzip data at byte %zu: %s", off,
+                              z.msg ? z.msg : "zlib error");
+                break;
+            }
+            rc = scan_chunk(&sc, &line, buf, sizeof(buf) - z.avail_out,
+                            max_line, max_bytes, err);
+            /* No progress with room to write: the input ran out. */
+            if (rc == FLOE_OK && zr == Z_BUF_ERROR)
+                rc = floe_err(err, FLOE_ECORRUPT,
+                              "truncated: the gzip stream stops at byte %zu "
+                              "before its end (%lld bytes inflated)",
+                              len, (long long)sc.bytes);
+        } while (rc == FLOE_OK && zr != Z_STREAM_END);
+    }
+done:
+    if (line > 0)
+        sc.lines++; /* bytes after the last '\n' */
+    if (open)
+        inflateEnd(&z);
+    if (out != NULL)
+        *out = sc;
     return rc;
 }
 

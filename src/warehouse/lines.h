@@ -17,11 +17,34 @@
  * of records, so this is generous); larger is FLOE_ETOOBIG. */
 #define FLOE_WH_OBJECT_MAX ((size_t)1 << 30)
 
+/* Longest line accepted (a Firehose record is at most 1,000 KiB; a line
+ * four times that is not a log line): floe_wh_scan refuses an object with
+ * a longer one, so a gzip bomb of zeros (one endless line) is refused
+ * after 4 MiB of output instead of being inflated. */
+#define FLOE_WH_LINE_MAX ((size_t)4 << 20)
+
 /* Append the decompressed bytes of `data` (borrowed) to `out`: gzip when it
  * starts with the gzip magic, else copied as is. FLOE_ECORRUPT for a broken
  * gzip stream (err says where), FLOE_ETOOBIG past out->max. */
 int floe_wh_inflate(const void *data, size_t len, struct floe_buf *out,
                     char *err);
+
+/* What floe_wh_scan found. */
+struct floe_wh_scan {
+    int64_t bytes;  /* decompressed bytes */
+    int64_t lines;  /* by the rule of floe_wh_count_lines */
+    size_t longest; /* longest line, '\n' excluded */
+};
+
+/* Read `data` (borrowed) as floe_wh_inflate would, but streaming (zlib,
+ * 64 KiB at a time) and keeping nothing: memory stays bounded whatever the
+ * object inflates to. Stops at the first problem, err says which and
+ * where: FLOE_ECORRUPT for a broken or truncated gzip stream or garbage
+ * after it, FLOE_ETOOBIG for a line longer than `max_line` or more than
+ * `max_bytes` in all; FLOE_ENOMEM. *out (may be NULL) holds what was seen
+ * up to there. */
+int floe_wh_scan(const void *data, size_t len, size_t max_line,
+                 size_t max_bytes, struct floe_wh_scan *out, char *err);
 
 /* Number of lines in `p` by the rule above. */
 int64_t floe_wh_count_lines(const char *p, size_t n);

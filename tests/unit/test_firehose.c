@@ -222,7 +222,6 @@ static int rig_up(struct rig *r, bool reuse)
 {
     char path[512], err[FLOE_ERR_LEN];
     struct floe_fh_deliver_cfg dc;
-    uint64_t n = 0;
     size_t i;
 
     if (!reuse && test_tmpdir(r->dir, sizeof(r->dir)) == NULL)
@@ -233,10 +232,11 @@ static int rig_up(struct rig *r, bool reuse)
     snprintf(path, sizeof(path), "%s/lake", r->dir);
     if (floe_store_open(path, &r->store, err) != FLOE_OK)
         return -1;
-    snprintf(path, sizeof(path), "%s/state/wal", r->dir);
-    if (floe_fh_wal_open(path, 1 << 20, &r->wal, err) != FLOE_OK)
-        return -1;
     if (floe_metrics_create(&r->metrics) != FLOE_OK)
+        return -1;
+    snprintf(path, sizeof(path), "%s/state/wal", r->dir);
+    if (floe_fh_wal_open(path, 1 << 20, r->metrics, &r->wal, err) !=
+        FLOE_OK)
         return -1;
     memset(&dc, 0, sizeof(dc));
     dc.store = r->store;
@@ -248,7 +248,7 @@ static int rig_up(struct rig *r, bool reuse)
         return -1;
     for (i = 0; i < floe_fh_registry_count(r->reg); i++)
         floe_fh_deliver_attach(r->dlv, floe_fh_registry_at(r->reg, i));
-    if (floe_fh_wal_replay(r->wal, rig_replay, r, &n) != FLOE_OK)
+    if (floe_fh_wal_replay(r->wal, rig_replay, r, NULL) != FLOE_OK)
         return -1;
     return floe_fh_api_init(&r->api, r->reg, r->dlv, r->metrics) == FLOE_OK
                ? 0
@@ -657,14 +657,16 @@ static void test_wal_replay_torn_tail_and_retire(void)
     char dir[256], err[FLOE_ERR_LEN], seg1[512];
     struct floe_fh_wal *w = NULL;
     struct seen s;
-    uint64_t n = 0, seq = 0;
+    struct floe_fh_wal_replay_stats rs;
+    uint64_t seq = 0;
     struct floe_fh_wal_pos pos, sg[3];
     FILE *fp;
 
     CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
     memset(&s, 0, sizeof(s));
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK && n == 0);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK &&
+          rs.entries == 0);
     CHECK(floe_fh_wal_append(w, "orders", 11, "a1\n", 3, &sg[0], &seq) ==
           FLOE_OK);
     CHECK(floe_fh_wal_append(w, "customers", 22, "c1\n", 3, &sg[1], &seq) ==
@@ -683,10 +685,10 @@ static void test_wal_replay_torn_tail_and_retire(void)
     }
 
     w = NULL;
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
     memset(&s, 0, sizeof(s));
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
-    CHECK(n == 3 && s.n == 3);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK);
+    CHECK(rs.entries == 3 && s.n == 3);
     CHECK(strcmp(s.names[0], "orders") == 0 && strcmp(s.data[0], "a1\n") == 0);
     CHECK(s.ms[0] == 11 && s.ms[1] == 22 && s.ms[2] == 33);
     CHECK(strcmp(s.names[1], "customers") == 0 &&
@@ -708,9 +710,10 @@ static void test_wal_replay_torn_tail_and_retire(void)
     floe_fh_wal_release(w, 3, 1);
     floe_fh_wal_close(w);
     w = NULL;
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
     memset(&s, 0, sizeof(s));
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK && n == 0);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK &&
+          rs.entries == 0);
     floe_fh_wal_close(w);
     floe_rmtree(dir);
 }
@@ -721,14 +724,15 @@ static void test_wal_rotation_keeps_order(void)
     struct floe_fh_wal *w = NULL;
     struct seen s;
     char big[300000];
-    uint64_t n = 0, seq = 0;
+    struct floe_fh_wal_replay_stats rs;
+    uint64_t seq = 0;
     struct floe_fh_wal_pos pos = { 0, 0 };
     int i;
 
     memset(big, 'b', sizeof(big));
     CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK);
     for (i = 0; i < 8; i++) /* 2.4 MB over 1 MiB segments */
         CHECK(floe_fh_wal_append(w, "s", i, big, sizeof(big), &pos, &seq) ==
               FLOE_OK);
@@ -736,10 +740,10 @@ static void test_wal_rotation_keeps_order(void)
     CHECK(floe_fh_wal_sync(w, seq) == FLOE_OK);
     floe_fh_wal_close(w);
     w = NULL;
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
     memset(&s, 0, sizeof(s));
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
-    CHECK(n == 8);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK);
+    CHECK(rs.entries == 8);
     for (i = 0; i < 8; i++)
         CHECK(s.ms[i] == i);
     floe_fh_wal_close(w);
@@ -754,14 +758,15 @@ static void test_wal_done_sidecar(void)
     struct floe_fh_wal *w = NULL;
     struct floe_fh_wal_pos p[4], both[2];
     struct seen s;
-    uint64_t n = 0, seq = 0;
+    struct floe_fh_wal_replay_stats rs;
+    uint64_t seq = 0;
     int i;
 
     CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
     snprintf(done1, sizeof(done1), "%s/wal-%016d.done", dir, 1);
     snprintf(seg1, sizeof(seg1), "%s/wal-%016d.log", dir, 1);
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK);
     for (i = 0; i < 4; i++) {
         char rec[8];
 
@@ -776,10 +781,10 @@ static void test_wal_done_sidecar(void)
     CHECK(floe_path_exists(done1));
     floe_fh_wal_close(w);         /* crash with r1, r3 pending */
     w = NULL;
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
     memset(&s, 0, sizeof(s));
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK);
-    CHECK(n == 2 && s.n == 2);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK);
+    CHECK(rs.entries == 2 && s.n == 2);
     CHECK(strcmp(s.data[0], "r1\n") == 0 && strcmp(s.data[1], "r3\n") == 0);
     /* Delivering the rest removes segment 1 and its sidecar. */
     floe_fh_wal_done(w, &p[1], 1);
@@ -791,9 +796,10 @@ static void test_wal_done_sidecar(void)
     CHECK(floe_write_file_atomic(done1, "\0\0\0\0\0\0\0\0", 8) ==
           FLOE_OK);
     w = NULL;
-    CHECK(floe_fh_wal_open(dir, 1 << 20, &w, err) == FLOE_OK);
+    CHECK(floe_fh_wal_open(dir, 1 << 20, NULL, &w, err) == FLOE_OK);
     memset(&s, 0, sizeof(s));
-    CHECK(floe_fh_wal_replay(w, collect, &s, &n) == FLOE_OK && n == 0);
+    CHECK(floe_fh_wal_replay(w, collect, &s, &rs) == FLOE_OK &&
+          rs.entries == 0);
     CHECK(!floe_path_exists(done1));
     floe_fh_wal_close(w);
     floe_rmtree(dir);

@@ -1,6 +1,6 @@
 /* test_orchestrator.c - batch ids, sense, claim (exactly-once moves, crash
- * re-runs), manifests and the state database (the DAG itself:
- * test_orchestrator_dag.c). */
+ * re-runs, quarantine of objects that cannot be loaded), manifests and the
+ * state database (the DAG itself: test_orchestrator_dag.c). */
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
@@ -239,6 +239,7 @@ static void test_claim_interrupted_reruns_to_completion(void)
     CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
     CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
     memset(&m, 0, sizeof(m));
+    memset(objs, 0, sizeof(objs));
     snprintf(m.batch_id, sizeof(m.batch_id), "B2");
     snprintf(m.created_at, sizeof(m.created_at), "2026-11-24T19:56:00.000Z");
     snprintf(m.state, sizeof(m.state), "%s", FLOE_MANIFEST_CLAIMING);
@@ -299,6 +300,76 @@ static void test_claim_interrupted_reruns_to_completion(void)
           m.v[1].missing && !m.v[0].missing);
     floe_manifest_free(&m);
 
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+/* A truncated .gz among good objects: set aside with its reason at claim,
+ * the others stay in the batch; re-running the claim changes nothing, and
+ * a crash before the manifest recorded it ends the same way. */
+static void test_claim_quarantines_what_cannot_load(void)
+{
+    static const char quarantined[] =
+        "processed/quarantine/objects/batch=B4/orders/2026/11/24/19/"
+        "orders-1-2026-11-24-19-57-00-c.gz";
+    struct floe_store *st = NULL;
+    struct floe_pending p = { 0 };
+    struct floe_claim_counts c;
+    struct floe_manifest m;
+    struct floe_buf gz, q;
+    char dir[256], err[FLOE_ERR_LEN], reason[400];
+    int pass;
+
+    floe_buf_init(&gz, 1 << 20);
+    floe_buf_init(&q, 1 << 20);
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[0], "cust\n", 5) == FLOE_OK);
+    CHECK(put_gz(st, landing[1], "ord1\nord2\n") == FLOE_OK);
+    CHECK(put_gz(st, landing[2], "ord3\nord4\nord5\n") == FLOE_OK);
+    CHECK(floe_store_get(st, landing[2], &gz) == FLOE_OK);
+    CHECK(floe_store_put(st, landing[2], gz.data, gz.len - 6) == FLOE_OK);
+    CHECK(floe_claim_sense(st, &p, err) == FLOE_OK && p.n == 3);
+    CHECK(floe_claim_new(st, "B4", "2026-11-24T19:56:00.000Z", p.v, p.n, &c,
+                         err) == FLOE_OK);
+    CHECK(c.objects == 3 && c.quarantined == 1 && c.missing == 0);
+    snprintf(reason, sizeof(reason), "%s.reason.json", quarantined);
+    for (pass = 0; pass < 3; pass++) {
+        /* two objects + the manifest stay; the damaged one is set aside,
+         * byte for byte, with its reason */
+        CHECK(count_keys(st, "landing/") == 0);
+        CHECK(count_keys(st, "processing/batch=B4/") == 3);
+        floe_buf_reset(&q);
+        CHECK(floe_store_get(st, quarantined, &q) == FLOE_OK &&
+              q.len == gz.len - 6 && memcmp(q.data, gz.data, q.len) == 0);
+        floe_buf_reset(&q);
+        CHECK(floe_store_get(st, reason, &q) == FLOE_OK &&
+              strstr(q.data, "\"source\":\"landing/orders/") != NULL &&
+              strstr(q.data, "truncated") != NULL);
+        CHECK(floe_manifest_read(st, "B4", &m, err) == FLOE_OK && m.n == 3);
+        CHECK(m.n == 3 && m.v[0].checked && m.v[1].checked &&
+              m.v[2].checked);
+        CHECK(m.n == 3 && m.v[0].reason == NULL && m.v[1].reason == NULL &&
+              m.v[2].reason != NULL &&
+              strstr(m.v[2].reason, "truncated") != NULL);
+        if (pass == 1) {
+            /* as if the claim crashed after the quarantine copy, before the
+             * manifest said so */
+            free(m.v[2].reason);
+            m.v[2].reason = NULL;
+            m.v[2].checked = false;
+            CHECK(floe_manifest_write(st, &m, err) == FLOE_OK);
+            CHECK(floe_store_copy(st, quarantined, m.v[2].key) == FLOE_OK);
+        }
+        floe_manifest_free(&m);
+        if (pass < 2) {
+            CHECK(floe_claim_resume(st, "B4", &c, err) == FLOE_OK);
+            CHECK(c.quarantined == 1 && c.copied == 0 && c.missing == 0);
+        }
+    }
+    floe_pending_free(&p);
+    floe_buf_free(&gz);
+    floe_buf_free(&q);
     floe_store_close(st);
     floe_rmtree(dir);
 }
@@ -438,5 +509,6 @@ FLOE_TESTS({ "batch_ids_sort_by_time", test_batch_ids_sort_by_time },
            { "claim_moves_exactly_once", test_claim_moves_exactly_once },
            { "claim_interrupted_reruns",
              test_claim_interrupted_reruns_to_completion },
+           { "claim_quarantines", test_claim_quarantines_what_cannot_load },
            { "manifest_errors", test_manifest_errors },
            { "state_records_attempts", test_state_records_attempts });
