@@ -435,6 +435,7 @@ static void advance(struct floe_flow *f)
 
         for (i = 0; i < b->n; i++)
             ckpt_note(f, &cs, b->recs[i].file, b->recs[i].end_off);
+        f->unsaved -= b->n;
         f->qhead = b->next;
         if (f->qhead == NULL)
             f->qtail = NULL;
@@ -631,6 +632,7 @@ static void too_large(struct floe_flow *f, struct floe_batch *b,
             FLOE_OK) {
             b->recs[k].acked = true;
             b->n_acked++;
+            f->unsaved++;
             b->state = FLOE_BATCH_DONE;
             f->nready--;
         }
@@ -666,6 +668,7 @@ void floe_flow_on_done(void *arg, const struct floe_put_result *r)
 
     (void)arg;
     f->in_flight--;
+    f->unsaved += r->acked;
     count_put(f, r, b->attempts);
     if (r->rc == FLOE_OK) {
         b->state = FLOE_BATCH_DONE;
@@ -745,4 +748,5 @@ void floe_flow_gauges(const struct floe_flow *f)
     floe_gauge_set(f->st.queued, (int64_t)(f->nqueued - f->in_flight));
     floe_gauge_set(f->st.in_flight, (int64_t)f->in_flight);
     floe_gauge_set(f->st.window, (int64_t)f->window);
+    floe_gauge_set(f->st.unsaved, (int64_t)f->unsaved);
 }

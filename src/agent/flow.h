@@ -47,6 +47,8 @@ struct floe_flow {
     size_t buffered;               /* this flow's part of sh->buffered */
     size_t in_flight;              /* requests out */
     size_t nready;                 /* closed batches waiting to go */
+    size_t unsaved;                /* records acknowledged, not yet in the
+                                      checkpoint */
     double window;                 /* requests allowed out at once */
     double ssthresh;               /* slow start below, +1/window above */
     int64_t last_cut_ms;           /* window last cut (monotonic) */

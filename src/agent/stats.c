@@ -98,6 +98,10 @@ static const struct {
     { S(window), "floe_agent_requests_window", NULL, 'g',
       "Requests the flow may have in flight now: grows while answers come "
       "back fine, halves on throttling, at most --max-in-flight." },
+    { S(unsaved), "floe_agent_records_acked_unsaved", NULL, 'g',
+      "Records acknowledged but not yet covered by the checkpoint (an "
+      "older buffer is still on its way): at most what a crash now would "
+      "send twice." },
     { S(rejected), "floe_agent_records_rejected_total", NULL, 'c',
       "Records the endpoint refused as too large even alone; kept with "
       "their reason in the rejects file beside the checkpoints." },

@@ -36,6 +36,7 @@ struct floe_flow_stats {
     struct floe_gauge *in_flight;       /* PutRecordBatch requests out */
     struct floe_gauge *window;          /* requests allowed out at once */
     struct floe_counter *rejected;      /* records refused even alone */
+    struct floe_gauge *unsaved;         /* acknowledged, not checkpointed */
 };
 
 /* Agent-wide gauges. */

@@ -91,6 +91,10 @@ def test_metrics_count_exactly(firehose, tmp_path):
             metric(m, "floe_agent_checkpoint_commits_total")
         assert metric(m, "floe_agent_bytes_behind") == 0
 
+        # everything acknowledged is in the checkpoint
+        wait_for(lambda: metric(parse_metrics(scrape(port)[2]),
+                                "floe_agent_records_acked_unsaved") == 0,
+                 what="no acknowledged record outside the checkpoint")
         assert scrape(port, "/nope")[0] == 404
     finally:
         assert agent.stop() == 0, agent.output()
