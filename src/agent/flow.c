@@ -141,7 +141,8 @@ static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
     if (rc == FLOE_OK && strcmp(row.file_id, tf->file_id) != 0)
         rc = FLOE_ENOTFOUND; /* another file lives at that path now */
     if (rc == FLOE_ENOTFOUND)
-        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id, &row);
+        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id, NULL, NULL,
+                               &row);
     if (rc == FLOE_OK) {
         if (row.offset <= tf->size) {
             floe_log_info("%s: resuming at offset %" PRId64

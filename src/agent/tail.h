@@ -22,11 +22,15 @@
  * unless a longer line is pending. */
 #define FLOE_TAIL_READ_SIZE (128 * 1024)
 
+/* Bytes of file_id: the size of struct floe_ckpt_row.file_id, which
+ * stores it. */
+#define FLOE_TAIL_ID_LEN 96
+
 struct floe_jregex;
 
 struct floe_tail_file {
     char *path;            /* owned; the current name */
-    char file_id[64];      /* "(dev=<hex>,ino=<n>)" */
+    char file_id[FLOE_TAIL_ID_LEN]; /* "(dev=<hex>,ino=<n>)" */
     dev_t dev;
     ino_t ino;
     int fd;                /* -1 once closed */
