@@ -128,21 +128,33 @@ static void close_open(struct floe_flow *f)
                    f->cfg->id, b->n, b->data.len);
 }
 
-/* Where a newly found file starts. */
+/* Where a newly found file starts. A checkpoint row is its own when the
+ * device, inode and fingerprint (first bytes) match: a file deleted and
+ * created again with the same inode is another file. */
 static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
                       bool first)
 {
     struct floe_ckpt_row row;
     int64_t skip = f->cfg->skip_header_lines;
     uint64_t off = 0;
+    bool successor = false;
     int rc;
 
+    _Static_assert(sizeof(row.file_id) == sizeof(tf->file_id),
+                   "the checkpoint stores the tracker's file identity");
     rc = floe_ckpt_get(f->ck, f->cfg->id, tf->path, &row);
-    if (rc == FLOE_OK && strcmp(row.file_id, tf->file_id) != 0)
-        rc = FLOE_ENOTFOUND; /* another file lives at that path now */
+    if (rc == FLOE_OK && !floe_tail_same_file(tf, row.file_id)) {
+        /* Another file lives at that path now (read from its start, not
+         * from initialPosition: it came after the checkpointed one). */
+        floe_log_info("%s: the checkpoint of this path is for another file "
+                      "(%s; this one is %s)", tf->path, row.file_id,
+                      tf->file_id);
+        successor = true;
+        rc = FLOE_ENOTFOUND;
+    }
     if (rc == FLOE_ENOTFOUND)
-        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id, NULL, NULL,
-                               &row);
+        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id,
+                               floe_tail_match_id, tf, &row);
     if (rc == FLOE_OK) {
         if (row.offset <= tf->size) {
             floe_log_info("%s: resuming at offset %" PRId64
@@ -171,7 +183,8 @@ static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
             return floe_tail_seek(tf, off, skip);
         }
     }
-    if (first && f->cfg->initial_position == FLOE_AGENT_END_OF_FILE) {
+    if (first && !successor &&
+        f->cfg->initial_position == FLOE_AGENT_END_OF_FILE) {
         rc = floe_tail_end_offset(tf, &off);
         if (rc != FLOE_OK)
             return rc;

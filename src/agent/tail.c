@@ -22,6 +22,9 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
 /* Make room for one read of at least half FLOE_TAIL_READ_SIZE after the
  * pending bytes. A split leaves fewer than max_line bytes (or cuts), so
  * max_line + FLOE_TAIL_READ_SIZE always leaves a whole read. */
@@ -141,15 +144,92 @@ static bool ignored_name(const char *name)
            (n > 4 && strcmp(name + n - 4, ".zip") == 0);
 }
 
+static int64_t mtime_ms(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* The hash of the first `len` bytes of `fd`; false if it has fewer. */
+static bool head_hash(int fd, uint64_t len, uint64_t *out)
+{
+    unsigned char buf[4096];
+    uint64_t h = FNV_OFFSET, done = 0;
+
+    while (done < len) {
+        size_t k = len - done < sizeof(buf) ? (size_t)(len - done)
+                                            : sizeof(buf);
+
+        if (pread(fd, buf, k, (off_t)done) != (ssize_t)k)
+            return false;
+        h = fnv1a(h, buf, k);
+        done += k;
+    }
+    *out = h;
+    return true;
+}
+
+/* file_id from the device, inode and fingerprint (tail.h). */
+static void format_id(struct floe_tail_file *f)
+{
+    int n = snprintf(f->file_id, sizeof(f->file_id), "(dev=%llx,ino=%llu)",
+                     (unsigned long long)f->dev, (unsigned long long)f->ino);
+
+    if (f->fp_len > 0 && n > 0 && (size_t)n < sizeof(f->file_id))
+        snprintf(f->file_id + n, sizeof(f->file_id) - (size_t)n,
+                 "#%u:%016llx", (unsigned)f->fp_len,
+                 (unsigned long long)f->fp_hash);
+}
+
+/* Take the fingerprint of the first min(size, FLOE_TAIL_FP_LEN) bytes (an
+ * unreadable file gets none: its device and inode identify it alone). */
+static void fingerprint(struct floe_tail_file *f)
+{
+    unsigned char buf[FLOE_TAIL_FP_LEN];
+    ssize_t n = pread(f->fd, buf, sizeof(buf), 0);
+
+    f->fp_len = n > 0 ? (uint32_t)n : 0;
+    f->fp_hash = fnv1a(FNV_OFFSET, buf, f->fp_len);
+    format_id(f);
+}
+
 static void set_id(struct floe_tail_file *f, const struct stat *st)
 {
     f->dev = st->st_dev;
     f->ino = st->st_ino;
-    snprintf(f->file_id, sizeof(f->file_id), "(dev=%llx,ino=%llu)",
-             (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
-    f->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 +
-                  st->st_mtim.tv_nsec / 1000000;
+    format_id(f);
+    f->mtime_ms = mtime_ms(st);
     f->size = (int64_t)st->st_size;
+}
+
+bool floe_tail_same_file(const struct floe_tail_file *f, const char *id)
+{
+    size_t k = strcspn(id, "#");
+    unsigned long long hash;
+    unsigned len;
+    uint64_t h;
+
+    if (strncmp(id, f->file_id, k) != 0 ||
+        (f->file_id[k] != '#' && f->file_id[k] != '\0'))
+        return false;
+    if (id[k] != '#')
+        return true; /* no fingerprint (an older row): the key decides */
+    if (sscanf(id + k + 1, "%u:%llx", &len, &hash) != 2)
+        return false;
+    if (len == f->fp_len)
+        return hash == f->fp_hash;
+    /* Another length: hash as many bytes of the file (fewer: not it). */
+    return f->fd >= 0 && head_hash(f->fd, len, &h) && h == hash;
 }
 
 static struct floe_tail_file *find_inode(struct floe_tail *t, dev_t dev,
@@ -182,6 +262,7 @@ static int add_file(struct floe_tail *t, const char *path, int fd,
     }
     f->fd = fd;
     set_id(f, st);
+    fingerprint(f);
     f->is_new = true;
     f->first_seen_ms = floe_mono_ms();
     for (i = 0; i < t->nfiles; i++) {
@@ -286,6 +367,7 @@ int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
     f->eof = false;
     f->is_new = false;
     f->skip_lines = offset == 0 ? skip_lines : 0;
+    fingerprint(f);
     floe_rotate_fp_load(f, offset); /* copy detection */
     if (lseek(f->fd, (off_t)offset, SEEK_SET) < 0) {
         floe_log_errno("lseek %s", f->path);
@@ -527,8 +609,7 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
                 return rc;
         }
         f->size = (int64_t)st.st_size;
-        f->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
-                      st.st_mtim.tv_nsec / 1000000;
+        f->mtime_ms = mtime_ms(&st);
     }
     /* First what is already buffered (a previous stop left it). */
     rc = f->len == 0 ? FLOE_OK
@@ -559,6 +640,8 @@ int floe_tail_read(struct floe_tail *t, uint32_t slot, size_t budget,
                          : split(t, f, slot, fn, ctx);
     }
     *out_read = total;
+    if (f->fp_len < FLOE_TAIL_FP_LEN && f->offset + f->len > f->fp_len)
+        fingerprint(f); /* cover what was read, up to FLOE_TAIL_FP_LEN */
     if (rc == FLOE_OK || rc == FLOE_EAGAIN)
         shrink(f);
     return rc == FLOE_EAGAIN ? FLOE_OK : rc;

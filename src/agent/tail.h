@@ -1,12 +1,14 @@
 /* tail.h - the file tracker of one flow: a literal directory and a glob
- * on file names. Files are identified by device + inode, so a rename keeps
- * its reading state; a new inode at a known path is a new file (the old
- * one is read to its end through its open descriptor); a file that
- * shrinks below what was read, or whose first bytes or bytes before the
- * offset changed when it grew, was truncated and is read again from 0.
- * Bytes come in with big reads into a per-file buffer and are split into
- * lines ('\n' kept) by one memchr pass, or into multi-line records when a
- * start pattern is set. Copy detection (copytruncate) is in rotate.h. */
+ * on file names. Files are identified by device + inode + a fingerprint
+ * of their first bytes, so a rename keeps its reading state and a file
+ * deleted and recreated with the same inode is a new file; a new inode at
+ * a known path is a new file (the old one is read to its end through its
+ * open descriptor); a file that shrinks below what was read, or whose
+ * first bytes or bytes before the offset changed when it grew, was
+ * truncated and is read again from 0. Bytes come in with big reads into a
+ * per-file buffer and are split into lines ('\n' kept) by one memchr
+ * pass, or into multi-line records when a start pattern is set. Copy
+ * detection (copytruncate) is in rotate.h. */
 #ifndef FLOE_AGENT_TAIL_H
 #define FLOE_AGENT_TAIL_H
 
@@ -22,17 +24,25 @@
  * unless a longer line is pending. */
 #define FLOE_TAIL_READ_SIZE (128 * 1024)
 
-/* Bytes of file_id: the size of struct floe_ckpt_row.file_id, which
- * stores it. */
+/* A file's identity (file_id): "(dev=<hex>,ino=<n>)", the JVM file key
+ * the Kinesis Agent stores, then "#<len>:<16 hex>": the fingerprint, a
+ * 64-bit FNV-1a hash of the first <len> bytes, len = min(size,
+ * FLOE_TAIL_FP_LEN), taken again while the file is shorter than that.
+ * An identity is compared against the same length of a file; a file
+ * shorter than that length is another (or a truncated) file. Same size as
+ * struct floe_ckpt_row.file_id, which stores it. */
+#define FLOE_TAIL_FP_LEN 1024
 #define FLOE_TAIL_ID_LEN 96
 
 struct floe_jregex;
 
 struct floe_tail_file {
     char *path;            /* owned; the current name */
-    char file_id[FLOE_TAIL_ID_LEN]; /* "(dev=<hex>,ino=<n>)" */
+    char file_id[FLOE_TAIL_ID_LEN]; /* identity, see FLOE_TAIL_FP_LEN */
     dev_t dev;
     ino_t ino;
+    uint64_t fp_hash;      /* fingerprint of [0, fp_len) */
+    uint32_t fp_len;
     int fd;                /* -1 once closed */
     uint64_t offset;       /* file offset just past the last line handed out */
     int64_t mtime_ms;
@@ -95,7 +105,18 @@ void floe_tail_free(struct floe_tail *t);
  * is_new = true and offset 0; *out_first tells whether this was the first
  * scan (initialPosition applies only then). */
 int floe_tail_scan(struct floe_tail *t, bool *out_first);
-/* Start reading `f` at `offset`, skipping `skip_lines` lines first. */
+/* Is `id` (an identity from a checkpoint, borrowed) file `f`: same device
+ * and inode, and when `id` has a fingerprint, the same hash of the same
+ * number of first bytes (one pread)? */
+bool floe_tail_same_file(const struct floe_tail_file *f, const char *id);
+/* The same as a floe_ckpt_match_fn (`file`: the struct floe_tail_file). */
+static inline bool floe_tail_match_id(void *file, const char *id)
+{
+    return floe_tail_same_file(file, id);
+}
+
+/* Start reading `f` (open) at `offset`, skipping `skip_lines` lines
+ * first; its fingerprint is taken again. */
 int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
                    int64_t skip_lines);
 /* Offset just after the last '\n' of the file (END_OF_FILE start). */

@@ -1,9 +1,9 @@
 /* test_agent_tail.c - the file tracker: whole lines only, partial lines
  * wait, header skipping, over-long line truncation, END_OF_FILE start,
  * rename followed by inode, shrink = read again, copy detection, read
- * buffers that follow what is pending. Rotation cases share the `fx`
- * fixture: a temporary directory, app.log in it, a tracker and what it
- * handed out. */
+ * buffers that follow what is pending, identity by fingerprint. Rotation
+ * cases share the `fx` fixture: a temporary directory, app.log in it, a
+ * tracker and what it handed out. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +412,49 @@ static void test_read_buffer_follows_pending(void)
     fx_close(&x);
 }
 
+/* The identity: device, inode and a hash of the first bytes, compared on
+ * the length it was taken on; a file shorter than that is another. */
+static void test_identity_fingerprint(void)
+{
+    char id[FLOE_TAIL_ID_LEN], other[FLOE_TAIL_ID_LEN + 32];
+    struct floe_tail_file *f;
+    struct fx x;
+    int k;
+
+    fx_open(&x, "\n");
+    fx_start(&x, "first line\n");
+    f = x.t.files[0];
+    CHECK(f->fp_len == 11 && strchr(f->file_id, '#') != NULL);
+    CHECK(floe_tail_same_file(f, f->file_id));
+    snprintf(id, sizeof(id), "%s", f->file_id);
+    k = (int)strcspn(id, "#");
+    /* A row without fingerprint (Kinesis Agent, older floe): the key. */
+    snprintf(other, sizeof(other), "%.*s", k, id);
+    CHECK(floe_tail_same_file(f, other));
+    CHECK(!floe_tail_same_file(f, "(dev=1,ino=2)"));
+    snprintf(other, sizeof(other), "%.*s#11:0000000000000001", k, id);
+    CHECK(!floe_tail_same_file(f, other)); /* other first bytes */
+    snprintf(other, sizeof(other), "%.*s#500:%016llx", k, id,
+             (unsigned long long)f->fp_hash);
+    CHECK(!floe_tail_same_file(f, other)); /* now shorter than that */
+    /* It grows: the fingerprint follows what was read, and the identity
+     * taken before still matches over its own length. */
+    append(x.path, "second\n", 7);
+    fx_read(&x, 0);
+    CHECK(f->fp_len == 18 && strcmp(f->file_id, id) != 0);
+    CHECK(floe_tail_same_file(f, id));
+    {
+        char big[3000];
+
+        memset(big, 'z', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\n';
+        append(x.path, big, sizeof(big));
+    }
+    fx_read(&x, 0);
+    CHECK(f->fp_len == FLOE_TAIL_FP_LEN && floe_tail_same_file(f, id));
+    fx_close(&x);
+}
+
 static void test_pattern_rules(void)
 {
     struct floe_tail t;
@@ -441,4 +484,5 @@ FLOE_TESTS({ "quiet", quiet },
            { "new_file_is_not_a_copy", test_new_file_is_not_a_copy },
            { "read_buffer_follows_pending",
              test_read_buffer_follows_pending },
+           { "identity_fingerprint", test_identity_fingerprint },
            { "pattern_rules", test_pattern_rules });
