@@ -1,6 +1,7 @@
 """`floe agent` and file identity, against `floe firehose`: a file deleted
 and recreated with the same device and inode is a new file (its first
-bytes changed), after a restart and within one run.
+bytes changed), after a restart and within one run; more matching files
+than the open-file limit are all read, in turn, exactly once.
 
 Inode reuse is made deterministic: when the file system gives the new file
 another inode, the checkpoint row is rewritten with sqlite3 to carry the new
@@ -18,6 +19,8 @@ import pytest
 from agentlib import (agent_env, landed, make_stream, metric, parse_metrics,
                       scrape, write_agent_json)
 from conftest import FLOE, Proc, wait_for
+
+ULIMIT = 256
 
 
 def lines(tag, n, start=0):
@@ -189,3 +192,37 @@ def test_inode_reused_in_one_run(firehose, tmp_path):
     assert proc.stop() == 0, out[-3000:]
     print(f"inode reused by the file system: {real}")
     assert_once(final_landed(firehose), old_lines, new_lines)
+
+
+def many_files(logs, n, tag, start=0):
+    data = []
+    for i in range(n):
+        d = lines(f"{tag}{i}", 3, start)
+        with open(logs / f"f{i:04d}.log", "ab") as f:
+            f.write(d)
+        data.append(d)
+    return data
+
+
+def test_more_files_than_descriptors(firehose, tmp_path):
+    logs, cfg = setup(firehose, tmp_path, "*.log")
+    data = many_files(logs, 600, "f")
+    out = run_to_eof(cfg, nofile=ULIMIT)
+    assert_once(final_landed(firehose), *data)
+    assert "wait for a file descriptor" in out, out[-3000:]
+    # A restart resumes all 600 from their checkpoints, in turn.
+    more = many_files(logs, 600, "f", start=3)
+    run_to_eof(cfg, nofile=ULIMIT)
+    assert_once(final_landed(firehose), *data, *more)
+
+
+def test_idle_files_reopened_when_they_grow(firehose, tmp_path):
+    logs, cfg = setup(firehose, tmp_path, "*.log")
+    data = many_files(logs, 600, "f")
+    proc, sent = start_agent(cfg, tmp_path, nofile=ULIMIT)
+    wait_for(lambda: sent() >= 1800, timeout=90, what="1800 lines sent")
+    more = many_files(logs, 600, "f", start=3)
+    wait_for(lambda: sent() >= 3600, timeout=90, what="3600 lines sent")
+    out = proc.output()
+    assert proc.stop() == 0, out[-3000:]
+    assert_once(final_landed(firehose), *data, *more)
