@@ -376,6 +376,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     int rc = FLOE_OK;
     const char *ckpath;
 
+    floe_tail_limit_fds(); /* before any file is opened */
     memset(&sh, 0, sizeof(sh));
     memset(&w, 0, sizeof(w));
     w.fd = -1;

@@ -148,20 +148,32 @@ static void close_open(struct floe_flow *f)
                    f->cfg->id, b->n, b->data.len);
 }
 
-/* Where a newly found file starts. */
-static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
-                      bool first)
+/* Where a newly found file starts. A checkpoint row is its own when the
+ * device, inode and fingerprint (first bytes) match: a file deleted and
+ * created again with the same inode is another file. */
+static int start_file(struct floe_flow *f, struct floe_tail_file *tf)
 {
     struct floe_ckpt_row row;
     int64_t skip = f->cfg->skip_header_lines;
     uint64_t off = 0;
+    bool first = tf->first, successor = false;
     int rc;
 
+    _Static_assert(sizeof(row.file_id) == sizeof(tf->file_id),
+                   "the checkpoint stores the tracker's file identity");
     rc = floe_ckpt_get(f->ck, f->cfg->id, tf->path, &row);
-    if (rc == FLOE_OK && strcmp(row.file_id, tf->file_id) != 0)
-        rc = FLOE_ENOTFOUND; /* another file lives at that path now */
+    if (rc == FLOE_OK && !floe_tail_same_file(tf, row.file_id)) {
+        /* Another file lives at that path now (read from its start, not
+         * from initialPosition: it came after the checkpointed one). */
+        floe_log_info("%s: the checkpoint of this path is for another file "
+                      "(%s; this one is %s)", tf->path, row.file_id,
+                      tf->file_id);
+        successor = true;
+        rc = FLOE_ENOTFOUND;
+    }
     if (rc == FLOE_ENOTFOUND)
-        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id, &row);
+        rc = floe_ckpt_find_id(f->ck, f->cfg->id, tf->file_id,
+                               floe_tail_match_id, tf, &row);
     if (rc == FLOE_OK) {
         if (row.offset <= tf->size) {
             floe_log_info("%s: resuming at offset %" PRId64
@@ -190,7 +202,8 @@ static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
             return floe_tail_seek(tf, off, skip);
         }
     }
-    if (first && f->cfg->initial_position == FLOE_AGENT_END_OF_FILE) {
+    if (first && !successor &&
+        f->cfg->initial_position == FLOE_AGENT_END_OF_FILE) {
         rc = floe_tail_end_offset(tf, &off);
         if (rc != FLOE_OK)
             return rc;
@@ -201,26 +214,35 @@ static int start_file(struct floe_flow *f, struct floe_tail_file *tf,
     return floe_tail_seek(tf, 0, skip);
 }
 
+/* Decide the start of every new file that has a descriptor (the others
+ * wait for one). */
+static int start_new(struct floe_flow *f)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < f->tail.nfiles; i++) {
+        struct floe_tail_file *tf = f->tail.files[i];
+
+        if (tf != NULL && tf->is_new && tf->fd >= 0) {
+            rc = start_file(f, tf);
+            if (rc != FLOE_OK)
+                return rc;
+        }
+    }
+    return FLOE_OK;
+}
+
 int floe_flow_scan(struct floe_flow *f, int64_t now_ms)
 {
     bool first;
-    size_t i;
     int rc;
 
     f->next_scan_ms = now_ms + SCAN_INTERVAL_MS;
     rc = floe_tail_scan(&f->tail, &first);
     if (rc != FLOE_OK && rc != FLOE_EIO)
         return rc;
-    for (i = 0; i < f->tail.nfiles; i++) {
-        struct floe_tail_file *tf = f->tail.files[i];
-
-        if (tf != NULL && tf->is_new) {
-            rc = start_file(f, tf, first);
-            if (rc != FLOE_OK)
-                return rc;
-        }
-    }
-    return FLOE_OK;
+    return start_new(f);
 }
 
 /* May the flow take more lines? Not while MAX_READY closed batches wait
@@ -332,7 +354,7 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
 int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
                    size_t *out_read)
 {
-    size_t i, total = 0;
+    size_t i, total = 0, admitted = 0;
     uint64_t skipped = f->tail.lines_skipped;
     int rc = FLOE_OK;
 
@@ -342,8 +364,8 @@ int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
         struct floe_tail_file *tf = f->tail.files[i];
         size_t n = 0;
 
-        if (tf == NULL || tf->fd < 0)
-            continue;
+        if (tf == NULL)
+            continue; /* a parked file may still flush what it holds */
         if (!may_read(f))
             break;
         rc = floe_tail_read(&f->tail, (uint32_t)i, budget - total, on_line,
@@ -356,6 +378,11 @@ int floe_flow_read(struct floe_flow *f, int64_t now_ms, size_t budget,
         if (rc != FLOE_OK)
             break;
     }
+    /* Files read to their end make way for those waiting. */
+    if (rc == FLOE_OK)
+        rc = floe_tail_admit(&f->tail, &admitted);
+    if (rc == FLOE_OK && admitted > 0)
+        rc = start_new(f);
     floe_counter_add(f->st.lines_skipped, f->tail.lines_skipped - skipped);
     floe_counter_add(f->st.bytes_read, total);
     *out_read = total;
@@ -716,8 +743,10 @@ bool floe_flow_drained(const struct floe_flow *f)
     for (i = 0; i < f->tail.nfiles; i++) {
         const struct floe_tail_file *tf = f->tail.files[i];
 
-        if (tf != NULL && tf->fd >= 0 &&
-            (tf->is_new || !tf->eof || tf->len > 0))
+        /* Waiting for a descriptor (is_new), parked but changed since
+         * (grew) or not read to its end: not done. */
+        if (tf != NULL && !tf->replaced &&
+            (tf->is_new || tf->grew || !tf->eof || tf->len > 0))
             return false;
     }
     return true;

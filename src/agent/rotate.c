@@ -135,6 +135,21 @@ static bool same_start(int fd_a, int fd_b, uint64_t size)
            pread(fd_b, b, k, 0) == (ssize_t)k && memcmp(a, b, k) == 0;
 }
 
+/* Does the file `fd` (size `size`) start like tracked file `f`? Read from
+ * f's descriptor, or for a parked file (closed for want of descriptors)
+ * compared with the first bytes handed out of it. */
+static bool starts_like(const struct floe_tail_file *f, int fd,
+                        uint64_t size)
+{
+    unsigned char b[FLOE_ROTATE_HEAD];
+    size_t k = size < FLOE_ROTATE_HEAD ? (size_t)size : FLOE_ROTATE_HEAD;
+
+    if (f->fd >= 0)
+        return same_start(f->fd, fd, size);
+    return f->fp.head_len >= k && pread(fd, b, k, 0) == (ssize_t)k &&
+           memcmp(b, f->fp.head, k) == 0;
+}
+
 int floe_rotate_find_copy(struct floe_tail *t, struct floe_tail_file *nf,
                           uint64_t *out_offset)
 {
@@ -150,9 +165,9 @@ int floe_rotate_find_copy(struct floe_tail *t, struct floe_tail_file *nf,
     for (i = 0; i < t->nfiles; i++) {
         struct floe_tail_file *f = t->files[i];
 
-        if (f == NULL || f == nf || f->is_new || f->fd < 0)
+        if (f == NULL || f == nf || f->is_new || f->replaced)
             continue;
-        if (f->offset < size && same_start(f->fd, nf->fd, size)) {
+        if (f->offset < size && starts_like(f, nf->fd, size)) {
             /* `nf` may copy bytes `f` has not read yet: decide once `f`
              * has read them (or was truncated first). */
             pending = true;
@@ -164,8 +179,10 @@ int floe_rotate_find_copy(struct floe_tail *t, struct floe_tail_file *nf,
         floe_log_info("%s is a copy of %s (rotated by copy): continuing it "
                       "at offset %llu, where %s was read to", nf->path,
                       f->path, (unsigned long long)f->offset, f->path);
-        /* The original may have been truncated and refilled since. */
-        if (!same_prefix(f->fd, UINT64_MAX, f->offset, &f->fp)) {
+        /* The original may have been truncated and refilled since (a
+         * parked one is checked when it is reopened). */
+        if (f->fd >= 0 &&
+            !same_prefix(f->fd, UINT64_MAX, f->offset, &f->fp)) {
             floe_log_warn("%s was truncated (its old content is now in %s); "
                           "reading it again from 0", f->path, nf->path);
             floe_tail_seek(f, 0, 0);

@@ -5,8 +5,9 @@
  * (copytruncate, or cp without truncate) and continues at that offset; a
  * tracked file whose bytes before its offset changed was truncated (and
  * maybe refilled) and restarts at 0, its fingerprint kept as a "ghost" so
- * that a copy noticed later still continues. Costs: small preads, only
- * when a size changed or a new file appears. */
+ * that a copy noticed later still continues; a parked file (closed for
+ * want of descriptors) is compared through that fingerprint. Costs:
+ * small preads, only when a size changed or a new file appears. */
 #ifndef FLOE_AGENT_ROTATE_H
 #define FLOE_AGENT_ROTATE_H
 

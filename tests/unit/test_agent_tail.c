@@ -1,10 +1,11 @@
 /* test_agent_tail.c - the file tracker: whole lines only, partial lines
  * wait, header skipping, over-long line truncation, END_OF_FILE start,
  * rename followed by inode, shrink = read again, copy detection, read
- * buffers that follow what is pending. Rotation cases share the `fx`
- * fixture: a temporary directory, app.log in it, a tracker and what it
- * handed out. */
+ * buffers that follow what is pending, identity by fingerprint, more files
+ * than descriptors. Rotation cases share the `fx` fixture: a temporary
+ * directory, app.log in it, a tracker and what it handed out. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,155 @@ static void test_read_buffer_follows_pending(void)
     fx_close(&x);
 }
 
+/* The identity: device, inode and a hash of the first bytes, compared on
+ * the length it was taken on; a file shorter than that is another. */
+static void test_identity_fingerprint(void)
+{
+    char id[FLOE_TAIL_ID_LEN], other[FLOE_TAIL_ID_LEN + 32];
+    struct floe_tail_file *f;
+    struct fx x;
+    int k;
+
+    fx_open(&x, "\n");
+    fx_start(&x, "first line\n");
+    f = x.t.files[0];
+    CHECK(f->fp_len == 11 && strchr(f->file_id, '#') != NULL);
+    CHECK(floe_tail_same_file(f, f->file_id));
+    snprintf(id, sizeof(id), "%s", f->file_id);
+    k = (int)strcspn(id, "#");
+    /* A row without fingerprint (Kinesis Agent, older floe): the key. */
+    snprintf(other, sizeof(other), "%.*s", k, id);
+    CHECK(floe_tail_same_file(f, other));
+    CHECK(!floe_tail_same_file(f, "(dev=1,ino=2)"));
+    snprintf(other, sizeof(other), "%.*s#11:0000000000000001", k, id);
+    CHECK(!floe_tail_same_file(f, other)); /* other first bytes */
+    snprintf(other, sizeof(other), "%.*s#500:%016llx", k, id,
+             (unsigned long long)f->fp_hash);
+    CHECK(!floe_tail_same_file(f, other)); /* now shorter than that */
+    /* It grows: the fingerprint follows what was read, and the identity
+     * taken before still matches over its own length. */
+    append(x.path, "second\n", 7);
+    fx_read(&x, 0);
+    CHECK(f->fp_len == 18 && strcmp(f->file_id, id) != 0);
+    CHECK(floe_tail_same_file(f, id));
+    {
+        char big[3000];
+
+        memset(big, 'z', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\n';
+        append(x.path, big, sizeof(big));
+    }
+    fx_read(&x, 0);
+    CHECK(f->fp_len == FLOE_TAIL_FP_LEN && floe_tail_same_file(f, id));
+    fx_close(&x);
+}
+
+static size_t open_files(const struct floe_tail *t)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < t->nfiles; i++)
+        n += t->files[i] != NULL && t->files[i]->fd >= 0;
+    return n;
+}
+
+/* What the flow does each turn: start new files at 0, read every file,
+ * then hand descriptors on. Returns the files that were open at most. */
+static size_t fx_turn(struct fx *x)
+{
+    size_t i, n, most = open_files(&x->t);
+
+    for (i = 0; i < x->t.nfiles; i++) {
+        struct floe_tail_file *f = x->t.files[i];
+
+        if (f != NULL && f->is_new && f->fd >= 0)
+            CHECK(floe_tail_seek(f, 0, 0) == FLOE_OK);
+        if (f != NULL)
+            fx_read(x, (uint32_t)i);
+    }
+    CHECK(floe_tail_admit(&x->t, &n) == FLOE_OK);
+    return open_files(&x->t) > most ? open_files(&x->t) : most;
+}
+
+/* Past the descriptor budget, new files wait; files read to their end are
+ * closed (parked) for them, and reopened at their offset once a scan sees
+ * them grow: every line once, never more than the budget open. */
+static void test_fd_budget_cycles(void)
+{
+    char name[700];
+    size_t most = 0;
+    struct fx x;
+    bool first;
+    int i;
+
+    fx_open(&x, "\n");
+    for (i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "%s.%d", x.path, i);
+        append(name, "l1\nl2\nl3\n", 9);
+    }
+    floe_tail_set_fd_budget(2);
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK && x.t.nfiles == 5);
+    CHECK(open_files(&x.t) == 2 && x.t.nwaiting == 3);
+    CHECK(x.t.files[0]->first && x.t.files[4]->first);
+    for (i = 0; i < 10 && x.g.n < 15; i++) {
+        size_t m = fx_turn(&x);
+
+        most = m > most ? m : most;
+    }
+    CHECK(x.g.n == 15 && x.g.all.len == 45 && most == 2);
+    CHECK(x.t.nwaiting == 0);
+    /* All read: the first ones are parked, still tracked. */
+    CHECK(open_files(&x.t) <= 2 && x.t.files[0]->fd < 0);
+    CHECK(x.t.files[0]->offset == 9 && !x.t.files[0]->is_new);
+    append(x.t.files[0]->path, "l4\n", 3);
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK && !first);
+    CHECK(x.t.nfiles == 5 && x.t.files[0]->fd >= 0);
+    fx_turn(&x);
+    CHECK(x.g.n == 16 && strcmp(x.g.all.data + 45, "l4\n") == 0);
+    floe_tail_set_fd_budget(0);
+    fx_close(&x);
+}
+
+/* A parked file whose inode now holds another file (deleted and created
+ * again: the same device and inode, other first bytes) is read as a new
+ * file from 0; the old slot stays until pruned. Reuse by the file system
+ * is simulated by giving the slot the new file's inode. */
+static void test_parked_file_replaced(void)
+{
+    struct floe_tail_file *old;
+    struct stat st;
+    struct fx x;
+    size_t n;
+    bool first;
+
+    fx_open(&x, "\n");
+    floe_tail_set_fd_budget(1);
+    fx_start(&x, "old 1\nold 2\n");
+    old = x.t.files[0];
+    append(fx_other(&x, ".b"), "b 1\n", 4);
+    fx_rescan(&x, 1); /* app.log parked to open app.log.b */
+    CHECK(old->fd < 0 && x.t.files[1]->fd >= 0);
+    fx_turn(&x);
+    CHECK(unlink(x.path) == 0);
+    append(x.path, "new one\nnew two\nnew three\n", 26);
+    CHECK(stat(x.path, &st) == 0);
+    old->dev = st.st_dev;
+    old->ino = st.st_ino;
+    CHECK(floe_tail_scan(&x.t, &first) == FLOE_OK);
+    CHECK(old->replaced && old->gone && old->fd < 0);
+    CHECK(x.t.nfiles == 3 && x.t.files[2]->is_new);
+    CHECK(x.t.files[2]->fd >= 0 && strcmp(x.t.files[2]->path, x.path) == 0);
+    fx_turn(&x);
+    CHECK(x.g.n == 6);
+    CHECK(strcmp(x.g.all.data,
+                 "old 1\nold 2\nb 1\nnew one\nnew two\nnew three\n") == 0);
+    floe_tail_prune(&x.t);
+    CHECK(x.t.files[0] == NULL);
+    CHECK(floe_tail_admit(&x.t, &n) == FLOE_OK && n == 0);
+    floe_tail_set_fd_budget(0);
+    fx_close(&x);
+}
+
 static void test_pattern_rules(void)
 {
     struct floe_tail t;
@@ -441,4 +591,7 @@ FLOE_TESTS({ "quiet", quiet },
            { "new_file_is_not_a_copy", test_new_file_is_not_a_copy },
            { "read_buffer_follows_pending",
              test_read_buffer_follows_pending },
+           { "identity_fingerprint", test_identity_fingerprint },
+           { "fd_budget_cycles", test_fd_budget_cycles },
+           { "parked_file_replaced", test_parked_file_replaced },
            { "pattern_rules", test_pattern_rules });
