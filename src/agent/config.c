@@ -379,6 +379,10 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                     return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
                                     "\"delimiter\" cannot be a quote or a "
                                     "newline");
+                if ((unsigned char)delim >= 0x80)
+                    return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
+                                    "\"delimiter\" must be an ASCII "
+                                    "character");
             }
             rc = get_names(names, "CSVTOJSON", &list, &cnt, err);
             if (rc != FLOE_OK)

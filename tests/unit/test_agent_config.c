@@ -118,6 +118,8 @@ static const struct bad_case bad[] = {
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
                "\"matchPattern\": \"(?!a)(b)\", \"customFieldNames\": "
                "[\"x\"]}"), "lookaround" },
+    { FLOW_OPT("{\"optionName\": \"CSVTOJSON\", \"delimiter\": \"\xe9\", "
+               "\"customFieldNames\": [\"x\"]}"), "ASCII" },
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
                "\"jsonFormat\": \"PRETTYPRINT\"}"), "jsonFormat" },
     { FLOW_OPT("{\"optionName\": \"ADDMETADATA\", \"timestamp\": 1}"),
