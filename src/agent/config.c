@@ -191,7 +191,6 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
     enum floe_logformat lf;
     const char **list = NULL;
     size_t cnt = 0;
-    bool lazy = false;
     int rc;
 
     *out = NULL;
@@ -231,16 +230,6 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
 
         snprintf(tmp, sizeof(tmp), "%s", err);
         return floe_err(err, rc, "%s", tmp);
-    }
-    if (mp != NULL) {
-        struct floe_jregex re;
-
-        if (floe_jregex_compile(&re, mp->valuestring, FLOE_JREGEX_FULL,
-                                &lazy, err) == FLOE_OK && lazy)
-            floe_log_warn("%s matchPattern: lazy quantifiers "
-                          "run greedy in POSIX regex (groups may differ)",
-                          opt);
-        floe_jregex_free(&re);
     }
     return FLOE_OK;
 }
@@ -485,8 +474,6 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
                               "\"truncatedRecordTerminator\" must be 1 to 63 "
                               "bytes", idx);
         } else if (strcmp(key, "multiLineStartPattern") == 0) {
-            bool lazy = false;
-
             if (!cJSON_IsString(k) || k->valuestring[0] == '\0')
                 return floe_err(err, FLOE_EINVAL, "flows[%zu]: "
                                 "\"multiLineStartPattern\" must be a "
@@ -497,7 +484,7 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
             if (f->start_re == NULL)
                 return FLOE_ENOMEM;
             rc = floe_jregex_compile(f->start_re, k->valuestring,
-                                     FLOE_JREGEX_PREFIX, &lazy, err);
+                                     FLOE_JREGEX_PREFIX, NULL, err);
             if (rc != FLOE_OK) {
                 char tmp[FLOE_ERR_LEN];
 

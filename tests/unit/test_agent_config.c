@@ -116,8 +116,11 @@ static const struct bad_case bad[] = {
                "\"matchPattern\": \"(a)(b)\", \"customFieldNames\": "
                "[\"x\"]}"), "capturing groups" },
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
-               "\"matchPattern\": \"(?!a)(b)\", \"customFieldNames\": "
-               "[\"x\"]}"), "lookaround" },
+               "\"matchPattern\": \"[a&&b](b)\", \"customFieldNames\": "
+               "[\"x\"]}"), "&&" },
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
+               "\"matchPattern\": \"(a)(b\", \"customFieldNames\": "
+               "[\"x\", \"y\"]}"), "missing closing parenthesis at offset 5" },
     { FLOW_OPT("{\"optionName\": \"CSVTOJSON\", \"delimiter\": \"\xe9\", "
                "\"customFieldNames\": [\"x\"]}"), "ASCII" },
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
@@ -128,6 +131,8 @@ static const struct bad_case bad[] = {
       "logFormat" },
     { "{\"flows\": [{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\", "
       "\"multiLineStartPattern\": \"([a\"}]}", "multiLineStartPattern" },
+    { "{\"flows\": [{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\", "
+      "\"multiLineStartPattern\": \"(?U)\\\\w\"}]}", "(?U)" },
 };
 
 static void test_bad_configs(void)
