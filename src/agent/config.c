@@ -5,10 +5,13 @@
 #include "agent/config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -191,7 +194,6 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
     enum floe_logformat lf;
     const char **list = NULL;
     size_t cnt = 0;
-    bool lazy = false;
     int rc;
 
     *out = NULL;
@@ -231,16 +233,6 @@ static int parse_logparser(const cJSON *o, const char *opt, bool required,
 
         snprintf(tmp, sizeof(tmp), "%s", err);
         return floe_err(err, rc, "%s", tmp);
-    }
-    if (mp != NULL) {
-        struct floe_jregex re;
-
-        if (floe_jregex_compile(&re, mp->valuestring, FLOE_JREGEX_FULL,
-                                &lazy, err) == FLOE_OK && lazy)
-            floe_log_warn("%s matchPattern: lazy quantifiers "
-                          "run greedy in POSIX regex (groups may differ)",
-                          opt);
-        floe_jregex_free(&re);
     }
     return FLOE_OK;
 }
@@ -379,6 +371,10 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
                     return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
                                     "\"delimiter\" cannot be a quote or a "
                                     "newline");
+                if ((unsigned char)delim >= 0x80)
+                    return floe_err(err, FLOE_EINVAL, "CSVTOJSON "
+                                    "\"delimiter\" must be an ASCII "
+                                    "character");
             }
             rc = get_names(names, "CSVTOJSON", &list, &cnt, err);
             if (rc != FLOE_OK)
@@ -414,6 +410,68 @@ static int parse_options(struct floe_agent_flow *f, const cJSON *arr,
         if (rc != FLOE_OK)
             return rc;
     }
+    return FLOE_OK;
+}
+
+/* The directory part of a filePattern, as the tailer splits it. */
+static void pattern_dir(const char *pattern, char *dir, size_t n)
+{
+    const char *slash = strrchr(pattern, '/');
+
+    if (slash == NULL)
+        snprintf(dir, n, ".");
+    else
+        snprintf(dir, n, "%.*s",
+                 (int)(slash == pattern ? 1 : slash - pattern), pattern);
+}
+
+bool floe_agent_conf_path_warning(const char *file_pattern, char *warn)
+{
+    char dir[PATH_MAX], cwd[PATH_MAX];
+    const char *why = NULL;
+    struct stat st;
+    size_t n = 0;
+
+    warn[0] = '\0';
+    pattern_dir(file_pattern, dir, sizeof(dir));
+    if (file_pattern[0] != '/') {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            snprintf(cwd, sizeof(cwd), "(unknown)");
+        n += (size_t)snprintf(warn, FLOE_ERR_LEN, "filePattern '%s' is "
+                              "relative: floe resolves it against its "
+                              "working directory, %.200s; the Kinesis Agent "
+                              "needs an absolute path", file_pattern, cwd);
+    }
+    if (stat(dir, &st) != 0)
+        why = errno == ENOENT ? "does not exist (yet); its files are read "
+                                "once it is created"
+                              : "cannot be examined by this user";
+    else if (!S_ISDIR(st.st_mode))
+        why = "is not a directory";
+    else if (access(dir, R_OK | X_OK) != 0)
+        why = "cannot be listed by this user";
+    if (why != NULL && n < FLOE_ERR_LEN)
+        snprintf(warn + n, FLOE_ERR_LEN - n, "%sdirectory %.200s %s",
+                 n > 0 ? "; " : "", dir, why);
+    return warn[0] != '\0';
+}
+
+/* filePattern errors the tailer would only find when it starts. */
+static int check_pattern(const char *pattern, size_t idx, char *err)
+{
+    char dir[PATH_MAX], warn[FLOE_ERR_LEN];
+    size_t len = strlen(pattern);
+
+    if (len == 0 || pattern[len - 1] == '/')
+        return floe_err(err, FLOE_EINVAL, "flows[%zu]: filePattern '%s' "
+                        "has no file name part", idx, pattern);
+    pattern_dir(pattern, dir, sizeof(dir));
+    if (strpbrk(dir, "*?[") != NULL)
+        return floe_err(err, FLOE_EINVAL, "flows[%zu]: filePattern '%s': "
+                        "the directory part must be literal (a glob is "
+                        "allowed on the file name only)", idx, pattern);
+    if (floe_agent_conf_path_warning(pattern, warn))
+        floe_log_warn("flows[%zu]: %s", idx, warn);
     return FLOE_OK;
 }
 
@@ -484,8 +542,6 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
                               "\"truncatedRecordTerminator\" must be 1 to 63 "
                               "bytes", idx);
         } else if (strcmp(key, "multiLineStartPattern") == 0) {
-            bool lazy = false;
-
             if (!cJSON_IsString(k) || k->valuestring[0] == '\0')
                 return floe_err(err, FLOE_EINVAL, "flows[%zu]: "
                                 "\"multiLineStartPattern\" must be a "
@@ -496,7 +552,7 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
             if (f->start_re == NULL)
                 return FLOE_ENOMEM;
             rc = floe_jregex_compile(f->start_re, k->valuestring,
-                                     FLOE_JREGEX_PREFIX, &lazy, err);
+                                     FLOE_JREGEX_PREFIX, NULL, err);
             if (rc != FLOE_OK) {
                 char tmp[FLOE_ERR_LEN];
 
@@ -523,6 +579,9 @@ static int parse_flow(struct floe_agent_conf *c, struct floe_agent_flow *f,
     if (f->file_pattern == NULL || f->file_pattern[0] == '\0')
         return floe_err(err, FLOE_EINVAL, "flows[%zu] needs a "
                         "\"filePattern\"", idx);
+    rc = check_pattern(f->file_pattern, idx, err);
+    if (rc != FLOE_OK)
+        return rc;
     if (f->stream == NULL || f->stream[0] == '\0')
         return floe_err(err, FLOE_EINVAL, "flows[%zu] needs a "
                         "\"deliveryStream\"", idx);

@@ -65,6 +65,14 @@ int floe_agent_conf_load(const char *path, struct floe_agent_conf *out,
 int floe_agent_conf_env(struct floe_agent_conf *c);
 void floe_agent_conf_free(struct floe_agent_conf *c); /* NULL ok */
 
+/* Words about a filePattern (borrowed) the agent takes but that is
+ * likely a mistake: relative (resolved against floe's working directory;
+ * the Kinesis Agent wants an absolute path and refuses a bare file name),
+ * or in a directory that does not exist (yet) or cannot be listed. On
+ * true `warn` (char[FLOE_ERR_LEN]) holds them. Flow loading logs them,
+ * so `floe agent` and `floe config --check` both say them. */
+bool floe_agent_conf_path_warning(const char *file_pattern, char *warn);
+
 /* Remove // and / * * / comments outside strings into `out` (reset). */
 int floe_agent_json_strip_comments(const char *text, size_t len,
                                    struct floe_buf *out);

@@ -1,45 +1,16 @@
 /* convert.c - CSVTOJSON, SINGLELINE, LOGTOJSON and ADDMETADATA record
  * converters (convert.h); the log parsing itself is in logparse.c.
- * One pass per record: the worst-case output size is reserved once, then
- * bytes are written through a pointer with a 256-entry escape table, so
- * there is no per-field call or allocation on the hot path. */
+ * The worst-case output size is reserved once per record, then fields
+ * are found with memchr and written through a pointer by the escaper of
+ * utf8.h (eight plain bytes at a time, invalid UTF-8 becoming U+FFFD), so
+ * there is no allocation on the hot path. */
 #include "agent/convert.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/utf8.h"
 #include "core/util.h"
-
-/* 0: copy as is; otherwise the character after '\\' ('u' = \u00XX). */
-static const char esc_tab[256] = {
-    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
-    ['"'] = '"', ['\\'] = '\\',
-    [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
-    [0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u',
-    [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
-    [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
-    [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
-    [0x1e] = 'u', [0x1f] = 'u',
-};
-
-static inline char *put_esc(char *p, unsigned char c)
-{
-    static const char hex[] = "0123456789abcdef";
-    char e = esc_tab[c];
-
-    if (e == 0) {
-        *p++ = (char)c;
-    } else if (e != 'u') {
-        *p++ = '\\';
-        *p++ = e;
-    } else {
-        memcpy(p, "\\u00", 4);
-        p[4] = hex[c >> 4];
-        p[5] = hex[c & 15];
-        p += 6;
-    }
-    return p;
-}
 
 void floe_convert_init(struct floe_convert *c)
 {
@@ -112,7 +83,7 @@ int floe_convert_add_csv(struct floe_convert *c, const char *const *names,
     }
     for (i = 0; i < nfields && rc == FLOE_OK; i++) {
         off[i] = keys.len;
-        rc = floe_buf_add_json_str(&keys, names[i], strlen(names[i]));
+        rc = floe_utf8_json_str(&keys, names[i], strlen(names[i]));
         if (rc == FLOE_OK)
             rc = floe_buf_addc(&keys, ':');
     }
@@ -140,21 +111,55 @@ cleanup:
     return rc;
 }
 
+/* Write the field at in[pos..len) escaped, up to the delimiter (not
+ * taken); a field that starts with a quote runs to the closing quote,
+ * "" inside it being one quote, and any text after it up to the
+ * delimiter is kept too. Returns the position of the delimiter or len. */
+static size_t csv_field(const char *in, size_t pos, size_t len, char delim,
+                        char **pp)
+{
+    const char *q, *d;
+    char *p = *pp;
+    size_t end;
+
+    if (pos < len && in[pos] == '"') {
+        for (pos++;; pos += 2) {
+            q = memchr(in + pos, '"', len - pos);
+            end = q ? (size_t)(q - in) : len;
+            p = floe_utf8_json_esc(p, in + pos, end - pos);
+            pos = end;
+            if (q == NULL || end + 1 >= len || in[end + 1] != '"') {
+                pos += q != NULL; /* the closing quote */
+                break;
+            }
+            *p++ = '\\';
+            *p++ = '"';
+        }
+    }
+    d = memchr(in + pos, delim, len - pos);
+    end = d ? (size_t)(d - in) : len;
+    *pp = floe_utf8_json_esc(p, in + pos, end - pos);
+    return end;
+}
+
 int floe_convert_csvtojson(const struct floe_convert_step *s, const char *rec,
                            size_t len, struct floe_buf *out)
 {
-    const unsigned char *in = (const unsigned char *)rec;
     size_t keys_len = s->key_off[s->nfields], pos = 0, f;
-    unsigned char delim = (unsigned char)s->delim;
     char *p, *start;
     int rc;
 
-    if (len > 0 && in[len - 1] == '\n')
+    if (len > 0 && rec[len - 1] == '\n')
         len--;
-    if (len > 0 && in[len - 1] == '\r')
+    if (len > 0 && rec[len - 1] == '\r')
         len--;
-    /* Worst case: every input byte escaped to 6, every field null. */
-    rc = floe_buf_reserve(out, keys_len + 6 * len + 7 * s->nfields + 4);
+    /* Worst case: every input byte escaped to 6, every field null; near
+     * the buffer's cap, the escaped record bounds its escaped fields. */
+    rc = floe_buf_reserve(out, keys_len + FLOE_UTF8_JSON_MAX(len) +
+                                   7 * s->nfields + 4);
+    if (rc == FLOE_ETOOBIG)
+        rc = floe_buf_reserve(out, keys_len + floe_utf8_json_len(rec, len) +
+                                       7 * s->nfields + 4);
     if (rc != FLOE_OK)
         return rc;
     start = p = out->data + out->len;
@@ -172,28 +177,9 @@ int floe_convert_csvtojson(const struct floe_convert_step *s, const char *rec,
             continue;
         }
         *p++ = '"';
-        if (pos < len && in[pos] == '"') {
-            pos++;
-            while (pos < len) {
-                if (in[pos] == '"') {
-                    if (pos + 1 < len && in[pos + 1] == '"') {
-                        *p++ = '\\';
-                        *p++ = '"';
-                        pos += 2;
-                        continue;
-                    }
-                    pos++; /* closing quote */
-                    break;
-                }
-                p = put_esc(p, in[pos++]);
-            }
-        }
-        /* Unquoted text (or stray text after a closing quote) up to the
-         * delimiter. */
-        while (pos < len && in[pos] != delim)
-            p = put_esc(p, in[pos++]);
+        pos = csv_field(rec, pos, len, s->delim, &p);
         *p++ = '"';
-        pos = pos < len ? pos + 1 : len + 1; /* skip the delimiter */
+        pos++; /* past the delimiter, or len + 1 at the end */
     }
     *p++ = '}';
     *p++ = '\n';
@@ -322,7 +308,7 @@ int floe_convert_addmetadata(const struct floe_convert_step *s,
         rc = floe_buf_adds(out, ",\"data\":");
     if (rc == FLOE_OK)
         rc = s->parser ? floe_logparse_json(s->parser, rec, len, out)
-                       : floe_json_str_utf8(out, rec, len);
+                       : floe_utf8_json_str(out, rec, len);
     if (rc == FLOE_OK)
         rc = floe_buf_add(out, "}\n", 2);
     if (rc != FLOE_OK && out->data != NULL) {

@@ -500,14 +500,19 @@ void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
 {
     struct floe_batch *b;
     char err[FLOE_ERR_LEN] = "";
+    size_t out = 0; /* sent and not yet checkpointed, from the head: the
+                       window bounds what a crash could send twice */
 
     *out_did = false;
     if (now_ms < f->next_send_ms)
         return;
-    for (b = f->qhead; b != NULL && (double)f->in_flight + 1 <= f->window;
+    for (b = f->qhead; b != NULL && (double)out + 1 <= f->window;
          b = b->next) {
-        if (b->state != FLOE_BATCH_QUEUED)
+        if (b->state != FLOE_BATCH_QUEUED) {
+            out++;
             continue;
+        }
+        out++;
         if (floe_sender_start(s, f->cfg->stream, b, f, err) != FLOE_OK) {
             floe_log_warn("%s: cannot send a buffer of %zu records (%s); "
                           "retrying in a second", f->cfg->id,

@@ -1,499 +1,452 @@
-/* jregex.c - Java regex to POSIX ERE translator and matcher (jregex.h).
- * One pass over the Java text; every character class (bracket or \d-like
- * escape) becomes a 256-bit byte set emitted in a canonical POSIX form,
- * so Java escapes inside [] need no special casing in the output. Runs
- * in the C locale: patterns and input are bytes. */
+/* jregex.c - Java regexes on PCRE2 (jregex.h). A one-pass rewrite turns
+ * the few Java forms PCRE2 spells otherwise into PCRE2's and refuses the
+ * ones it would read differently; every output byte remembers its offset
+ * in the Java text, so PCRE2's error offsets point into what the user
+ * wrote. Matching: the line is checked for valid UTF-8 (the fast path
+ * copies nothing); an invalid one is matched as its repaired copy. */
+#define FLOE_LOG_MOD "agent.jregex"
 #include "agent/jregex.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/jscan.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
-#define MAX_GROUPS 255
+#include "agent/utf8.h"
+#include "core/jscan.h"
+#include "core/log.h"
+
+struct floe_jregex_code {
+    pcre2_code *code;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *stack; /* NULL without JIT */
+    bool jit;
+    bool warned;            /* about a match that hit a limit */
+    struct floe_buf fix;    /* the repaired subject */
+    char java[48];          /* the pattern's start, for the warning */
+};
 
 struct tr {
-    const char *p;
+    const char *java, *p;
     struct floe_buf *out;
-    unsigned char caps[MAX_GROUPS + 1]; /* per POSIX group: Java capture */
-    size_t nposix;
-    bool lazy, icase;
+    struct floe_buf *map; /* NULL, or a size_t per output byte */
+    bool in_class;
     char *err;
 };
 
-typedef unsigned char byteset[256];
+/* Java's POSIX classes (US-ASCII) and PCRE2's names for them. */
+static const char *const posix[][2] = {
+    { "Lower", "lower" }, { "Upper", "upper" }, { "ASCII", "ascii" },
+    { "Alpha", "alpha" }, { "Digit", "digit" }, { "Alnum", "alnum" },
+    { "Punct", "punct" }, { "Graph", "graph" }, { "Print", "print" },
+    { "Blank", "blank" }, { "Cntrl", "cntrl" }, { "XDigit", "xdigit" },
+    { "Space", "space" },
+};
 
-static void set_range(byteset s, unsigned lo, unsigned hi)
+/* Append `n` bytes standing for the Java text at offset `from`. */
+static int emit(struct tr *t, const char *s, size_t n, size_t from)
 {
-    unsigned c;
+    size_t i;
+    int rc = floe_buf_add(t->out, s, n);
 
-    for (c = lo; c <= hi && c < 256; c++)
-        s[c] = 1;
-}
-
-/* \d \w \s and their negations. */
-static bool class_escape(char e, byteset s)
-{
-    byteset t;
-    unsigned c;
-    bool neg = false;
-
-    memset(t, 0, sizeof(t));
-    switch (e) {
-    case 'D': neg = true; /* fall through */
-    case 'd': set_range(t, '0', '9'); break;
-    case 'W': neg = true; /* fall through */
-    case 'w':
-        set_range(t, 'a', 'z');
-        set_range(t, 'A', 'Z');
-        set_range(t, '0', '9');
-        t['_'] = 1;
-        break;
-    case 'S': neg = true; /* fall through */
-    case 's':
-        t[' '] = t['\t'] = t['\n'] = t['\v'] = t['\f'] = t['\r'] = 1;
-        break;
-    default:
-        return false;
-    }
-    for (c = 1; c < 256; c++)
-        if (t[c] != neg)
-            s[c] = 1;
-    return true;
-}
-
-/* A one-character escape (\t, \x41, \. ...) at t->p (just past '\\').
- * Returns the byte or -1 (err set). */
-static int char_escape(struct tr *t)
-{
-    char e = *t->p;
-    int h1, h2;
-
-    switch (e) {
-    case 't': t->p++; return '\t';
-    case 'n': t->p++; return '\n';
-    case 'r': t->p++; return '\r';
-    case 'f': t->p++; return '\f';
-    case 'a': t->p++; return 7;
-    case 'e': t->p++; return 27;
-    case 'x':
-        h1 = floe_jscan_hexval(t->p[1]);
-        h2 = h1 < 0 ? -1 : floe_jscan_hexval(t->p[2]);
-        if (h2 < 0 || (h1 == 0 && h2 == 0))
-            break;
-        t->p += 3;
-        return h1 * 16 + h2;
-    case '\0':
-        floe_err(t->err, FLOE_EINVAL, "regex ends with a backslash");
-        return -1;
-    default:
-        if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
-            (e >= '0' && e <= '9'))
-            break;
-        if ((unsigned char)e >= 0x80)
-            break;
-        t->p++;
-        return (unsigned char)e; /* escaped punctuation is literal */
-    }
-    floe_err(t->err, FLOE_ENOTSUP, "regex escape \\%c is not supported "
-             "(POSIX regex; see 'floe agent --help')", e);
-    return -1;
-}
-
-static const char ere_special[] = ".[]()*+?{}|^$\\";
-
-static int emit_lit(struct tr *t, unsigned char c)
-{
-    int rc = FLOE_OK;
-
-    if (c != 0 && strchr(ere_special, c) != NULL)
-        rc = floe_buf_addc(t->out, '\\');
-    if (rc == FLOE_OK)
-        rc = floe_buf_addc(t->out, (char)c);
+    for (i = 0; rc == FLOE_OK && t->map != NULL && i < n; i++)
+        rc = floe_buf_add(t->map, &from, sizeof(from));
     return rc;
 }
 
-/* A byte set as a POSIX bracket expression (or a lone escaped char). */
-static int emit_set(struct tr *t, const byteset in)
+/* Copy `n` bytes of the Java text as they are. */
+static int copy(struct tr *t, size_t n)
 {
-    byteset s;
-    unsigned c, n = 0, only = 0;
-    bool neg, any = false;
-    struct floe_buf *o = t->out;
-    int rc = FLOE_OK;
+    size_t i, at = (size_t)(t->p - t->java);
+    int rc = floe_buf_add(t->out, t->p, n);
 
-    for (c = 1; c < 256; c++)
-        if (in[c]) {
-            n++;
-            only = c;
-        }
+    for (i = 0; rc == FLOE_OK && t->map != NULL && i < n; i++) {
+        size_t from = at + i;
+
+        rc = floe_buf_add(t->map, &from, sizeof(from));
+    }
+    t->p += n;
+    return rc;
+}
+
+static int refuse(struct tr *t, const char *what, const char *instead)
+{
+    return floe_err(t->err, FLOE_ENOTSUP, "regex '%s': %s at offset %zu is "
+                    "Java syntax that PCRE2 does not support; %s",
+                    t->java, what, (size_t)(t->p - t->java), instead);
+}
+
+static int hex4(const char *s)
+{
+    int v = 0, i, h;
+
+    for (i = 0; i < 4; i++) {
+        h = floe_jscan_hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* \uXXXX (a surrogate pair of them is one character) -> \x{...}. */
+static int unicode_escape(struct tr *t)
+{
+    size_t at = (size_t)(t->p - t->java), n = 6;
+    long cp = hex4(t->p + 2), lo;
+    char x[16];
+
+    if (cp < 0)
+        return copy(t, 2); /* PCRE2 refuses \u */
+    if (cp >= 0xd800 && cp <= 0xdbff && t->p[6] == '\\' && t->p[7] == 'u' &&
+        (lo = hex4(t->p + 8)) >= 0xdc00 && lo <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        n = 12;
+    }
+    t->p += n;
+    snprintf(x, sizeof(x), "\\x{%lx}", cp);
+    return emit(t, x, strlen(x), at);
+}
+
+/* Java's octal \0n, \0nn, \0mnn (m <= 3) -> \o{...}; PCRE2's \0 takes
+ * two digits at most. */
+static int octal_escape(struct tr *t)
+{
+    size_t at = (size_t)(t->p - t->java), n = 0;
+    char x[16];
+
+    while (n < 3 && t->p[2 + n] >= '0' && t->p[2 + n] <= '7')
+        n++;
+    if (n == 3 && t->p[2] > '3')
+        n = 2;
     if (n == 0)
-        return floe_err(t->err, FLOE_EINVAL, "regex: empty character "
-                        "class");
-    if (n == 1)
-        return emit_lit(t, (unsigned char)only);
-    neg = n > 128;
-    for (c = 1; c < 256; c++)
-        s[c] = neg ? !in[c] : in[c];
-    s[0] = 0;
-    rc = floe_buf_adds(o, neg ? "[^" : "[");
-    if (rc == FLOE_OK && s[']']) {
-        rc = floe_buf_addc(o, ']');
-        any = true;
-    }
-    for (c = 1; c < 256 && rc == FLOE_OK; c++) {
-        unsigned e;
+        return copy(t, 2);
+    snprintf(x, sizeof(x), "\\o{%.*s}", (int)n, t->p + 2);
+    t->p += 2 + n;
+    return emit(t, x, strlen(x), at);
+}
 
-        if (!s[c] || c == ']' || c == '^' || c == '-' || c == '[')
-            continue;
-        for (e = c; e + 1 < 256 && s[e + 1] && e + 1 != ']' &&
-                    e + 1 != '^' && e + 1 != '-' && e + 1 != '[';
-             e++)
-            ;
-        rc = floe_buf_addc(o, (char)c);
-        if (rc == FLOE_OK && e >= c + 2) {
-            rc = floe_buf_addc(o, '-');
-            if (rc == FLOE_OK)
-                rc = floe_buf_addc(o, (char)e);
-        } else if (rc == FLOE_OK && e == c + 1) {
-            rc = floe_buf_addc(o, (char)e);
+/* \p{..} / \P{..} (t->p at the backslash). */
+static int property(struct tr *t)
+{
+    const char *name = t->p + 3, *end;
+    bool neg = t->p[1] == 'P';
+    size_t at = (size_t)(t->p - t->java), len, i;
+    char x[32];
+    int rc;
+
+    if (t->p[2] != '{' || (end = strchr(name, '}')) == NULL)
+        return copy(t, 2); /* \pL, or PCRE2 reports it */
+    len = (size_t)(end - name);
+    if (strncmp(name, "java", 4) == 0)
+        return refuse(t, "a \\p{java...} class (java.lang.Character "
+                      "methods)", "use \\p{Ll}, \\p{Lu}, \\p{L}, \\s or a "
+                      "class like [a-z]");
+    if (strncmp(name, "In", 2) == 0 || strncmp(name, "block=", 6) == 0 ||
+        strncmp(name, "blk=", 4) == 0)
+        return refuse(t, "a Unicode block \\p{In...}", "use a script "
+                      "(\\p{IsGreek}) or a range [\\x{370}-\\x{3ff}]");
+    for (i = 0; i < sizeof(posix) / sizeof(posix[0]); i++) {
+        if (strlen(posix[i][0]) == len && strncmp(name, posix[i][0], len) ==
+            0) {
+            snprintf(x, sizeof(x), "%s[:%s%s:]%s", t->in_class ? "" : "[",
+                     neg ? "^" : "", posix[i][1], t->in_class ? "" : "]");
+            t->p = end + 1;
+            return emit(t, x, strlen(x), at);
         }
-        c = e;
-        any = true;
     }
-    if (rc == FLOE_OK && s['[']) {
-        rc = floe_buf_addc(o, '[');
-        any = true;
-    }
-    if (rc == FLOE_OK && s['^']) {
-        if (!any && !neg) { /* the set is {'^', '-'} (n >= 2) */
-            rc = floe_buf_adds(o, "-^");
-            s['-'] = 0;
-        } else {
-            rc = floe_buf_addc(o, '^');
-        }
-        any = true;
-    }
-    if (rc == FLOE_OK && s['-'])
-        rc = floe_buf_addc(o, '-');
+    /* \p{IsLatin}, \p{IsLu}, \p{sc=Latin}, \p{gc=Lu}: PCRE2 takes the
+     * bare name. */
+    if (strncmp(name, "Is", 2) == 0)
+        name += 2;
+    else if (strncmp(name, "sc=", 3) == 0 || strncmp(name, "gc=", 3) == 0)
+        name += 3;
+    else if (strncmp(name, "script=", 7) == 0)
+        name += 7;
+    else if (strncmp(name, "general_category=", 17) == 0)
+        name += 17;
+    t->p = end + 1;
+    rc = emit(t, neg ? "\\P{" : "\\p{", 3, at);
     if (rc == FLOE_OK)
-        rc = floe_buf_addc(o, ']');
+        rc = emit(t, name, (size_t)(end - name), at);
+    if (rc == FLOE_OK)
+        rc = emit(t, "}", 1, at);
     return rc;
 }
 
-/* [ ... ] at t->p (just past '['). */
-static int bracket(struct tr *t)
+static int escape(struct tr *t)
 {
-    byteset s;
-    bool neg = false, first = true;
-    unsigned c;
+    const char *e;
 
-    memset(s, 0, sizeof(s));
-    if (*t->p == '^') {
-        neg = true;
-        t->p++;
+    switch (t->p[1]) {
+    case '\0':
+        return copy(t, 1); /* PCRE2: \ at end of pattern */
+    case 'Q': /* literal up to \E, in or out of a class */
+        e = strstr(t->p + 2, "\\E");
+        return copy(t, e ? (size_t)(e + 2 - t->p) : strlen(t->p));
+    case 'u':
+        return unicode_escape(t);
+    case '0':
+        return octal_escape(t);
+    case 'p':
+    case 'P':
+        return property(t);
+    case 'c': /* \c[ is a control character, not a class */
+        return copy(t, t->p[2] != '\0' ? 3 : 2);
+    default:
+        return copy(t, 2);
     }
-    for (;;) {
-        int lo, hi;
-
-        if (*t->p == '\0')
-            return floe_err(t->err, FLOE_EINVAL, "regex: unterminated [");
-        if (*t->p == ']' && !first) {
-            t->p++;
-            break;
-        }
-        first = false;
-        if (*t->p == '[' || (t->p[0] == '&' && t->p[1] == '&'))
-            return floe_err(t->err, FLOE_ENOTSUP, "regex: nested classes "
-                            "and [a&&b] are not supported");
-        if (*t->p == '\\') {
-            t->p++;
-            if (class_escape(*t->p, s)) {
-                t->p++;
-                continue;
-            }
-            lo = char_escape(t);
-            if (lo < 0)
-                return FLOE_ENOTSUP;
-        } else {
-            lo = (unsigned char)*t->p++;
-        }
-        if (lo >= 0x80)
-            return floe_err(t->err, FLOE_ENOTSUP, "regex: non-ASCII "
-                            "characters inside [] are not supported");
-        if (t->p[0] == '-' && t->p[1] != ']' && t->p[1] != '\0') {
-            t->p++;
-            if (*t->p == '\\') {
-                t->p++;
-                hi = char_escape(t);
-                if (hi < 0)
-                    return FLOE_ENOTSUP;
-            } else {
-                hi = (unsigned char)*t->p++;
-            }
-            if (hi >= 0x80 || hi < lo)
-                return floe_err(t->err, FLOE_EINVAL, "regex: bad range "
-                                "in []");
-            set_range(s, (unsigned)lo, (unsigned)hi);
-        } else {
-            s[lo] = 1;
-        }
-    }
-    if (neg)
-        for (c = 1; c < 256; c++)
-            s[c] = !s[c];
-    return emit_set(t, s);
 }
 
-/* After a quantifier: a lazy '?' is dropped, a possessive '+' refused. */
-static int quant_suffix(struct tr *t)
+/* (?flags) or (?flags:...) (t->p at '('): Java's i m s x pass; u
+ * (Unicode case folding) is what PCRE2 does in UTF mode anyway, so it is
+ * dropped; U and d have no PCRE2 equivalent. Anything else is copied. */
+static int group_open(struct tr *t)
 {
-    if (*t->p == '?') {
-        t->lazy = true;
-        t->p++;
-    } else if (*t->p == '+') {
-        return floe_err(t->err, FLOE_ENOTSUP, "regex: possessive "
-                        "quantifiers are not supported");
-    }
-    return FLOE_OK;
-}
+    const char *f = t->p + 2, *e = f;
+    size_t at = (size_t)(t->p - t->java);
+    char x[32];
+    size_t n = 0;
+    bool any = false;
+    int rc;
 
-static int open_group(struct tr *t, bool capture)
-{
-    if (t->nposix >= MAX_GROUPS)
-        return floe_err(t->err, FLOE_ENOTSUP, "regex: over %d groups",
-                        MAX_GROUPS);
-    t->caps[++t->nposix] = capture;
-    return floe_buf_addc(t->out, '(');
+    while ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
+           *e == '-')
+        e++;
+    if (e == f || (*e != ')' && *e != ':') || e - f > 20)
+        return copy(t, 1);
+    for (; f < e; f++) {
+        if (*f == 'U')
+            return refuse(t, "the flag (?U) (UNICODE_CHARACTER_CLASS; "
+                          "PCRE2 reads it as ungreedy)", "write \\p{L} or "
+                          "\\p{N} where Unicode classes are meant");
+        if (*f == 'd')
+            return refuse(t, "the flag (?d) (UNIX_LINES)", "write \\n "
+                          "where only a line feed is meant");
+        if (*f == 'u')
+            continue;
+        x[n++] = *f;
+        any = any || *f != '-';
+    }
+    t->p = e + 1;
+    if (!any && *e == ')')
+        return FLOE_OK; /* (?u): nothing left to say */
+    rc = emit(t, "(?", 2, at);
+    if (rc == FLOE_OK)
+        rc = emit(t, x, any ? n : 0, at);
+    if (rc == FLOE_OK)
+        rc = emit(t, e, 1, at);
+    return rc;
 }
 
 static int translate(struct tr *t)
 {
     int rc = FLOE_OK;
 
-    if (strncmp(t->p, "(?i)", 4) == 0) {
-        t->icase = true;
-        t->p += 4;
-    }
     while (rc == FLOE_OK && *t->p != '\0') {
-        unsigned char c = (unsigned char)*t->p++;
-        byteset s;
-        int b;
+        char c = *t->p;
 
-        switch (c) {
-        case '\\':
-            memset(s, 0, sizeof(s));
-            if (class_escape(*t->p, s)) {
-                t->p++;
-                rc = emit_set(t, s);
-            } else if (*t->p == 'b' || *t->p == 'B') {
-                rc = floe_buf_addc(t->out, '\\');
-                if (rc == FLOE_OK)
-                    rc = floe_buf_addc(t->out, *t->p++);
-            } else if (*t->p == 'A') {
-                t->p++;
-                rc = floe_buf_addc(t->out, '^');
-            } else if (*t->p == 'z' || *t->p == 'Z') {
-                t->p++;
-                rc = floe_buf_addc(t->out, '$');
-            } else if (*t->p == 'Q') {
-                const char *e = strstr(++t->p, "\\E");
-                const char *end = e ? e : t->p + strlen(t->p);
+        if (c == '\\') {
+            rc = escape(t);
+        } else if (t->in_class) {
+            if (c == '[')
+                return refuse(t, "a nested class [a[b]] (a union in Java, "
+                              "and [[:alpha:]] is one too)", "write the "
+                              "class out as one [...], or \\p{Alpha}");
+            if (c == '&' && t->p[1] == '&')
+                return refuse(t, "the class intersection &&", "write the "
+                              "class out, or use a lookahead: "
+                              "(?![aeiou])[a-z]");
+            t->in_class = c != ']';
+            rc = copy(t, 1);
+        } else if (c == '[') {
+            /* A ']' first in the class is a literal, in both. */
+            size_t n = 1 + (t->p[1] == '^');
 
-                while (rc == FLOE_OK && t->p < end)
-                    rc = emit_lit(t, (unsigned char)*t->p++);
-                t->p = e ? e + 2 : end;
-            } else {
-                b = char_escape(t);
-                rc = b < 0 ? FLOE_ENOTSUP : emit_lit(t, (unsigned char)b);
-            }
-            break;
-        case '[':
-            rc = bracket(t);
-            break;
-        case '(':
-            if (t->p[0] != '?') {
-                rc = open_group(t, true);
-            } else if (t->p[1] == ':') {
-                t->p += 2;
-                rc = open_group(t, false);
-            } else if (t->p[1] == '<' && t->p[2] != '=' && t->p[2] != '!') {
-                const char *e = strchr(t->p, '>');
-
-                if (e == NULL)
-                    return floe_err(t->err, FLOE_EINVAL, "regex: bad named "
-                                    "group");
-                t->p = e + 1;
-                rc = open_group(t, true);
-            } else {
-                return floe_err(t->err, FLOE_ENOTSUP, "regex: (%.3s...) "
-                                "(lookaround, atomic group or inline flag) "
-                                "is not supported", t->p);
-            }
-            break;
-        case '.':
-            rc = floe_buf_adds(t->out, "[^\n]");
-            break;
-        case '*':
-        case '+':
-        case '?':
-            rc = floe_buf_addc(t->out, (char)c);
-            if (rc == FLOE_OK)
-                rc = quant_suffix(t);
-            break;
-        case '{': {
-            const char *e = t->p;
-
-            while ((*e >= '0' && *e <= '9') || *e == ',')
-                e++;
-            if (*e != '}' || e == t->p)
-                return floe_err(t->err, FLOE_EINVAL, "regex: bad {n,m} "
-                                "quantifier");
-            rc = floe_buf_addc(t->out, '{');
-            if (rc == FLOE_OK)
-                rc = floe_buf_add(t->out, t->p, (size_t)(e - t->p) + 1);
-            t->p = e + 1;
-            if (rc == FLOE_OK)
-                rc = quant_suffix(t);
-            break;
-        }
-        case ')':
-        case '|':
-        case '^':
-        case '$':
-            rc = floe_buf_addc(t->out, (char)c);
-            break;
-        default:
-            rc = emit_lit(t, c);
+            n += t->p[n] == ']';
+            t->in_class = true;
+            rc = copy(t, n);
+        } else if (c == '(' && t->p[1] == '?') {
+            rc = group_open(t);
+        } else {
+            rc = copy(t, 1);
         }
     }
     return rc;
 }
 
-int floe_jregex_translate(const char *java, struct floe_buf *out,
-                          bool *out_icase, bool *out_lazy, char *err)
+int floe_jregex_translate(const char *java, struct floe_buf *out, char *err)
 {
     struct tr t;
-    int rc;
 
     memset(&t, 0, sizeof(t));
-    t.p = java;
+    t.java = t.p = java;
     t.out = out;
     t.err = err;
     floe_buf_reset(out);
-    rc = translate(&t);
-    if (out_icase != NULL)
-        *out_icase = t.icase;
-    if (out_lazy != NULL)
-        *out_lazy = t.lazy;
-    return rc;
+    return translate(&t);
 }
 
-int floe_jregex_compile(struct floe_jregex *re, const char *java,
-                        enum floe_jregex_mode mode, bool *out_lazy,
-                        char *err)
+static void code_destroy(struct floe_jregex_code *c)
 {
-    struct floe_buf ere;
-    struct tr t;
-    size_t i, j;
-    int rc, r;
-
-    memset(re, 0, sizeof(*re));
-    re->mode = mode;
-    memset(&t, 0, sizeof(t));
-    floe_buf_init(&ere, 1024 * 1024);
-    t.out = &ere;
-    t.err = err;
-    t.p = java;
-    /* The whole pattern in one non-capturing group, anchored. */
-    rc = floe_buf_adds(&ere, "^");
-    if (rc == FLOE_OK)
-        rc = open_group(&t, false);
-    if (rc == FLOE_OK)
-        rc = translate(&t);
-    if (rc == FLOE_OK)
-        rc = floe_buf_adds(&ere, mode == FLOE_JREGEX_FULL ? ")$" : ")");
-    if (rc != FLOE_OK) {
-        if (rc == FLOE_ENOMEM || rc == FLOE_ETOOBIG)
-            floe_err(err, rc, "regex too long");
-        goto cleanup;
-    }
-    if (out_lazy != NULL)
-        *out_lazy = t.lazy;
-    r = regcomp(&re->re, ere.data, REG_EXTENDED | (t.icase ? REG_ICASE : 0));
-    if (r != 0) {
-        char msg[128];
-
-        regerror(r, &re->re, msg, sizeof(msg));
-        rc = floe_err(err, FLOE_EINVAL, "regex '%s' is invalid: %s", java,
-                      msg);
-        goto cleanup;
-    }
-    re->compiled = true;
-    re->nposix = t.nposix;
-    for (i = 1; i <= t.nposix; i++)
-        re->ngroups += t.caps[i];
-    re->map = calloc(re->ngroups + 1, sizeof(*re->map));
-    re->m = calloc(re->nposix + 1, sizeof(*re->m));
-    if (re->map == NULL || re->m == NULL) {
-        rc = FLOE_ENOMEM;
-        goto cleanup;
-    }
-    for (i = 1, j = 0; i <= t.nposix; i++)
-        if (t.caps[i])
-            re->map[j++] = i;
-cleanup:
-    if (rc != FLOE_OK)
-        floe_jregex_free(re);
-    floe_buf_free(&ere);
-    return rc;
+    if (c == NULL)
+        return;
+    pcre2_match_data_free(c->md);
+    pcre2_match_context_free(c->mctx);
+    pcre2_jit_stack_free(c->stack);
+    pcre2_code_free(c->code);
+    floe_buf_free(&c->fix);
+    free(c);
 }
 
 void floe_jregex_free(struct floe_jregex *re)
 {
     if (re == NULL)
         return;
-    if (re->compiled)
-        regfree(&re->re);
-    free(re->map);
-    free(re->m);
-    free(re->copy);
+    code_destroy(re->code);
     memset(re, 0, sizeof(*re));
 }
 
-bool floe_jregex_match(struct floe_jregex *re, const char *s, size_t len,
-                       regmatch_t *groups)
+/* JIT-compile when the library can; the interpreter otherwise. */
+static int use_jit(struct floe_jregex_code *re)
 {
-    size_t i;
+    uint32_t have = 0;
 
-    /* REG_STARTEND bounds the match, but sanitizer interceptors still
-     * read up to a NUL: match a NUL-terminated copy (one memcpy). */
-    if (len + 1 > re->copy_cap) {
-        size_t cap = len + 1 < 4096 ? 4096 : len + 1;
-        char *c = realloc(re->copy, cap);
+    if (pcre2_config(PCRE2_CONFIG_JIT, &have) < 0 || !have ||
+        pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) != 0)
+        return FLOE_OK;
+    /* Deep backtracking needs more than the 32 KiB default; the stack is
+     * reserved, not touched, up to its maximum. */
+    re->stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    if (re->stack == NULL)
+        return FLOE_ENOMEM;
+    pcre2_jit_stack_assign(re->mctx, NULL, re->stack);
+    re->jit = true;
+    return FLOE_OK;
+}
 
-        if (c != NULL) {
-            re->copy = c;
-            re->copy_cap = cap;
+int floe_jregex_compile(struct floe_jregex *out, const char *java,
+                        enum floe_jregex_mode mode,
+                        struct floe_jregex_info *out_info, char *err)
+{
+    struct floe_jregex_code *re = NULL;
+    struct floe_buf pat, map;
+    pcre2_compile_context *cc = NULL;
+    struct tr t;
+    uint32_t opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_ANCHORED;
+    uint32_t ncap = 0;
+    PCRE2_SIZE off = 0;
+    int rc, code = 0;
+
+    memset(out, 0, sizeof(*out));
+    floe_buf_init(&pat, 1024 * 1024);
+    floe_buf_init(&map, FLOE_BUF_UNLIMITED);
+    memset(&t, 0, sizeof(t));
+    t.java = t.p = java;
+    t.out = &pat;
+    t.map = &map;
+    t.err = err;
+    rc = translate(&t);
+    if (rc == FLOE_OK)
+        rc = floe_buf_reserve(&pat, 1); /* data set even for "" */
+    if (rc != FLOE_OK)
+        goto cleanup;
+    re = calloc(1, sizeof(*re));
+    cc = pcre2_compile_context_create(NULL);
+    if (re == NULL || cc == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    floe_buf_init(&re->fix, FLOE_BUF_UNLIMITED);
+    snprintf(re->java, sizeof(re->java), "%s", java);
+    /* '.' stops at CR and LF as Java's does (Java also stops at U+0085,
+     * U+2028 and U+2029). */
+    pcre2_set_newline(cc, PCRE2_NEWLINE_ANYCRLF);
+    if (mode == FLOE_JREGEX_FULL)
+        opts |= PCRE2_ENDANCHORED;
+    re->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, opts, &code,
+                             &off, cc);
+    if (re->code == NULL) {
+        PCRE2_UCHAR msg[256];
+        size_t at = off < pat.len ? ((size_t *)map.data)[off]
+                                  : strlen(java);
+
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        rc = floe_err(err, FLOE_EINVAL, "regex '%s' is invalid: %s at "
+                      "offset %zu", java, (const char *)msg, at);
+        goto cleanup;
+    }
+    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ncap);
+    re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    re->mctx = pcre2_match_context_create(NULL);
+    if (re->md == NULL || re->mctx == NULL) {
+        rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    rc = use_jit(re);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    if (out_info != NULL) {
+        out_info->jit = re->jit;
+        out_info->rewritten = pat.len != strlen(java) ||
+                              memcmp(pat.data, java, pat.len) != 0;
+    }
+    out->code = re;
+    out->ngroups = ncap;
+    re = NULL;
+cleanup:
+    if (rc == FLOE_ENOMEM || rc == FLOE_ETOOBIG)
+        floe_err(err, rc, "regex '%.40s': out of memory or too long", java);
+    code_destroy(re);
+    pcre2_compile_context_free(cc);
+    floe_buf_free(&pat);
+    floe_buf_free(&map);
+    return rc;
+}
+
+bool floe_jregex_match(struct floe_jregex *rx, const char *s, size_t len,
+                       struct floe_jregex_match *out)
+{
+    struct floe_jregex_code *re = rx->code;
+    size_t ok = floe_utf8_valid(s, len);
+    int r;
+
+    if (ok < len) {
+        floe_buf_reset(&re->fix);
+        if (floe_buf_add(&re->fix, s, ok) != FLOE_OK ||
+            floe_utf8_repair(&re->fix, s + ok, len - ok) != FLOE_OK)
+            return false;
+        s = re->fix.data;
+        len = re->fix.len;
+    }
+    if (re->jit)
+        r = pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md,
+                            re->mctx);
+    else
+        r = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK,
+                        re->md, re->mctx);
+    if (r == PCRE2_ERROR_JIT_STACKLIMIT) /* the interpreter uses the heap */
+        r = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0,
+                        PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, re->md, re->mctx);
+    if (r < 0) {
+        if (r != PCRE2_ERROR_NOMATCH && !re->warned) {
+            PCRE2_UCHAR msg[128];
+
+            pcre2_get_error_message(r, msg, sizeof(msg));
+            floe_log_warn("regex '%s': a %zu-byte line was taken as not "
+                          "matching: %s (logged once)", re->java, len,
+                          (const char *)msg);
+            re->warned = true;
         }
+        return false;
     }
-    if (len + 1 <= re->copy_cap) {
-        memcpy(re->copy, s, len);
-        re->copy[len] = '\0';
-        s = re->copy;
+    if (out != NULL) {
+        out->subject = s;
+        out->len = len;
+        out->ov = pcre2_get_ovector_pointer(re->md);
     }
-    re->m[0].rm_so = 0;
-    re->m[0].rm_eo = (regoff_t)len;
-    if (regexec(&re->re, s, re->nposix + 1, re->m, REG_STARTEND) != 0)
-        return false;
-    if (re->m[0].rm_so != 0)
-        return false;
-    if (re->mode == FLOE_JREGEX_FULL && (size_t)re->m[0].rm_eo != len)
-        return false;
-    if (groups != NULL)
-        for (i = 0; i < re->ngroups; i++)
-            groups[i + 1] = re->m[re->map[i]];
     return true;
 }

@@ -1,20 +1,19 @@
 /* jregex.h - the Java regular expressions of agent.json (matchPattern,
- * multiLineStartPattern) run by POSIX <regex.h>. A translator rewrites the
- * common Java syntax into a POSIX ERE and remembers which POSIX groups are
- * Java capturing groups. Supported: (?:) (?<name>) groups, leading (?i),
- * \d \D \w \W \s \S (also inside []), \b \B \A \z \Z, \t \n \r \f \e \a,
- * \xhh, \Q..\E, escaped punctuation, {n,m}. Differences from Java (the
- * config is rejected with a message naming the construct when it cannot
- * be translated): no lookaround, atomic or possessive forms, backrefs,
- * \p{..}, [a&&b] or nested classes; lazy quantifiers (*? +? ?? {}?) run
- * greedy, so a group's extent can differ, never whether a line matches;
- * POSIX picks the leftmost-longest match where Java picks the first
- * alternative; '.' is any byte but '\n' and \w, \d, \s are ASCII only;
- * non-ASCII characters inside [] are rejected. */
+ * multiLineStartPattern) run by PCRE2 (JIT-compiled where the library
+ * has JIT), with java.util.regex semantics: backtracking, first
+ * alternative first, lazy and possessive quantifiers, lookaround, atomic
+ * and named groups, \Q..\E. Like the Kinesis Agent, which matches the
+ * line decoded from UTF-8, the input is matched as UTF-8 characters, an
+ * invalid sequence being one U+FFFD; \w \d \s \b are ASCII as in Java.
+ * A few Java forms are rewritten for PCRE2 (\uXXXX, \0ooo octal, the
+ * POSIX classes \p{Alpha}.., \p{IsX} and \p{sc=X}); the ones PCRE2 would
+ * read differently are refused with a message naming them: [a&&b],
+ * nested classes [a[b]], \p{javaX}, Unicode blocks \p{InX}, the flags
+ * (?U) (PCRE2: ungreedy) and (?u)/(?d). 'floe agent --help' lists the
+ * remaining differences. */
 #ifndef FLOE_AGENT_JREGEX_H
 #define FLOE_AGENT_JREGEX_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,36 +25,49 @@ enum floe_jregex_mode {
     FLOE_JREGEX_PREFIX, /* Matcher.lookingAt(): from the first byte */
 };
 
+#define FLOE_JREGEX_UNSET ((size_t)-1) /* a group that did not take part */
+
+struct floe_jregex_code; /* opaque: compiled pattern and match scratch */
+
+/* One regex; one match at a time (not thread-safe). */
 struct floe_jregex {
-    regex_t re;
-    bool compiled;
-    enum floe_jregex_mode mode;
-    size_t ngroups;      /* Java capturing groups */
-    size_t *map;         /* owned: Java group i (1-based) -> POSIX group */
-    size_t nposix;       /* POSIX groups */
-    regmatch_t *m;       /* owned scratch: nposix + 1 (not thread-safe) */
-    char *copy;          /* owned: NUL-terminated copy of the input */
-    size_t copy_cap;
+    struct floe_jregex_code *code; /* owned */
+    size_t ngroups;                /* capturing groups, numbered or named */
 };
 
-/* Translate `java` (borrowed) and compile it. On FLOE_OK `re` must be
- * released with floe_jregex_free(). FLOE_EINVAL / FLOE_ENOTSUP with err
- * naming the problem. *out_lazy (may be NULL) tells whether lazy
- * quantifiers were turned greedy (the caller may warn). */
+/* What floe_jregex_compile() found (its `out_info`). */
+struct floe_jregex_info {
+    bool jit;       /* JIT-compiled; else PCRE2's interpreter runs it */
+    bool rewritten; /* Java syntax was rewritten for PCRE2 */
+};
+
+/* A successful match, valid until the next match with the same regex. */
+struct floe_jregex_match {
+    const char *subject; /* the input, or a repaired copy if it held
+                          * invalid UTF-8 (each bad subpart U+FFFD) */
+    size_t len;          /* of subject */
+    const size_t *ov;    /* group i (1..ngroups) is subject bytes
+                          * ov[2i]..ov[2i+1], FLOE_JREGEX_UNSET if unset */
+};
+
+/* Compile the Java regex `java` (borrowed) into `re`; on FLOE_OK release
+ * it with floe_jregex_free(). *out_info (may be NULL) says how.
+ * FLOE_ENOTSUP (a Java construct PCRE2 reads differently) or FLOE_EINVAL
+ * (PCRE2's message and the offset in `java`) with err; `re` is zeroed. */
 int floe_jregex_compile(struct floe_jregex *re, const char *java,
-                        enum floe_jregex_mode mode, bool *out_lazy,
-                        char *err);
+                        enum floe_jregex_mode mode,
+                        struct floe_jregex_info *out_info, char *err);
 void floe_jregex_free(struct floe_jregex *re); /* zeroed or NULL ok */
 
-/* Match `s` (`len` bytes, NULs allowed; borrowed). On a match, and when
- * `groups` is not NULL, groups[i] for i in 1..ngroups gets the Java
- * group's byte range, rm_so == -1 for a group that did not take part. */
+/* Match `s` (`len` bytes, NULs allowed; borrowed). On a match, *out (may
+ * be NULL) tells where the groups are. A match that hits PCRE2's limits
+ * (pathological backtracking) counts as no match, logged once. */
 bool floe_jregex_match(struct floe_jregex *re, const char *s, size_t len,
-                       regmatch_t *groups);
+                       struct floe_jregex_match *out);
 
-/* The POSIX ERE for `java` into `out` (reset first), for tests and
- * messages. Same errors as floe_jregex_compile. */
+/* The PCRE2 pattern `java` is rewritten into (reset first), for tests
+ * and messages. Same errors as floe_jregex_compile. */
 int floe_jregex_translate(const char *java, struct floe_buf *out,
-                          bool *out_icase, bool *out_lazy, char *err);
+                          char *err);
 
 #endif

@@ -1,7 +1,8 @@
 /* logparse.c - LOGTOJSON parsers (logparse.h). The format regexes below
  * are the Kinesis Agent's PatternConstants, kept in Java syntax so the
- * same translator serves built-in and user patterns. Keys are escaped
- * once at creation; a parse is one regexec plus one escaping pass. */
+ * same rewrite (jregex.h) serves built-in and user patterns. Keys are
+ * escaped once at creation; a parse is one match plus one escaping pass
+ * into space reserved once. */
 #include "agent/logparse.h"
 
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "agent/jregex.h"
+#include "agent/utf8.h"
 
 /* PatternConstants building blocks (Java regex syntax). */
 #define INT "(?:[+-]?(?:[0-9]+))"
@@ -92,7 +94,6 @@ struct floe_logparse {
     size_t nfields;
     char *keys;      /* "{\"f1\":" ",\"f2\":"... back to back */
     size_t *key_off; /* nfields + 1 */
-    regmatch_t *g;   /* nfields + 1 */
 };
 
 int floe_logformat_parse(const char *name, enum floe_logformat *out)
@@ -115,7 +116,6 @@ void floe_logparse_destroy(struct floe_logparse *p)
     floe_jregex_free(&p->re);
     free(p->keys);
     free(p->key_off);
-    free(p->g);
     free(p);
 }
 
@@ -160,8 +160,7 @@ int floe_logparse_create(enum floe_logformat fmt, const char *match_pattern,
         goto cleanup;
     }
     p->key_off = calloc(nnames + 1, sizeof(*p->key_off));
-    p->g = calloc(nnames + 1, sizeof(*p->g));
-    if (p->key_off == NULL || p->g == NULL) {
+    if (p->key_off == NULL) {
         rc = FLOE_ENOMEM;
         goto cleanup;
     }
@@ -169,7 +168,7 @@ int floe_logparse_create(enum floe_logformat fmt, const char *match_pattern,
         p->key_off[i] = keys.len;
         rc = floe_buf_addc(&keys, i == 0 ? '{' : ',');
         if (rc == FLOE_OK)
-            rc = floe_json_str_utf8(&keys, names[i], strlen(names[i]));
+            rc = floe_utf8_json_str(&keys, names[i], strlen(names[i]));
         if (rc == FLOE_OK)
             rc = floe_buf_addc(&keys, ':');
     }
@@ -189,120 +188,65 @@ cleanup:
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* Room for the object of match `m`: the worst case, or `exact`ly. */
+static size_t json_room(const struct floe_logparse *p,
+                        const struct floe_jregex_match *m, bool exact)
 {
-    unsigned char c = s[0];
+    size_t need = p->key_off[p->nfields] + 2, i, so, vl;
 
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-            return 0; /* overlong, surrogate */
-        return 3;
+    for (i = 1; i <= p->nfields; i++) {
+        so = m->ov[2 * i];
+        vl = m->ov[2 * i + 1] - so;
+        if (so == FLOE_JREGEX_UNSET)
+            need += 4;
+        else
+            need += 2 + (exact ? floe_utf8_json_len(m->subject + so, vl)
+                               : FLOE_UTF8_JSON_MAX(vl));
     }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-            (s[3] & 0xc0) != 0x80)
-            return 0;
-        if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-int floe_json_str_utf8(struct floe_buf *out, const char *str, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, start = out->len;
-    char *p;
-    int rc;
-
-    /* Worst case: 6 bytes per input byte (\u00XX; U+FFFD is 3). */
-    rc = floe_buf_reserve(out, 6 * n + 2);
-    if (rc != FLOE_OK)
-        return rc;
-    p = out->data + out->len;
-    *p++ = '"';
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t l;
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *p++ = (char)c;
-            i++;
-            continue;
-        }
-        if (c < 0x80) {
-            *p++ = '\\';
-            switch (c) {
-            case '"': *p++ = '"'; break;
-            case '\\': *p++ = '\\'; break;
-            case '\n': *p++ = 'n'; break;
-            case '\t': *p++ = 't'; break;
-            case '\r': *p++ = 'r'; break;
-            case '\b': *p++ = 'b'; break;
-            case '\f': *p++ = 'f'; break;
-            default:
-                memcpy(p, "u00", 3);
-                p[3] = hex[c >> 4];
-                p[4] = hex[c & 15];
-                p += 5;
-            }
-            i++;
-            continue;
-        }
-        l = utf8_len(s + i, n - i);
-        if (l == 0) {
-            memcpy(p, "\xef\xbf\xbd", 3);
-            p += 3;
-            i++;
-        } else {
-            memcpy(p, s + i, l);
-            p += l;
-            i += l;
-        }
-    }
-    *p++ = '"';
-    out->len = start + (size_t)(p - (out->data + start));
-    out->data[out->len] = '\0';
-    return FLOE_OK;
+    return need;
 }
 
 int floe_logparse_json(struct floe_logparse *p, const char *line,
                        size_t len, struct floe_buf *out)
 {
-    size_t start = out->len, i;
-    int rc = FLOE_OK;
+    struct floe_jregex_match m;
+    size_t i;
+    char *w;
+    int rc;
 
-    if (!floe_jregex_match(&p->re, line, len, p->g))
+    /* Like CSVTOJSON, a CRLF line ends before its CR (the Kinesis Agent
+     * keeps it, and then '.' cannot match it). */
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (!floe_jregex_match(&p->re, line, len, &m))
         return FLOE_ENOTFOUND;
-    for (i = 0; i < p->nfields && rc == FLOE_OK; i++) {
-        const regmatch_t *m = &p->g[i + 1];
-        size_t vl = m->rm_so < 0 ? 0 : (size_t)(m->rm_eo - m->rm_so);
+    rc = floe_buf_reserve(out, json_room(p, &m, false));
+    if (rc == FLOE_ETOOBIG)
+        rc = floe_buf_reserve(out, json_room(p, &m, true));
+    if (rc != FLOE_OK)
+        return rc;
+    /* The subject is valid UTF-8 now: values only need escaping. */
+    w = out->data + out->len;
+    for (i = 0; i < p->nfields; i++) {
+        size_t so = m.ov[2 * i + 2], eo = m.ov[2 * i + 3];
+        size_t kl = p->key_off[i + 1] - p->key_off[i];
 
-        rc = floe_buf_add(out, p->keys + p->key_off[i],
-                          p->key_off[i + 1] - p->key_off[i]);
-        if (rc != FLOE_OK)
-            break;
-        if (m->rm_so < 0 || (p->apache && vl == 1 && line[m->rm_so] == '-'))
-            rc = floe_buf_add(out, "null", 4);
-        else
-            rc = floe_json_str_utf8(out, line + m->rm_so, vl);
+        memcpy(w, p->keys + p->key_off[i], kl);
+        w += kl;
+        if (so == FLOE_JREGEX_UNSET ||
+            (p->apache && eo - so == 1 && m.subject[so] == '-')) {
+            memcpy(w, "null", 4);
+            w += 4;
+            continue;
+        }
+        *w++ = '"';
+        w = floe_utf8_json_esc(w, m.subject + so, eo - so);
+        *w++ = '"';
     }
-    if (rc == FLOE_OK)
-        rc = p->nfields == 0 ? floe_buf_add(out, "{}", 2)
-                             : floe_buf_addc(out, '}');
-    if (rc != FLOE_OK) {
-        out->len = start;
-        if (out->data != NULL)
-            out->data[start] = '\0';
-    }
-    return rc;
+    if (p->nfields == 0)
+        *w++ = '{';
+    *w++ = '}';
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return FLOE_OK;
 }

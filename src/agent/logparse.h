@@ -1,11 +1,12 @@
 /* logparse.h - the Kinesis Agent LOGTOJSON log parsers: Apache common,
  * combined and error logs, syslog and RFC 3339 syslog, each a regex taken
  * from the agent's PatternConstants (run through jregex.h), or a custom
- * matchPattern with customFieldNames. A line must match as a whole
- * (Java Matcher.matches()); the result is a flat JSON object whose values
- * are strings, null for a group that did not take part and, for the
- * Apache formats, null for "-". Output JSON is always valid UTF-8: an
- * invalid byte becomes U+FFFD, as Java's decoder does. */
+ * matchPattern with customFieldNames. A line (less a final CR) must match
+ * as a whole (Java Matcher.matches()); the result is a flat JSON object
+ * whose values are strings, null for a group that did not take part and,
+ * for the Apache formats, null for "-". Output JSON is always valid
+ * UTF-8: the line is matched as Java decodes it, each invalid sequence
+ * one U+FFFD (utf8.h). */
 #ifndef FLOE_AGENT_LOGPARSE_H
 #define FLOE_AGENT_LOGPARSE_H
 
@@ -39,12 +40,8 @@ void floe_logparse_destroy(struct floe_logparse *p); /* NULL ok */
 
 /* Parse `line` (`len` bytes, no trailing '\n'; borrowed) and append its
  * JSON object (no newline) to `out`. FLOE_ENOTFOUND when the line does
- * not match (out unchanged), FLOE_ETOOBIG when out is full. */
+ * not match, FLOE_ETOOBIG when out is full (out unchanged in both). */
 int floe_logparse_json(struct floe_logparse *p, const char *line,
                        size_t len, struct floe_buf *out);
-
-/* Append `s` as a JSON string (quotes included), invalid UTF-8 replaced
- * by U+FFFD. FLOE_ETOOBIG leaves out unchanged. */
-int floe_json_str_utf8(struct floe_buf *out, const char *s, size_t n);
 
 #endif

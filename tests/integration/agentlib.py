@@ -48,6 +48,16 @@ def write_agent_json(path, endpoint, ckpt, flows):
                                 "flows": flows}, indent=2))
 
 
+def flow(log, stream, *options, **keys):
+    """An agent.json flow that reads `log` from its start into `stream`,
+    with dataProcessingOptions `options` and any other `keys`."""
+    f = {"filePattern": str(log), "deliveryStream": stream,
+         "initialPosition": "START_OF_FILE", **keys}
+    if options:
+        f["dataProcessingOptions"] = list(options)
+    return f
+
+
 def agent_env():
     return dict(os.environ, **AWS_ENV)
 

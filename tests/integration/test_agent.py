@@ -206,3 +206,25 @@ def test_bad_config_exits_2(tmp_path):
     r = subprocess.run([FLOE, "agent", "--help"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0 and "customFieldNames" in r.stdout
+
+
+def test_file_pattern_warnings_at_start(tmp_path):
+    """A relative filePattern, or one whose directory is missing, still
+    runs (its files are read once they appear) but is warned about."""
+    cfg = tmp_path / "agent.json"
+    write_agent_json(cfg, "http://127.0.0.1:9", tmp_path / "ck.db", [
+        {"filePattern": "logs/app.log", "deliveryStream": "a"},
+        {"filePattern": str(tmp_path / "nope" / "*.log"),
+         "deliveryStream": "b"}])
+    r = subprocess.run([FLOE, "agent", "--config", str(cfg),
+                        "--exit-at-eof"], capture_output=True, text=True,
+                       timeout=60, cwd=tmp_path, env=dict(os.environ,
+                                                          **AWS_ENV))
+    assert r.returncode == 0, r.stderr
+    assert (f"flows[0]: filePattern 'logs/app.log' is relative: floe "
+            f"resolves it against its working directory, {tmp_path}; the "
+            f"Kinesis Agent needs an absolute path; directory logs does not "
+            f"exist (yet)") in r.stderr, r.stderr
+    assert (f"flows[1]: directory {tmp_path}/nope does not exist (yet); its "
+            f"files are read once it is created") in r.stderr, r.stderr
+    assert "flows[" not in r.stderr.split("agent started")[1]  # said once

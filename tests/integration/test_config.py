@@ -152,3 +152,27 @@ def test_config_check_reports_every_bad_section(tmp_path):
     assert r.returncode == 2 and "--doc or --check" in r.stderr
     r = run("config", "--help")
     assert r.returncode == 0 and r.stdout.startswith("Usage: floe config")
+
+
+def test_config_check_warns_about_file_patterns(tmp_path):
+    """The agent's flow checks run for --check too: a relative filePattern
+    and a missing directory are warnings (exit 0), a glob in the directory
+    part an error."""
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("agent:\n  flows:\n"
+                   "    - filePattern: app.log\n      deliveryStream: s\n"
+                   f"    - filePattern: {tmp_path}/nope/x.log\n"
+                   "      deliveryStream: t\n")
+    r = subprocess.run([FLOE, "config", "--check", str(cfg)],
+                       capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert ("flows[0]: filePattern 'app.log' is relative: floe resolves it "
+            f"against its working directory, {tmp_path}") in r.stderr
+    assert f"flows[1]: directory {tmp_path}/nope does not exist" in r.stderr
+    cfg.write_text("agent:\n  flows:\n"
+                   "    - filePattern: /var/*/x.log\n      deliveryStream: s\n")
+    r = subprocess.run([FLOE, "config", "--check", str(cfg)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "the directory part must be literal" in r.stderr

@@ -3,8 +3,11 @@
  * error message must name. */
 #include <string.h>
 
+#include <unistd.h>
+
 #include "agent/config.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "test.h"
 
 static int parse(const char *text, struct floe_agent_conf *c, char *err)
@@ -116,8 +119,13 @@ static const struct bad_case bad[] = {
                "\"matchPattern\": \"(a)(b)\", \"customFieldNames\": "
                "[\"x\"]}"), "capturing groups" },
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
-               "\"matchPattern\": \"(?!a)(b)\", \"customFieldNames\": "
-               "[\"x\"]}"), "lookaround" },
+               "\"matchPattern\": \"[a&&b](b)\", \"customFieldNames\": "
+               "[\"x\"]}"), "&&" },
+    { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
+               "\"matchPattern\": \"(a)(b\", \"customFieldNames\": "
+               "[\"x\", \"y\"]}"), "missing closing parenthesis at offset 5" },
+    { FLOW_OPT("{\"optionName\": \"CSVTOJSON\", \"delimiter\": \"\xe9\", "
+               "\"customFieldNames\": [\"x\"]}"), "ASCII" },
     { FLOW_OPT("{\"optionName\": \"LOGTOJSON\", \"logFormat\": \"SYSLOG\", "
                "\"jsonFormat\": \"PRETTYPRINT\"}"), "jsonFormat" },
     { FLOW_OPT("{\"optionName\": \"ADDMETADATA\", \"timestamp\": 1}"),
@@ -126,6 +134,12 @@ static const struct bad_case bad[] = {
       "logFormat" },
     { "{\"flows\": [{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\", "
       "\"multiLineStartPattern\": \"([a\"}]}", "multiLineStartPattern" },
+    { "{\"flows\": [{\"filePattern\": \"/a/b\", \"deliveryStream\": \"s\", "
+      "\"multiLineStartPattern\": \"(?U)\\\\w\"}]}", "(?U)" },
+    { "{\"flows\": [{\"filePattern\": \"/var/*/x.log\", "
+      "\"deliveryStream\": \"s\"}]}", "must be literal" },
+    { "{\"flows\": [{\"filePattern\": \"/var/log/\", "
+      "\"deliveryStream\": \"s\"}]}", "no file name" },
 };
 
 static void test_bad_configs(void)
@@ -232,6 +246,40 @@ static void test_env_credentials(void)
     unsetenv("AWS_SESSION_TOKEN");
 }
 
+/* A filePattern floe can use but that is likely a mistake gets words,
+ * at load time (so `floe config --check` says them too). */
+static void test_file_pattern_warnings(void)
+{
+    char tmp[256], path[512], warn[FLOE_ERR_LEN], cwd[256];
+    FILE *f;
+
+    CHECK(test_tmpdir(tmp, sizeof(tmp)) != NULL);
+    snprintf(path, sizeof(path), "%s/app.log*", tmp);
+    CHECK(!floe_agent_conf_path_warning(path, warn) && warn[0] == '\0');
+    snprintf(path, sizeof(path), "%s/nope/app.log", tmp);
+    CHECK(floe_agent_conf_path_warning(path, warn));
+    CHECK(strstr(warn, "/nope does not exist (yet)") != NULL);
+    CHECK(strstr(warn, "relative") == NULL);
+    snprintf(path, sizeof(path), "%s/file", tmp);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f != NULL)
+        fclose(f);
+    snprintf(path, sizeof(path), "%s/file/app.log", tmp);
+    CHECK(floe_agent_conf_path_warning(path, warn) &&
+          strstr(warn, "is not a directory") != NULL);
+    /* Relative: said with the directory it resolves against. */
+    CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+    CHECK(chdir(tmp) == 0);
+    CHECK(floe_agent_conf_path_warning("app.log", warn));
+    CHECK(strstr(warn, "'app.log' is relative") && strstr(warn, tmp) &&
+          strstr(warn, "absolute") && !strstr(warn, "does not exist"));
+    CHECK(floe_agent_conf_path_warning("logs/app.log", warn));
+    CHECK(strstr(warn, "relative") && strstr(warn, "logs does not exist"));
+    CHECK(chdir(cwd) == 0);
+    floe_rmtree(tmp);
+}
+
 static void quiet(void)
 {
     floe_log_level = FLOE_LOG_ERROR; /* the warnings are expected */
@@ -263,4 +311,5 @@ FLOE_TESTS({ "quiet", quiet }, { "full_config", test_full_config },
            { "strip_comments_keeps_strings",
              test_strip_comments_keeps_strings },
            { "env_credentials", test_env_credentials },
+           { "file_pattern_warnings", test_file_pattern_warnings },
            { "number_as_string", test_number_as_string });

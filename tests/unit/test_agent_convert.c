@@ -4,6 +4,8 @@
 #include "agent/convert.h"
 #include "test.h"
 
+#define FFFD "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
+
 static const char *const names[] = { "a", "b", "c" };
 
 struct csv_case {
@@ -37,6 +39,22 @@ static const struct csv_case csv_cases[] = {
     /* other delimiter */
     { "1|\"x|y\"|3\n", "{\"a\":\"1\",\"b\":\"x|y\",\"c\":\"3\"}\n", '|' },
     { "1,2\t3\n", "{\"a\":\"1,2\",\"b\":\"3\",\"c\":null}\n", '\t' },
+    /* Invalid UTF-8 becomes U+FFFD, one per maximal subpart (as Java's
+     * decoder does): a stray byte, a truncated sequence before a
+     * delimiter, a surrogate, an overlong form, past U+10FFFF. */
+    { "a\xff,b\xe2\x82,\xed\xa0\x80\n",
+      "{\"a\":\"a" FFFD "\",\"b\":\"b" FFFD "\",\"c\":\"" FFFD FFFD FFFD
+      "\"}\n", ',' },
+    { "\"x\xc0\xafy\",\"\xf0\x9f\x98\",\xe0\x80\x80\xf4\x90\x80\x80\n",
+      "{\"a\":\"x" FFFD FFFD "y\",\"b\":\"" FFFD "\",\"c\":\"" FFFD FFFD
+      FFFD FFFD FFFD FFFD FFFD "\"}\n", ',' },
+    /* valid runs longer than a word, escapes and bad bytes between them */
+    { "0123456789abcdef\"q\"0123456789\xfe" "0123456789\x7f\t,"
+      "\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xf0\x9f\x98\x80 \"\"x\"\"\","
+      "abc\xf0\x9f\x98\n",
+      "{\"a\":\"0123456789abcdef\\\"q\\\"0123456789" FFFD "0123456789\x7f"
+      "\\t\",\"b\":\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xf0\x9f\x98\x80 "
+      "\\\"x\\\"\",\"c\":\"abc" FFFD "\"}\n", ',' },
 };
 
 static void test_csv_table(void)
@@ -63,20 +81,24 @@ static void test_csv_table(void)
     }
 }
 
+/* Keys are escaped too, and one with invalid UTF-8 (agent.json saved in
+ * Latin-1) still gives valid JSON. */
 static void test_csv_appends_and_escapes_keys(void)
 {
-    static const char *const odd[] = { "we\"ird" };
+    static const char *const odd[] = { "we\"ird", "Gr\xf6\xdf" "e",
+                                       "ok\xe2\x82" };
     struct floe_convert c;
     struct floe_buf out;
     char err[FLOE_ERR_LEN];
 
     floe_convert_init(&c);
     floe_buf_init(&out, FLOE_BUF_UNLIMITED);
-    CHECK(floe_convert_add_csv(&c, odd, 1, ',', err) == FLOE_OK);
+    CHECK(floe_convert_add_csv(&c, odd, 3, ',', err) == FLOE_OK);
     CHECK(floe_convert_add_csv(&c, odd, 0, ',', err) == FLOE_EINVAL);
     floe_buf_adds(&out, "PREFIX");
-    CHECK(floe_convert_apply(&c, "v\n", 2, &out) == FLOE_OK);
-    CHECK(strcmp(out.data, "PREFIX{\"we\\\"ird\":\"v\"}\n") == 0);
+    CHECK(floe_convert_apply(&c, "v,1,2\n", 6, &out) == FLOE_OK);
+    CHECK(strcmp(out.data, "PREFIX{\"we\\\"ird\":\"v\",\"Gr" FFFD FFFD
+                 "e\":\"1\",\"ok" FFFD "\":\"2\"}\n") == 0);
     floe_buf_free(&out);
     floe_convert_free(&c);
 }

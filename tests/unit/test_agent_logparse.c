@@ -1,36 +1,36 @@
-/* test_agent_logparse.c - Java regex translation and the LOGTOJSON
+/* test_agent_logparse.c - Java regexes on PCRE2 and the LOGTOJSON
  * formats, table-driven; expected objects follow the Kinesis Agent's
- * parsers (field names, "-" as null for Apache, whole-line match). */
+ * parsers (field names, "-" as null for Apache, whole-line match) and
+ * java.util.regex (checked against Java 17). */
 #include <string.h>
 
 #include "agent/jregex.h"
 #include "agent/logparse.h"
+#include "core/log.h"
 #include "test.h"
 
 struct tr_case {
-    const char *java, *ere; /* ere NULL: must be rejected */
+    const char *java, *pcre2; /* pcre2 NULL: must be rejected */
 };
 
 static const struct tr_case tr_cases[] = {
-    { "a\\d+b", "a[0-9]+b" },
-    { "(?:x)(y)", "(x)(y)" },
-    { "[\\d.]+", "[.0-9]+" },
-    { "[\\w\\-]+", "[0-9A-Z_a-z-]+" },
-    { "[^\"]+", "[^\"]+" },
-    { "\\[(\\S+)\\]", "\\[([^\t-\r ]+)\\]" },
-    { "a.b", "a[^\n]b" },
-    { "x{2,3}?y", "x{2,3}y" },
-    { "\\Qa.b\\E", "a\\.b" },
-    { "[]^a]", "[]a^]" },
-    { "[\\^-]", "[-^]" },
-    { "\\x41\\t", "A\t" },
-    { "(?<name>a)", "(a)" },
-    { "(?=a)", NULL },
-    { "a*+", NULL },
-    { "\\1", NULL },
-    { "\\p{Alpha}", NULL },
+    { "a\\d+?b|(?<n>x*+)(?=y)", "a\\d+?b|(?<n>x*+)(?=y)" },
+    { "\\u00e9\\uD83D\\uDE00", "\\x{e9}\\x{1f600}" },
+    { "\\0101\\0477\\07", "\\o{101}\\o{47}7\\o{7}" },
+    { "\\p{Alpha}+[\\p{Alnum}_]\\P{Digit}[^\\P{Space}]",
+      "[[:alpha:]]+[[:alnum:]_][[:^digit:]][^[:^space:]]" },
+    { "\\p{IsLatin}\\p{sc=Greek}\\P{IsLu}\\p{L}\\pN",
+      "\\p{Latin}\\p{Greek}\\P{Lu}\\p{L}\\pN" },
+    { "(?iu)x(?u)y(?u:z)(?-u)", "(?i)xy(?:z)" },
+    { "\\Q[a&&b]\\E[\\Q[\\E]", "\\Q[a&&b]\\E[\\Q[\\E]" },
+    { "[]a][^]b]\\c[x&&", "[]a][^]b]\\c[x&&" },
     { "[a&&b]", NULL },
-    { "[\xc3\xa9]", NULL },
+    { "[a[b]]", NULL },
+    { "[[:alpha:]]", NULL },
+    { "\\p{javaLowerCase}", NULL },
+    { "\\p{InGreek}", NULL },
+    { "(?U)a", NULL },
+    { "(?id:a)", NULL },
 };
 
 static void test_translate_table(void)
@@ -43,10 +43,11 @@ static void test_translate_table(void)
         int rc;
 
         floe_buf_init(&out, FLOE_BUF_UNLIMITED);
-        rc = floe_jregex_translate(tr_cases[i].java, &out, NULL, NULL, err);
-        if (tr_cases[i].ere == NULL) {
-            CHECK(rc != FLOE_OK && err[0] != '\0');
-        } else if (rc != FLOE_OK || strcmp(out.data, tr_cases[i].ere) != 0) {
+        rc = floe_jregex_translate(tr_cases[i].java, &out, err);
+        if (tr_cases[i].pcre2 == NULL) {
+            CHECK(rc == FLOE_ENOTSUP && strstr(err, "offset") != NULL);
+        } else if (rc != FLOE_OK ||
+                   strcmp(out.data, tr_cases[i].pcre2) != 0) {
             fprintf(stderr, "  case %zu: got '%s' (%s)\n", i,
                     out.data ? out.data : "", err);
             CHECK(0);
@@ -55,42 +56,84 @@ static void test_translate_table(void)
     }
 }
 
+static bool group_is(const struct floe_jregex_match *m, size_t g,
+                     const char *want)
+{
+    if (want == NULL)
+        return m->ov[2 * g] == FLOE_JREGEX_UNSET;
+    return m->ov[2 * g] != FLOE_JREGEX_UNSET &&
+           m->ov[2 * g + 1] - m->ov[2 * g] == strlen(want) &&
+           memcmp(m->subject + m->ov[2 * g], want, strlen(want)) == 0;
+}
+
 static void test_match_modes_and_groups(void)
 {
     struct floe_jregex re;
-    regmatch_t g[3];
+    struct floe_jregex_info info;
+    struct floe_jregex_match m;
     char err[FLOE_ERR_LEN];
-    bool lazy = false;
 
     CHECK(floe_jregex_compile(&re, "(a+)(?:-(\\d+))?", FLOE_JREGEX_FULL,
-                              &lazy, err) == FLOE_OK);
-    CHECK(re.ngroups == 2 && !lazy);
-    CHECK(floe_jregex_match(&re, "aa-12", 5, g));
-    CHECK(g[1].rm_so == 0 && g[1].rm_eo == 2);
-    CHECK(g[2].rm_so == 3 && g[2].rm_eo == 5);
-    CHECK(floe_jregex_match(&re, "a", 1, g) && g[2].rm_so == -1);
+                              &info, err) == FLOE_OK);
+    CHECK(re.ngroups == 2 && !info.rewritten);
+    CHECK(floe_jregex_match(&re, "aa-12", 5, &m));
+    CHECK(m.subject != NULL && group_is(&m, 1, "aa") &&
+          group_is(&m, 2, "12"));
+    CHECK(floe_jregex_match(&re, "a", 1, &m) && group_is(&m, 2, NULL));
     CHECK(!floe_jregex_match(&re, "aa-12x", 6, NULL)); /* whole input */
     CHECK(!floe_jregex_match(&re, "aa-1\n2", 6, NULL));
+    CHECK(!floe_jregex_match(&re, "aa-12\n", 6, NULL)); /* no $ slack */
     floe_jregex_free(&re);
     /* lookingAt(): a prefix; alternation stays inside the anchor. */
     CHECK(floe_jregex_compile(&re, "\\d{4}-|START", FLOE_JREGEX_PREFIX,
-                              &lazy, err) == FLOE_OK);
+                              NULL, err) == FLOE_OK);
     CHECK(floe_jregex_match(&re, "2026-11-24 x", 12, NULL));
     CHECK(floe_jregex_match(&re, "START here", 10, NULL));
     CHECK(!floe_jregex_match(&re, "  at x START", 12, NULL));
     CHECK(!floe_jregex_match(&re, "x2026-", 6, NULL));
     floe_jregex_free(&re);
-    CHECK(floe_jregex_compile(&re, "(?i)err.*?x", FLOE_JREGEX_FULL, &lazy,
-                              err) == FLOE_OK);
-    CHECK(lazy && floe_jregex_match(&re, "ERROR x", 7, NULL));
+    CHECK(floe_jregex_compile(&re, "(?iu)err.*?\\u00e9", FLOE_JREGEX_FULL,
+                              &info, err) == FLOE_OK);
+    CHECK(info.rewritten && floe_jregex_match(&re, "ERROR \xc3\x89", 8,
+                                              NULL));
     floe_jregex_free(&re);
-    /* NUL bytes in the input do not end it. */
+    /* NUL bytes in the input do not end it; '.' stops at CR as Java's. */
     CHECK(floe_jregex_compile(&re, "a.b", FLOE_JREGEX_FULL, NULL, err) ==
           FLOE_OK);
     CHECK(floe_jregex_match(&re, "a\0b", 3, NULL));
+    CHECK(!floe_jregex_match(&re, "a\rb", 3, NULL));
+    floe_jregex_free(&re);
+    /* Invalid UTF-8 is matched as U+FFFD, in a repaired copy. */
+    CHECK(floe_jregex_compile(&re, "(\\W)(.)\\x{FFFD}", FLOE_JREGEX_FULL,
+                              NULL, err) == FLOE_OK);
+    CHECK(floe_jregex_match(&re, "\xff\xc3\xa9\xe2\x82", 5, &m));
+    CHECK(group_is(&m, 1, "\xef\xbf\xbd") && group_is(&m, 2, "\xc3\xa9"));
+    CHECK(m.len == 8 && memcmp(m.subject, "\xef\xbf\xbd\xc3\xa9\xef\xbf"
+                               "\xbd", 8) == 0);
     floe_jregex_free(&re);
     CHECK(floe_jregex_compile(&re, "(a", FLOE_JREGEX_FULL, NULL, err) ==
-          FLOE_EINVAL);
+          FLOE_EINVAL && re.code == NULL);
+    CHECK(strstr(err, "missing closing parenthesis at offset 2") != NULL);
+    CHECK(floe_jregex_compile(&re, "[a&&b]", FLOE_JREGEX_PREFIX, NULL,
+                              err) == FLOE_ENOTSUP && re.code == NULL);
+    floe_jregex_free(&re);
+}
+
+/* A pattern that backtracks without end hits PCRE2's limit: no match,
+ * not a hang. */
+static void test_match_limit_is_no_match(void)
+{
+    struct floe_jregex re;
+    char err[FLOE_ERR_LEN], line[64];
+    int lvl = floe_log_level;
+
+    memset(line, 'a', sizeof(line));
+    line[sizeof(line) - 1] = 'b';
+    CHECK(floe_jregex_compile(&re, "(a*)*c", FLOE_JREGEX_FULL, NULL, err) ==
+          FLOE_OK);
+    floe_log_level = FLOE_LOG_ERROR; /* the warning is expected */
+    CHECK(!floe_jregex_match(&re, line, sizeof(line), NULL));
+    floe_log_level = lvl;
     floe_jregex_free(&re);
 }
 
@@ -247,43 +290,112 @@ static void test_custom_names_and_pattern(void)
     CHECK(strstr(err, "2 capturing groups") != NULL);
     CHECK(floe_logparse_create(FLOE_LOGFORMAT_SYSLOG, "(a)", NULL, 0, &p,
                                err) == FLOE_EINVAL);
-    CHECK(floe_logparse_create(FLOE_LOGFORMAT_SYSLOG, "(?<=a)(b)(c)(d)",
+    CHECK(floe_logparse_create(FLOE_LOGFORMAT_SYSLOG, "[a&&b](b)(c)(d)",
                                three, 3, &p, err) == FLOE_ENOTSUP);
     floe_buf_free(&out);
 }
 
-static void test_json_utf8(void)
+/* Custom matchPatterns whose groups must be what java.util.regex gives
+ * (Matcher.matches() on the line decoded from UTF-8; every row checked
+ * with Java 17). The POSIX translation got many wrong: lazy quantifiers
+ * ran greedy, '.' was a byte, lookaround and the like were refused. Java
+ * constructs PCRE2 reads differently are refused with a message naming
+ * them, and one PCRE2 cannot compile gives its message and the offset in
+ * the Java text. */
+struct java_case {
+    const char *pattern, *line, *want; /* want NULL: no match */
+    const char *err; /* not NULL: refused, with this in the message */
+};
+
+static const struct java_case java_cases[] = {
+    /* lazy quantifiers */
+    { "(\\w+?)(\\d*)", "abc123", "{\"a\":\"abc\",\"b\":\"123\"}" },
+    { "key=(.*?),(.*)", "key=x,y,z", "{\"a\":\"x\",\"b\":\"y,z\"}" },
+    { "(.+?)(?:-(\\d+))?", "a-b-12", "{\"a\":\"a-b\",\"b\":\"12\"}" },
+    { "(\\S+?)\\s+(.*?)\\s*", "GET   /x  ", "{\"a\":\"GET\",\"b\":\"/x\"}" },
+    /* the first alternative that lets the whole line match wins */
+    { "(a|ab)(.*)", "abc", "{\"a\":\"a\",\"b\":\"bc\"}" },
+    { "(\\d+|\\d+\\.\\d+)(.*)", "3.14", "{\"a\":\"3\",\"b\":\".14\"}" },
+    { "(INFO|INFORMATION)(.*)", "INFORMATION x",
+      "{\"a\":\"INFO\",\"b\":\"RMATION x\"}" },
+    /* alternatives in a repeated group: the last iteration counts, an
+     * empty one too (glibc's POSIX matcher kept a longer one) */
+    { "(.*|\\d\\d+)*(x?)", "b ba1a", "{\"a\":\"\",\"b\":\"\"}" },
+    { "(\\w*[ab]?|xa*)+(x?)", "cbac", "{\"a\":\"\",\"b\":\"\"}" },
+    { "(ab.?b+|a?|x)*(x?)", "aaa", "{\"a\":\"\",\"b\":\"\"}" },
+    /* constructs POSIX regex could not run */
+    { "(\\w+)(?=-)-(\\d+)", "ab-12", "{\"a\":\"ab\",\"b\":\"12\"}" },
+    { "(\\d++)(\\w*)", "123abc", "{\"a\":\"123\",\"b\":\"abc\"}" },
+    { "(\\d++)(\\d)", "123", NULL },
+    { "(?>(a+))(b)", "aab", "{\"a\":\"aa\",\"b\":\"b\"}" },
+    { "(?<level>[A-Z]+) (?<msg>.*)", "WARN disk full",
+      "{\"a\":\"WARN\",\"b\":\"disk full\"}" },
+    { "\\Q[x]\\E (\\w+)(.*)", "[x] word rest",
+      "{\"a\":\"word\",\"b\":\" rest\"}" },
+    { "(?<!x)(a)(b)", "ab", "{\"a\":\"a\",\"b\":\"b\"}" },
+    /* '.' is a character, not a byte */
+    { "(.)(.*)", "\xc3\xa9!", "{\"a\":\"\xc3\xa9\",\"b\":\"!\"}" },
+    { "([^a]) (.*)", "\xe2\x82\xac x", "{\"a\":\"\xe2\x82\xac\",\"b\":\"x\"}" },
+    /* an invalid sequence is one U+FFFD character, as in Java */
+    { "(.) (.*)", "\xe2\x82 x", "{\"a\":\"\xef\xbf\xbd\",\"b\":\"x\"}" },
+    { "(\\S+) (.*)", "ab\xff\xfe c",
+      "{\"a\":\"ab\xef\xbf\xbd\xef\xbf\xbd\",\"b\":\"c\"}" },
+    /* \w, \d, \b are ASCII as in Java */
+    { "(\\w+)(.*)", "\xc3\xa9t\xc3\xa9", NULL },
+    { "(?i)(error) (.*)", "ERROR x", "{\"a\":\"ERROR\",\"b\":\"x\"}" },
+    /* refused */
+    { "([a-z&&[^x]])(b)", NULL, NULL, "&&" },
+    { "([a[bc]])(d)", NULL, NULL, "nested" },
+    { "(\\p{javaLowerCase})(b)", NULL, NULL, "\\p{java...}" },
+    { "(?U)(\\w)(b)", NULL, NULL, "(?U)" },
+    { "(\\p{InGreek})(b)", NULL, NULL, "block" },
+    { "(a)(b", NULL, NULL, "missing closing parenthesis at offset 5" },
+    { "(a)(\\uD83D\\uDE00\\p{Bogus})", NULL, NULL, "offset 25" },
+};
+
+static void test_java_semantics_table(void)
 {
-    static const struct {
-        const char *in, *want;
-        size_t n;
-    } cases[] = {
-        { "Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80", "\"Zo\xc3\xab \xe2\x82"
-          "\xac \xf0\x9f\x98\x80\"", 0 },
-        { "bad \xc3 x", "\"bad \xef\xbf\xbd x\"", 0 },
-        { "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", 0 },
-        { "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"", 0 },
-        { "a\0b", "\"a\\u0000b\"", 3 },
-        { "\x1f\x7f", "\"\\u001f\x7f\"", 0 },
-    };
+    static const char *const ab[] = { "a", "b" };
     size_t i;
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (i = 0; i < sizeof(java_cases) / sizeof(java_cases[0]); i++) {
+        const struct java_case *jc = &java_cases[i];
+        struct floe_logparse *p = NULL;
         struct floe_buf out;
-        size_t n = cases[i].n ? cases[i].n : strlen(cases[i].in);
+        char err[FLOE_ERR_LEN] = "";
+        int rc;
 
         floe_buf_init(&out, FLOE_BUF_UNLIMITED);
-        CHECK(floe_json_str_utf8(&out, cases[i].in, n) == FLOE_OK);
-        if (strcmp(out.data, cases[i].want) != 0) {
-            fprintf(stderr, "  case %zu: got %s\n", i, out.data);
+        rc = floe_logparse_create(FLOE_LOGFORMAT_SYSLOG, jc->pattern, ab, 2,
+                                  &p, err);
+        if (jc->err != NULL) {
+            if (rc == FLOE_OK || strstr(err, jc->err) == NULL) {
+                fprintf(stderr, "  case %zu (%s): rc %d: %s\n", i,
+                        jc->pattern, rc, err);
+                CHECK(0);
+            }
+        } else if (rc != FLOE_OK) {
+            fprintf(stderr, "  case %zu (%s): %s\n", i, jc->pattern, err);
             CHECK(0);
+        } else {
+            rc = floe_logparse_json(p, jc->line, strlen(jc->line), &out);
+            if (jc->want == NULL ? rc != FLOE_ENOTFOUND
+                                 : rc != FLOE_OK || strcmp(out.data,
+                                                           jc->want)) {
+                fprintf(stderr, "  case %zu (%s): rc %d got %s\n", i,
+                        jc->pattern, rc, out.data ? out.data : "");
+                CHECK(0);
+            }
         }
         floe_buf_free(&out);
+        floe_logparse_destroy(p);
     }
 }
 
+
 FLOE_TESTS({ "translate_table", test_translate_table },
            { "match_modes_and_groups", test_match_modes_and_groups },
+           { "match_limit_is_no_match", test_match_limit_is_no_match },
            { "formats_table", test_formats_table },
            { "custom_names_and_pattern", test_custom_names_and_pattern },
-           { "json_utf8", test_json_utf8 });
+           { "java_semantics_table", test_java_semantics_table });
