@@ -508,11 +508,9 @@ void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
         return;
     for (b = f->qhead; b != NULL && (double)out + 1 <= f->window;
          b = b->next) {
-        if (b->state != FLOE_BATCH_QUEUED) {
-            out++;
-            continue;
-        }
         out++;
+        if (b->state != FLOE_BATCH_QUEUED)
+            continue;
         if (floe_sender_start(s, f->cfg->stream, b, f, err) != FLOE_OK) {
             floe_log_warn("%s: cannot send a buffer of %zu records (%s); "
                           "retrying in a second", f->cfg->id,
