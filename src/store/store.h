@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 
 #define FLOE_ZONE_LANDING "landing"
 #define FLOE_ZONE_PROCESSING "processing"
@@ -78,6 +79,18 @@ int floe_store_delete(struct floe_store *st, const char *key);
  * (DuckDB). FLOE_ENOTSUP when the backend has none (S3: download first). */
 int floe_store_local_path(struct floe_store *st, const char *key, char *out,
                           size_t n);
+
+/* Whether a store error is worth retrying. Transient: FLOE_EAGAIN and
+ * FLOE_EIO (a full disk, a 5xx or SlowDown, a reset connection): retry with
+ * backoff and jitter, bounded. Every other code is permanent and retrying
+ * cannot help: FLOE_EINVAL (the key or bucket is refused), FLOE_ENOTFOUND,
+ * FLOE_ETOOBIG, FLOE_EREMOTE (the service refused the request, e.g.
+ * AccessDenied or SignatureDoesNotMatch). Backends map their failures onto
+ * this rule; callers act on it (error output, quarantine, exit). */
+static inline bool floe_store_transient(int rc)
+{
+    return rc == FLOE_EAGAIN || rc == FLOE_EIO;
+}
 
 /* FLOE_OK when `key` is a valid object key: 1..1024 bytes, no leading '/',
  * no empty, "." or ".." segments, no NUL or control bytes. */
