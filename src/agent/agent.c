@@ -273,8 +273,8 @@ static void tailer_progress(const struct floe_flow *f)
     for (i = 0; i < f->tail.nfiles; i++) {
         const struct floe_tail_file *tf = f->tail.files[i];
 
-        if (tf != NULL && tf->fd >= 0 && (uint64_t)tf->size > tf->offset)
-            unread++;
+        if (tf != NULL && (uint64_t)tf->size > tf->offset)
+            unread++; /* open, parked or waiting for a descriptor */
     }
     floe_log_info("%s: Tailer Progress: Tailer has parsed %" PRIu64
                   " records (%" PRIu64 " bytes), transformed %" PRIu64
@@ -288,16 +288,12 @@ static void tailer_progress(const struct floe_flow *f)
                   floe_counter_get(f->st.sent), f->nqueued,
                   f->tail.lines_skipped, f->tail.lines_truncated);
     /* Like the Kinesis Agent; WARN from 40 MiB behind. */
-    if (behind >= 40u * 1024 * 1024)
-        floe_log_warn("%s: Tailer is %.2f MB (%" PRIu64 " bytes) behind. "
-                      "There are %zu file(s) not yet read to the end.",
-                      f->cfg->id, (double)behind / 1048576.0, behind,
-                      unread);
-    else
-        floe_log_info("%s: Tailer is %.2f MB (%" PRIu64 " bytes) behind. "
-                      "There are %zu file(s) not yet read to the end.",
-                      f->cfg->id, (double)behind / 1048576.0, behind,
-                      unread);
+    floe_log_at(behind >= 40u * 1024 * 1024 ? FLOE_LOG_WARN : FLOE_LOG_INFO,
+                0, "%s: Tailer is %.2f MB (%" PRIu64 " bytes) behind. "
+                "There are %zu file(s) not yet read to the end (%zu waiting "
+                "for a file descriptor).", f->cfg->id,
+                (double)behind / 1048576.0, behind, unread,
+                f->tail.nwaiting);
 }
 
 /* Rewrite "-c FILE" as "--config FILE" (floe_opt_parse knows long names

@@ -59,8 +59,9 @@ bool floe_batch_fits(const struct floe_batch *b, size_t len)
     return b->n < b->max_records && used + len <= b->max_bytes;
 }
 
-int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
-                      uint64_t end_off, int64_t now_ms)
+int floe_batch_commit(struct floe_batch *b, size_t start,
+                      struct floe_rec_src src, uint64_t end_off,
+                      int64_t now_ms)
 {
     size_t len = b->data.len - start;
     struct floe_batch_rec *r;
@@ -70,7 +71,8 @@ int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
     r = &b->recs[b->n++];
     r->off = (uint32_t)start;
     r->len = (uint32_t)len;
-    r->file = file;
+    r->file = src.file;
+    r->gen = src.gen;
     r->end_off = end_off;
     r->acked = false;
     if (b->n == 1)
@@ -78,8 +80,9 @@ int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
     return FLOE_OK;
 }
 
-int floe_batch_extend(struct floe_batch *b, size_t start, uint32_t file,
-                      uint64_t end_off, size_t max_len)
+int floe_batch_extend(struct floe_batch *b, size_t start,
+                      struct floe_rec_src src, uint64_t end_off,
+                      size_t max_len)
 {
     struct floe_batch_rec *r;
     size_t add = b->data.len - start;
@@ -87,7 +90,7 @@ int floe_batch_extend(struct floe_batch *b, size_t start, uint32_t file,
     if (b->n == 0)
         return FLOE_ETOOBIG;
     r = &b->recs[b->n - 1];
-    if (r->file != file || r->acked || r->off + r->len != start ||
+    if (r->file != src.file || r->gen != src.gen || r->acked || r->off + r->len != start ||
         r->len + add > max_len || r->len + add > FLOE_RECORD_MAX_BYTES ||
         r->off + r->len + add > b->max_bytes)
         return FLOE_ETOOBIG;

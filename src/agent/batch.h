@@ -17,12 +17,22 @@
 #define FLOE_BATCH_MAX_BYTES 4194304     /* decoded bytes per call */
 #define FLOE_RECORD_MAX_BYTES 1024000    /* decoded bytes per record */
 
+/* Where a record's bytes come from: a file slot in the flow's tracker
+ * and that file's generation (struct floe_tail_file.gen), which changes
+ * when the file is read again from another place (truncation): a record
+ * of an older generation no longer says where to resume. */
+struct floe_rec_src {
+    uint32_t file;
+    uint16_t gen;
+};
+
 struct floe_batch_rec {   /* 24 bytes: 500 of them per buffer */
     uint64_t end_off;  /* file offset just past this record */
     uint32_t off;      /* into data (< 4 GiB: data is capped far below) */
     uint32_t len;
     uint32_t file;     /* file slot in the flow's tracker */
     bool acked;
+    uint16_t gen;      /* the file's generation (struct floe_rec_src) */
 };
 
 /* Where a closed batch is on its way; a flow's batches are checkpointed
@@ -60,14 +70,16 @@ bool floe_batch_fits(const struct floe_batch *b, size_t len);
 /* Make data[start .. data.len) the next record. FLOE_ETOOBIG if it does
  * not fit (nothing changes; the caller moves those bytes to a new batch).
  * `now_ms` stamps the first record. */
-int floe_batch_commit(struct floe_batch *b, size_t start, uint32_t file,
-                      uint64_t end_off, int64_t now_ms);
+int floe_batch_commit(struct floe_batch *b, size_t start,
+                      struct floe_rec_src src, uint64_t end_off,
+                      int64_t now_ms);
 /* Aggregation: append data[start .. data.len) to the last record, which
- * must come from the same `file` and stay within `max_len` bytes and the
+ * must come from the same `src` (file and generation) and stay within `max_len` bytes and the
  * batch's byte limit; its end offset becomes `end_off`. FLOE_ETOOBIG
  * (nothing changes) otherwise: the caller commits a new record. */
-int floe_batch_extend(struct floe_batch *b, size_t start, uint32_t file,
-                      uint64_t end_off, size_t max_len);
+int floe_batch_extend(struct floe_batch *b, size_t start,
+                      struct floe_rec_src src, uint64_t end_off,
+                      size_t max_len);
 /* Move the records from index `k` on into `dst` (empty, same limits),
  * keeping their order and acknowledgement; `b` keeps [0, k). */
 int floe_batch_split(struct floe_batch *b, size_t k, struct floe_batch *dst);

@@ -265,6 +265,7 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
     struct floe_flow *f = ctx;
     struct floe_agent_flow *cfg = f->cfg;
     struct floe_batch *b;
+    struct floe_rec_src src;
     size_t start, len;
     int rc, tries;
 
@@ -314,12 +315,14 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
                       FLOE_RECORD_MAX_BYTES);
         len = FLOE_RECORD_MAX_BYTES;
     }
+    src.file = slot;
+    src.gen = f->tail.files[slot]->gen;
     if (cfg->agg_bytes > 0 &&
-        floe_batch_extend(b, start, slot, l->end_off,
+        floe_batch_extend(b, start, src, l->end_off,
                           (size_t)cfg->agg_bytes) == FLOE_OK)
         rc = FLOE_OK;
     else
-        rc = floe_batch_commit(b, start, slot, l->end_off, f->now_ms);
+        rc = floe_batch_commit(b, start, src, l->end_off, f->now_ms);
     if (rc == FLOE_ETOOBIG && b->n > 0) {
         /* Does not fit: move the bytes to a fresh batch. */
         struct floe_batch *nb = batch_get(f);
@@ -332,7 +335,7 @@ static int on_line(void *ctx, uint32_t slot, const struct floe_tail_line *l)
         close_open(f);
         f->open = nb;
         if (rc == FLOE_OK)
-            rc = floe_batch_commit(nb, 0, slot, l->end_off, f->now_ms);
+            rc = floe_batch_commit(nb, 0, src, l->end_off, f->now_ms);
         b = nb;
     }
     if (rc != FLOE_OK)
@@ -421,9 +424,14 @@ struct ckpt_set {
     int rc;
 };
 
+/* Note where record `r` says its file resumes. A record read before the
+ * file was truncated (an older generation) says nothing about the file's
+ * new content: the file resumes where its current reading started (0
+ * after a truncation), never past lines not yet acknowledged. */
 static void ckpt_note(struct floe_flow *f, struct ckpt_set *cs,
-                      uint32_t slot, uint64_t end_off)
+                      const struct floe_batch_rec *r)
 {
+    uint32_t slot = r->file;
     const struct floe_tail_file *tf =
         slot < f->tail.nfiles ? f->tail.files[slot] : NULL;
     size_t j;
@@ -445,7 +453,8 @@ static void ckpt_note(struct floe_flow *f, struct ckpt_set *cs,
     }
     cs->rows[j].mtime_ms = tf->mtime_ms;
     cs->rows[j].size = tf->size;
-    cs->rows[j].offset = (int64_t)end_off;
+    cs->rows[j].offset =
+        (int64_t)(tf->gen == r->gen ? r->end_off : tf->gen_off);
 }
 
 /* Pop the wholly acknowledged batches at the head of the FIFO and write
@@ -461,7 +470,7 @@ static void advance(struct floe_flow *f)
         struct floe_batch *b = f->qhead;
 
         for (i = 0; i < b->n; i++)
-            ckpt_note(f, &cs, b->recs[i].file, b->recs[i].end_off);
+            ckpt_note(f, &cs, &b->recs[i]);
         f->unsaved -= b->n;
         f->qhead = b->next;
         if (f->qhead == NULL)

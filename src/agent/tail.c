@@ -584,6 +584,8 @@ int floe_tail_seek(struct floe_tail_file *f, uint64_t offset,
                    int64_t skip_lines)
 {
     f->offset = offset;
+    f->gen++;
+    f->gen_off = offset;
     f->len = 0;
     f->rec_len = 0;
     f->discarding = false;

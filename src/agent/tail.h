@@ -50,6 +50,10 @@ struct floe_tail_file {
     uint32_t fp_len;
     int fd;                /* -1: waiting (is_new) or parked */
     uint64_t offset;       /* file offset just past the last line handed out */
+    uint16_t gen;          /* bumped by floe_tail_seek: offsets handed out
+                              before belong to an older reading of the
+                              file and must not checkpoint it */
+    uint64_t gen_off;      /* where this generation's reading started */
     int64_t mtime_ms;
     int64_t size;          /* at the last stat */
     char *buf;             /* owned read buffer; [0, len) not yet consumed */

@@ -21,6 +21,10 @@ CreateDeliveryStream or GET /metrics, goes through as it is):
              ServiceUnavailableException (FailedPutCount counts them, plus
              any the server itself failed)
   too-large  answer 413 to puts whose body is over `limit` bytes
+  gate       hold each put until the test lets it go: release(k) forwards
+             the next k puts in arrival order, fail_held() answers those
+             held ServiceUnavailableException without forwarding them,
+             open() lets every put through from then on
 """
 import http.client
 import json
@@ -28,7 +32,9 @@ import random
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("pass", "delay", "reorder", "throttle", "partial", "too-large")
+MODES = ("pass", "delay", "reorder", "throttle", "partial", "too-large",
+         "gate")
+GATE_WAIT_S = 60  # a held put is failed after this, so nothing hangs
 JSON_TYPE = "application/x-amz-json-1.1"
 SLOW_DOWN = {"__type": "ServiceUnavailableException",
              "message": "Slow down."}
@@ -74,6 +80,10 @@ class FhProxy:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.held = []       # reorder: puts waiting for a successor
+        self.gate = threading.Condition(self.lock)
+        self.tickets = 0     # gate: puts arrived
+        self.passes = 0      # gate: puts [0, passes) may go on
+        self.failed_to = 0   # gate: puts [.., failed_to) are failed
         self.requests = self.puts = self.records = 0
         self.max_records = self.max_body = 0
         self.in_flight = self.max_in_flight = 0
@@ -129,6 +139,31 @@ class FhProxy:
         with self.lock:
             for k, v in add.items():
                 setattr(self, k, getattr(self, k) + v)
+
+    # ---------- gate mode ----------
+    def release(self, k=1):
+        """Let the next `k` puts (held or still to come) through."""
+        with self.gate:
+            self.passes += k
+            self.gate.notify_all()
+
+    def open(self):
+        self.release(1 << 30)
+
+    def fail_held(self):
+        """Answer every put held now ServiceUnavailableException."""
+        with self.gate:
+            self.failed_to = self.tickets
+            self.gate.notify_all()
+
+    def gate_wait(self):
+        """True when this put may be forwarded, False to fail it."""
+        with self.gate:
+            ticket = self.tickets
+            self.tickets += 1
+            self.gate.wait_for(lambda: ticket < self.passes or
+                               ticket < self.failed_to, GATE_WAIT_S)
+            return ticket < self.passes and ticket >= self.failed_to
 
     def reorder_gate(self, work):
         """Run work() (forward + answer) for a put. If a put is already
@@ -232,6 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._partial(req, records)
         elif p.mode == "reorder":
             p.reorder_gate(lambda: self._pass(body))
+        elif p.mode == "gate" and not p.gate_wait():
+            p._count(throttled=1)
+            self._reply(400, json.dumps(SLOW_DOWN).encode())
         else:
             if p.mode == "delay":
                 threading.Event().wait(p.delay_s)

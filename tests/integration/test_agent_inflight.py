@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from agentlib import landed, make_stream, run_agent, start_agent, \
+from agentlib import landed, make_stream, metric, parse_metrics, \
+    run_agent, scrape, start_agent, \
     write_agent_json
 from conftest import Firehose, wait_for
 from fhproxy import FhProxy
@@ -194,3 +195,53 @@ def test_requests_overlap_in_flight(firehose, tmp_path):
     assert_exactly_once(got, 5_000, px)
     assert px["max_in_flight"] > 1, (
         f"never more than one request in flight; proxy {px}")
+
+
+def write_ids(path, first, n, mode, width=100):
+    """Like write_lines, ids first .. first+n-1, opened with `mode`."""
+    with open(path, mode) as f:
+        for i in range(first, first + n):
+            head = '{"id":"%s","pad":"' % line_id(i)
+            f.write(head + "x" * (width - len(head) - 3) + '"}\n')
+
+
+@pytest.mark.parametrize("initial", ["START_OF_FILE", "END_OF_FILE"])
+def test_truncation_while_in_flight_then_sigkill(firehose, tmp_path,
+                                                 initial):
+    """A file is truncated and refilled (copytruncate) while the buffer
+    of its old content is still in flight; that buffer is acknowledged,
+    the agent is SIGKILLed before the new content's buffer is, and
+    restarted. The old buffer's offset belongs to the old content: had it
+    been checkpointed against the new one, the restart would resume in
+    the middle of it and lose lines. Every line lands exactly once."""
+    make_stream(firehose, STREAM)
+    log = tmp_path / "app.log"
+    log.write_text("")
+    n_old, n_new = 200, 400       # the new content outgrows the old
+    with FhProxy(firehose.port, "gate") as px:
+        cfg = agent_cfg(tmp_path, px.endpoint, log, initialPosition=initial)
+        agent, port = start_agent(cfg, tmp_path, "--metrics-port", "0")
+        write_ids(log, 0, n_old, "a")
+        wait_for(lambda: px.records >= n_old, timeout=15,
+                 what="the old content sent (held by the proxy)")
+        old_puts = px.puts
+        write_ids(log, n_old, n_new, "w")   # truncate, then refill
+        wait_for(lambda: px.records >= n_old + n_new, timeout=15,
+                 what="the new content sent (held by the proxy)")
+        px.release(old_puts)
+        wait_for(lambda: metric(parse_metrics(scrape(port)[2]),
+                                "floe_agent_checkpoint_commits_total") >= 1,
+                 timeout=15, what="the old content's checkpoint commit")
+        agent.p.kill()
+        assert agent.stop() == -signal.SIGKILL, agent.output()[-3000:]
+        px.fail_held()                      # the dead agent's requests
+        px.open()
+        run_to_end(cfg, 15, "after the restart")
+        counts = px.counts()
+    got = landed_ids(firehose)
+    want = {line_id(i) for i in range(n_old + n_new)}
+    missing = sorted(want - set(got))
+    assert not missing, (f"{len(missing)} lines lost (first {missing[:3]})"
+                         f"; proxy {counts}")
+    doubled = sorted(k for k, c in got.items() if c > 1)
+    assert not doubled, f"{len(doubled)} lines doubled ({doubled[:3]})"

@@ -10,6 +10,9 @@
 #include "core/util.h"
 #include "test.h"
 
+/* Records of file slot 0, generation 0. */
+#define SRC0 ((struct floe_rec_src){0, 0})
+
 static int add(struct floe_batch *b, const char *p, size_t n, uint64_t end)
 {
     size_t start = b->data.len;
@@ -17,7 +20,7 @@ static int add(struct floe_batch *b, const char *p, size_t n, uint64_t end)
 
     if (rc != FLOE_OK)
         return rc;
-    rc = floe_batch_commit(b, start, 0, end, 1);
+    rc = floe_batch_commit(b, start, SRC0, end, 1);
     if (rc != FLOE_OK) {
         b->data.len = start;
         b->data.data[start] = '\0';
@@ -62,7 +65,7 @@ static void test_byte_limit_4mib(void)
     memset(rec, 'b', 10);
     floe_buf_add(&b.data, rec, FLOE_RECORD_MAX_BYTES);
     floe_buf_addc(&b.data, 'x');
-    CHECK(floe_batch_commit(&b, 0, 0, 0, 0) == FLOE_ETOOBIG);
+    CHECK(floe_batch_commit(&b, 0, SRC0, 0, 0) == FLOE_ETOOBIG);
     floe_batch_free(&b);
     /* A smaller configured byte limit. */
     floe_batch_init(&b, 0, 10);
@@ -293,18 +296,22 @@ static void test_extend_packs_lines_of_one_file(void)
     CHECK(add(&b, "aaaa\n", 5, 5) == FLOE_OK);
     start = b.data.len;
     CHECK(floe_buf_add(&b.data, "bbbb\n", 5) == FLOE_OK);
-    CHECK(floe_batch_extend(&b, start, 0, 10, 12) == FLOE_OK);
+    CHECK(floe_batch_extend(&b, start, SRC0, 10, 12) == FLOE_OK);
     CHECK(b.n == 1 && b.recs[0].len == 10 && b.recs[0].end_off == 10);
     start = b.data.len;
     CHECK(floe_buf_add(&b.data, "cccc\n", 5) == FLOE_OK);
-    CHECK(floe_batch_extend(&b, start, 0, 15, 12) == FLOE_ETOOBIG);
-    CHECK(floe_batch_extend(&b, start, 1, 15, 100) == FLOE_ETOOBIG);
-    CHECK(floe_batch_extend(&b, start, 0, 15, 100) == FLOE_OK);
+    CHECK(floe_batch_extend(&b, start, SRC0, 15, 12) == FLOE_ETOOBIG);
+    /* another file, or the same file read again after a truncation */
+    CHECK(floe_batch_extend(&b, start, (struct floe_rec_src){1, 0}, 15,
+                            100) == FLOE_ETOOBIG);
+    CHECK(floe_batch_extend(&b, start, (struct floe_rec_src){0, 1}, 15,
+                            100) == FLOE_ETOOBIG);
+    CHECK(floe_batch_extend(&b, start, SRC0, 15, 100) == FLOE_OK);
     CHECK(b.recs[0].len == 15 && b.recs[0].end_off == 15);
     start = b.data.len;
     CHECK(floe_buf_add(&b.data, "d", 1) == FLOE_OK);
     b.max_bytes = 15; /* the batch is full */
-    CHECK(floe_batch_extend(&b, start, 0, 16, 100) == FLOE_ETOOBIG);
+    CHECK(floe_batch_extend(&b, start, SRC0, 16, 100) == FLOE_ETOOBIG);
     floe_batch_free(&b);
 }
 
