@@ -534,6 +534,8 @@ void floe_flow_pump(struct floe_flow *f, struct floe_sender *s,
         f->in_flight++;
         *out_did = true;
     }
+    /* Buffers ready and not sent: only the window holds them back. */
+    f->limited = f->nready > 0;
 }
 
 /* Round trips tell whether more requests in flight would help (as
@@ -571,8 +573,7 @@ static void window_grow(struct floe_flow *f, double rtt, int64_t sent_ms,
         window_cut(f, 0.9, sent_ms, now_ms);
         return;
     }
-    if (rtt > 1.5 * f->rtt_min + RTT_GROW_SLACK ||
-        (double)f->in_flight + 2 <= f->window)
+    if (rtt > 1.5 * f->rtt_min + RTT_GROW_SLACK || !f->limited)
         return; /* queueing, or not window-limited: more would not help */
     f->window += f->window < f->ssthresh ? 1.0 : 1.0 / f->window;
     if (f->window > (double)f->sh->max_in_flight)

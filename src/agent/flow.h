@@ -49,7 +49,10 @@ struct floe_flow {
     size_t nready;                 /* closed batches waiting to go */
     size_t unsaved;                /* records acknowledged, not yet in the
                                       checkpoint */
-    double window;                 /* requests allowed out at once */
+    double window;                 /* buffers allowed out (sent and not
+                                      yet checkpointed) at once */
+    bool limited;                  /* the last pump left ready buffers
+                                      unsent for want of window */
     double ssthresh;               /* slow start below, +1/window above */
     int64_t last_cut_ms;           /* window last cut (monotonic) */
     double rtt_min, rtt_min_next;  /* least round trip (s) seen in the
