@@ -399,11 +399,11 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     bool *rescan = NULL;
     char err[FLOE_ERR_LEN] = "", *rejects = NULL;
     int64_t start = floe_mono_ms(), next_progress;
-    size_t i, nflows = conf->nflows;
+    size_t i, reserve, nflows = conf->nflows;
     int rc = FLOE_OK;
     const char *ckpath;
 
-    floe_tail_limit_fds(); /* before any file is opened */
+    reserve = floe_tail_limit_fds(); /* before any file is opened */
     memset(&sh, 0, sizeof(sh));
     memset(&w, 0, sizeof(w));
     w.fd = -1;
@@ -432,6 +432,10 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     so.secret_key = conf->secret_key;
     so.session_token = conf->session_token;
     so.timeout_ms = (long)o->request_timeout;
+    /* Half the descriptors kept from the files: requests past that wait
+     * for a connection instead of failing with EMFILE. */
+    so.max_connections = reserve == 0 ? 0 : (long)(reserve / 2 < 4 ? 4
+                                                   : reserve / 2);
     rc = floe_sender_create(&so, &sender, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);

@@ -200,6 +200,9 @@ int floe_sender_create(const struct floe_sender_opts *o,
     rc = floe_http_global_init(s->url);
     if (rc == FLOE_OK) {
         s->multi = curl_multi_init();
+        if (s->multi != NULL && o->max_connections > 0)
+            curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                              o->max_connections);
         s->scratch = malloc(SCRATCH);
         if (s->multi == NULL || s->scratch == NULL)
             rc = FLOE_ENOMEM;

@@ -27,6 +27,8 @@ struct floe_sender_opts {
     const char *secret_key;
     const char *session_token; /* may be NULL */
     long timeout_ms;           /* whole request; 0: 60000 */
+    long max_connections;      /* open at once (more requests wait for
+                                  one); 0: no limit */
 };
 
 /* All strings borrowed (copied). FLOE_EINVAL (err says why) for an

@@ -954,7 +954,7 @@ void floe_tail_set_fd_budget(size_t max)
     fd_budget = max;
 }
 
-void floe_tail_limit_fds(void)
+size_t floe_tail_limit_fds(void)
 {
     struct rlimit rl;
     rlim_t was;
@@ -962,7 +962,7 @@ void floe_tail_limit_fds(void)
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         floe_log_errno("getrlimit RLIMIT_NOFILE");
-        return;
+        return 0;
     }
     was = rl.rlim_cur;
     if (rl.rlim_cur != rl.rlim_max) {
@@ -979,7 +979,7 @@ void floe_tail_limit_fds(void)
         }
     }
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX / 2)
-        return; /* no budget of ours */
+        return 0; /* no budget of ours */
     /* Sockets (sends, /metrics), SQLite (database, WAL, shm), inotify,
      * stdio and directory scans use the rest. */
     reserve = (size_t)rl.rlim_cur / 4;
@@ -990,4 +990,5 @@ void floe_tail_limit_fds(void)
                   "%llu less %zu kept for sockets and the checkpoint "
                   "database); more are read in turn", fd_budget,
                   (unsigned long long)rl.rlim_cur, reserve);
+    return reserve;
 }

@@ -120,8 +120,9 @@ void floe_tail_free(struct floe_tail *t);
 
 /* Raise the soft RLIMIT_NOFILE to the hard limit (logged) and set the
  * descriptor budget of all trackers to it less a reserve for sockets,
- * SQLite and inotify. Call once, before any scan. */
-void floe_tail_limit_fds(void);
+ * SQLite and inotify. Call once, before any scan. Returns that reserve
+ * (0: no limit), which bounds the sender's connections. */
+size_t floe_tail_limit_fds(void);
 /* Set the budget of all trackers directly (0: none, the default). */
 void floe_tail_set_fd_budget(size_t max);
 

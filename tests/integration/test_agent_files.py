@@ -226,3 +226,27 @@ def test_idle_files_reopened_when_they_grow(firehose, tmp_path):
     out = proc.output()
     assert proc.stop() == 0, out[-3000:]
     assert_once(final_landed(firehose), *data, *more)
+
+
+def test_connections_fit_the_descriptor_limit(firehose, tmp_path):
+    """Under `ulimit -n 64` the agent keeps 16 descriptors from its files
+    and opens at most 8 connections, however wide its window: requests
+    past that wait for a connection instead of failing with EMFILE (and
+    being retried as network errors)."""
+    from fhproxy import FhProxy
+    make_stream(firehose, "app", interval=1)
+    log = tmp_path / "app.log"
+    data = lines("c", 20_000)
+    log.write_bytes(data)
+    with FhProxy(firehose.port, "delay", delay_s=0.05) as px:
+        cfg = tmp_path / "agent.json"
+        write_agent_json(cfg, px.endpoint, tmp_path / "ck.db", [{
+            "filePattern": str(log), "deliveryStream": "app",
+            "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000,
+            "maxBufferSizeRecords": 50}])
+        out = run_to_eof(cfg, nofile=64)
+        counts = px.counts()
+    assert_once(final_landed(firehose), data)
+    assert counts["max_in_flight"] <= 8, counts
+    assert counts["max_in_flight"] >= 2, counts  # still concurrent
+    assert "network" not in out and "EMFILE" not in out, out[-3000:]
