@@ -59,7 +59,10 @@ static const struct floe_opt config_opts[] = {
     { "check", FLOE_OPT_STR, NULL, F(check), 0, 0, 0,
       "Validate FILE: YAML syntax, every section a command, every key an "
       "option (or a structured key the command reads), every value parsed "
-      "and within bounds. Prints 'FILE: OK' or every section's error." },
+      "and within bounds, and the checks each command makes at start "
+      "(the same code: firehose.streams as CreateDeliveryStream checks "
+      "them, no stream declared twice; agent flows; the run/task engine). "
+      "Prints 'FILE: OK' or every problem with file:line." },
     { NULL, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -176,8 +179,8 @@ static int config_check(const char *path)
             k.errors++;
     }
     if (k.errors != 0) {
-        fprintf(stderr, "floe config: %s: %d error%s\n", path, k.errors,
-                k.errors == 1 ? "" : "s");
+        fprintf(stderr, "floe config: %s: %d section%s with errors\n", path,
+                k.errors, k.errors == 1 ? "" : "s");
         return 2;
     }
     printf("%s: OK (%d section%s)\n", path, sections,

@@ -116,8 +116,10 @@ static const struct floe_cmd agent_cmd = {
     "only past batches that were wholly acknowledged, in file order, so a\n"
     "restart resumes without loss (what was in flight may be sent twice)."
     "\n\nagent.json keys used: firehose.endpoint, "
-    "kinesis.region, awsAccessKeyId,\nawsSecretAccessKey, checkpointFile; "
-    "per flow: filePattern (glob on the file name,\nliteral directory), "
+    "kinesis.region, awsAccessKeyId,\nawsSecretAccessKey, checkpointFile, "
+    "checkpointTimeToLiveDays (default 7: rows of\nfiles not seen for that "
+    "many days are deleted, at start and hourly); per flow:\nfilePattern "
+    "(glob on the file name, literal directory), "
     "deliveryStream, initialPosition (END_OF_FILE | START_OF_FILE),\n"
     "maxBufferAgeMillis (1000-900000, default 60000), maxBufferSizeBytes "
     "(<= 4194304),\nmaxBufferSizeRecords (<= 500), aggregatedRecordSizeBytes (pack "
@@ -244,6 +246,7 @@ static void on_signal(int sig)
 /* Bytes read per flow per turn: small enough that answers are taken in
  * (and new requests started) often while files are being read. */
 #define READ_BUDGET (2u * 1024 * 1024)
+#define EXPIRY_MS (3600 * 1000) /* checkpointTimeToLiveDays is in days */
 #define DRAIN_MS 2000 /* on SIGTERM: how long answers in flight are awaited */
 
 static void progress(const struct floe_flow *flows, size_t nflows,
@@ -341,6 +344,19 @@ static int serve(const struct agent_opts *o, struct floe_metrics *m,
     return rc;
 }
 
+/* checkpointTimeToLiveDays: rows of files not seen for that long go, at
+ * start and every EXPIRY_MS (a failure is logged and tried again). */
+static void expire_checkpoints(struct floe_ckpt *ck, int64_t days)
+{
+    int64_t n = 0;
+
+    if (floe_ckpt_expire(ck, days, &n) == FLOE_OK && n > 0)
+        floe_log_info("forgot %lld checkpoint%s of files not seen for %lld "
+                      "day%s (checkpointTimeToLiveDays)", (long long)n,
+                      n == 1 ? "" : "s", (long long)days,
+                      days == 1 ? "" : "s");
+}
+
 /* rejected.jsonl in the checkpoint database's directory. */
 static char *rejects_path(const char *ckpath)
 {
@@ -398,7 +414,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     struct floe_watch w;
     bool *rescan = NULL;
     char err[FLOE_ERR_LEN] = "", *rejects = NULL;
-    int64_t start = floe_mono_ms(), next_progress;
+    int64_t start = floe_mono_ms(), next_progress, next_expiry;
     size_t i, reserve, nflows = conf->nflows;
     int rc = FLOE_OK;
     const char *ckpath;
@@ -425,6 +441,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         floe_log_error("%s", err);
         goto cleanup;
     }
+    expire_checkpoints(ck, conf->checkpoint_ttl_days);
     memset(&so, 0, sizeof(so));
     so.endpoint = o->endpoint ? o->endpoint : conf->endpoint;
     so.region = o->region ? o->region : conf->region;
@@ -481,6 +498,7 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
     rc = serve(o, metrics, &msrv);
     if (rc != FLOE_OK)
         goto cleanup;
+    next_expiry = start + EXPIRY_MS;
     next_progress = start + (o->progress_interval > 0 ? o->progress_interval
                                                       : INT64_MAX / 4);
     while (!stop_signal) {
@@ -520,6 +538,10 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
         }
         gauges(flows, nflows, &sh, &ag);
         now = floe_mono_ms();
+        if (now >= next_expiry) {
+            expire_checkpoints(ck, conf->checkpoint_ttl_days);
+            next_expiry = now + EXPIRY_MS;
+        }
         if (now >= next_progress) {
             progress(flows, nflows, start);
             for (i = 0; i < nflows; i++)

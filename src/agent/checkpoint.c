@@ -238,3 +238,32 @@ int floe_ckpt_put(struct floe_ckpt *ck, const char *flow,
     }
     return rc;
 }
+
+int floe_ckpt_expire(struct floe_ckpt *ck, int64_t days,
+                     int64_t *out_deleted)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = FLOE_OK;
+
+    if (out_deleted != NULL)
+        *out_deleted = 0;
+    /* lastUpdated is written as UTC text by floe_ckpt_put (and by the
+     * Kinesis Agent as a datetime): compared as julian days. */
+    if (sqlite3_prepare_v2(ck->db,
+                           "delete from FILE_CHECKPOINTS where "
+                           "julianday(lastUpdated) < julianday('now') - ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        floe_log_error("checkpoint database: %s", sqlite3_errmsg(ck->db));
+        return FLOE_EIO;
+    }
+    sqlite3_bind_int64(st, 1, days);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        floe_log_error("checkpoint database: expiring rows: %s",
+                       sqlite3_errmsg(ck->db));
+        rc = FLOE_EIO;
+    } else if (out_deleted != NULL) {
+        *out_deleted = sqlite3_changes(ck->db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

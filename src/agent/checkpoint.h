@@ -54,5 +54,11 @@ int floe_ckpt_find_id(struct floe_ckpt *ck, const char *flow,
  * (nothing written). */
 int floe_ckpt_put(struct floe_ckpt *ck, const char *flow,
                   const struct floe_ckpt_row *rows, size_t n);
+/* Delete the rows not updated for `days` days (checkpointTimeToLiveDays,
+ * as the Kinesis Agent does: a file not seen that long is forgotten; a
+ * file that comes back is read from its flow's initialPosition). The
+ * count goes to *out_deleted (may be NULL). FLOE_EIO on failure. */
+int floe_ckpt_expire(struct floe_ckpt *ck, int64_t days,
+                     int64_t *out_deleted);
 
 #endif

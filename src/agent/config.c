@@ -26,7 +26,7 @@ static const char *const ignored_top[] = {
     "kinesis.endpoint", "cloudwatch.endpoint", "sts.endpoint",
     "cloudwatch.emitMetrics", "cloudwatch.namespace",
     "cloudwatch.metricsBufferTimeMillis", "cloudwatch.metricsQueueSize",
-    "cloudwatch.tagInstance", "checkpointTimeToLiveDays",
+    "cloudwatch.tagInstance",
     "checkpoints.queryTimeoutSeconds", "checkpoints.connectionTimeoutSeconds",
     "log.emitMetrics", "log.emitInternalMetrics",
     "log.statusReportingPeriodSeconds", "maxSendingThreads",
@@ -616,6 +616,7 @@ int floe_agent_conf_parse(const char *text, size_t len,
     int rc = FLOE_OK;
 
     memset(out, 0, sizeof(*out));
+    out->checkpoint_ttl_days = 7; /* the Kinesis Agent's default */
     floe_buf_init(&clean, FLOE_BUF_UNLIMITED);
     rc = floe_agent_json_strip_comments(text, len, &clean);
     if (rc != FLOE_OK)
@@ -642,6 +643,8 @@ int floe_agent_conf_parse(const char *text, size_t len,
             rc = get_str(k, key, &out->secret_key, err);
         else if (strcmp(key, "checkpointFile") == 0)
             rc = get_str(k, key, &out->checkpoint_file, err);
+        else if (strcmp(key, "checkpointTimeToLiveDays") == 0)
+            rc = get_int(k, key, 1, 36500, &out->checkpoint_ttl_days, err);
         else if (strcmp(key, "flows") == 0)
             flows = k;
         else if (in_list(ignored_top, key)) {

@@ -46,6 +46,7 @@ struct floe_agent_conf {
     char *secret_key;      /* secret: never logged */
     char *session_token;   /* from AWS_SESSION_TOKEN only */
     char *checkpoint_file; /* NULL: the caller's default */
+    int64_t checkpoint_ttl_days; /* checkpointTimeToLiveDays, default 7 */
     struct floe_agent_flow *flows; /* owned, nflows */
     size_t nflows;
     unsigned warnings;     /* unknown/unsupported keys seen */

@@ -250,6 +250,7 @@ struct yaml_ctx {
     void *cfg;
     char *err;
     int *seen; /* per option: line it was set on, 0 = not yet */
+    int rc;    /* the latest problem (its text in err), FLOE_OK if none */
 };
 
 static int apply_key(const char *key, void *ud)
@@ -295,6 +296,27 @@ static int apply_key(const char *key, void *ud)
     }
 }
 
+/* Every key is tried, so every problem is reported: each one before the
+ * latest goes to stderr now, the latest stays in y->err for the caller. */
+static int apply_each(const char *key, void *ud)
+{
+    struct yaml_ctx *y = ud;
+    char cur[FLOE_ERR_LEN], *out = y->err;
+    int rc;
+
+    cur[0] = '\0';
+    y->err = cur;
+    rc = apply_key(key, y);
+    y->err = out;
+    if (rc == FLOE_OK)
+        return 0;
+    if (y->rc != FLOE_OK)
+        fprintf(stderr, "floe %s: %s\n", y->cmd->name, out);
+    memcpy(out, cur, FLOE_ERR_LEN);
+    y->rc = rc;
+    return rc == FLOE_ENOMEM ? rc : 0;
+}
+
 int floe_opt_apply_config(const struct floe_cmd *cmd, void *cfg,
                           const struct floe_config *doc, char *err)
 {
@@ -321,12 +343,13 @@ int floe_opt_apply_config(const struct floe_cmd *cmd, void *cfg,
     y.sec = floe_config_section(doc, cmd->name);
     y.cfg = cfg;
     y.err = err;
+    y.rc = FLOE_OK;
     y.seen = calloc(n + 1, sizeof(*y.seen));
     if (y.seen == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
-    rc = floe_config_keys(y.sec, apply_key, &y);
+    rc = floe_config_keys(y.sec, apply_each, &y);
     free(y.seen);
-    return rc;
+    return rc != FLOE_OK ? rc : y.rc;
 }
 
 int floe_opt_parse(const struct floe_cmd *cmd, void *cfg, int argc,

@@ -287,14 +287,16 @@ static int parse_s3(const cJSON *cfg, const char *path,
     return 0;
 }
 
-int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
-                         struct floe_buf *out, struct floe_fh_err *e)
+int floe_fh_admin_stream_new(const cJSON *req,
+                             struct floe_fh_stream **out_s,
+                             struct floe_fh_err *e)
 {
     struct floe_fh_stream *s = NULL;
     const cJSON *ext, *plain, *cfg;
     const char *name, *type, *path;
-    int ndest = 0, i, rc = -1;
+    int ndest = 0, i;
 
+    *out_s = NULL;
     if (floe_fh_admin_name(req, &name, e) != 0)
         return -1;
     if (opt_str(req, "DeliveryStreamType", "deliveryStreamType", &type, e))
@@ -357,9 +359,24 @@ int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
     s->create_ts = (double)floe_now_ms() / 1000.0;
     if (parse_s3(cfg, path, s, e) != 0 ||
         floe_fh_tags_apply(s, cJSON_GetObjectItemCaseSensitive(req, "Tags"),
-                           e) != 0)
-        goto cleanup;
+                           e) != 0) {
+        floe_fh_stream_free(s);
+        return -1;
+    }
+    *out_s = s;
+    return 0;
+}
 
+int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
+                         struct floe_buf *out, struct floe_fh_err *e)
+{
+    struct floe_fh_stream *s = NULL;
+    char name[FLOE_FH_NAME_MAX + 1]; /* s belongs to the registry later */
+    int rc = -1;
+
+    if (floe_fh_admin_stream_new(req, &s, e) != 0)
+        return -1;
+    memcpy(name, s->name, sizeof(name));
     floe_fh_registry_wrlock(api->reg);
     if (floe_fh_registry_find(api->reg, name) != NULL) {
         floe_fh_fail(e, "ResourceInUseException",
@@ -386,7 +403,6 @@ int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
                       "deliverystream/%s\"}",
                       FLOE_FH_REGION, FLOE_FH_ACCOUNT, name) != FLOE_OK)
         rc = floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
-cleanup:
     floe_fh_stream_free(s);
     return rc;
 }

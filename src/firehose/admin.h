@@ -14,6 +14,13 @@
 
 int floe_fh_admin_create(struct floe_fh_api *api, const cJSON *req,
                          struct floe_buf *out, struct floe_fh_err *e);
+/* Every check CreateDeliveryStream makes of `req` (borrowed), with no
+ * side effect: on 0 *out_s is the stream it would add (owned by the
+ * caller, floe_fh_stream_free); on -1 `e` says why. Shared with
+ * floe.yaml's declared streams, so `floe config --check` refuses exactly
+ * what the server would. */
+int floe_fh_admin_stream_new(const cJSON *req, struct floe_fh_stream **out_s,
+                             struct floe_fh_err *e);
 int floe_fh_admin_describe(struct floe_fh_api *api, const cJSON *req,
                            struct floe_buf *out, struct floe_fh_err *e);
 int floe_fh_admin_list(struct floe_fh_api *api, const cJSON *req,

@@ -7,8 +7,17 @@
 
 #include "firehose/api.h"
 
+/* Check every entry under firehose.streams of the current config exactly
+ * as floe_fh_declare_streams() does before it creates anything: keys,
+ * values, a name declared twice, and every check CreateDeliveryStream
+ * makes. Every problem is reported with file:line: all but the last on
+ * stderr, the last in `err` (FLOE_EINVAL). `cfg` is unused (the signature
+ * of struct floe_cmd's check). */
+int floe_fh_declare_check(const void *cfg, char *err);
 /* Create the streams listed under firehose.streams of the current config
- * (none: FLOE_OK). On error `err` names the file, line and the problem. */
+ * (none: FLOE_OK), once all of them pass the check above (problems but
+ * the last are logged; the last is in `err`); a stream that already
+ * exists is kept as it is. */
 int floe_fh_declare_streams(struct floe_fh_api *api, char *err);
 
 #endif

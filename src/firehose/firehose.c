@@ -146,6 +146,7 @@ static const struct floe_cmd fh_cmd = {
     "      'BucketARN=arn:aws:s3:::landing,RoleARN=arn:aws:iam::"
     "123456789012:role/x,Prefix=orders/,CompressionFormat=GZIP'\n",
     fh_yaml_keys, /* firehose.streams: see declare.c */
+    floe_fh_declare_check, /* the same checks as at start-up */
 };
 
 struct replay_ctx {

@@ -2,7 +2,8 @@
  * A zone is loaded once from the system TZ database (TZif v2+, $TZDIR or
  * /usr/share/zoneinfo) into a transition table; looking up an offset is
  * then a pure, thread-safe binary search. Past the table's last transition
- * (2037 in "fat" files) the last offset holds. */
+ * (2037 in "fat" files, the last rule change in "slim" ones) the file's
+ * footer rule (a POSIX TZ string) gives the offset, as in glibc. */
 #ifndef FLOE_FIREHOSE_TZ_H
 #define FLOE_FIREHOSE_TZ_H
 

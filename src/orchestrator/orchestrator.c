@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/opt.h"
 #include "core/util.h"
@@ -94,6 +95,37 @@ static const struct floe_opt task_opts[] = {
     { NULL },
 };
 
+/* What floe run and floe task check before they start (and floe config
+ * --check with them): the engine exists. A value from floe.yaml is named
+ * by file:line. */
+static int check_section(const char *section, const struct orch_cfg *c,
+                         char *err)
+{
+    const struct floe_config_map *m =
+        floe_config_section(floe_config_current(), section);
+    const char *v = floe_config_get(m, "engine");
+    char why[FLOE_ERR_LEN];
+    int rc = floe_wh_engine_check(c->engine, why);
+
+    if (rc == FLOE_OK)
+        return FLOE_OK;
+    if (v != NULL && c->engine != NULL && strcmp(v, c->engine) == 0)
+        return floe_err(err, rc, "%s:%d: %s.engine: %s",
+                        floe_config_file(m), floe_config_line(m, "engine"),
+                        section, why);
+    return floe_err(err, rc, "%s", why);
+}
+
+static int check_run(const void *cfg, char *err)
+{
+    return check_section("run", cfg, err);
+}
+
+static int check_task(const void *cfg, char *err)
+{
+    return check_section("task", cfg, err);
+}
+
 static const struct floe_cmd run_cmd = {
     "run", "floe run [options]",
     "Run the landing_to_processed DAG with the built-in scheduler: sense "
@@ -111,6 +143,8 @@ static const struct floe_cmd run_cmd = {
     "  floe run --once --json              # summary: batches, objects, "
     "counts\n"
     "  floe run --list                     # batches and their states",
+    NULL,
+    check_run,
 };
 
 static const struct floe_cmd task_cmd = {
@@ -128,6 +162,8 @@ static const struct floe_cmd task_cmd = {
     "  id=$(floe task claim --lake ./lake --state-dir ./floe-state)\n"
     "  floe task load --batch \"$id\" --lake ./lake --state-dir ./floe-state\n"
     "  floe task list --batch \"$id\"           # its attempts and counts",
+    NULL,
+    check_task,
 };
 
 static volatile sig_atomic_t g_stop;
@@ -370,6 +406,11 @@ int floe_run_main(int argc, char **argv)
     status = floe_opt_main(&run_cmd, &c, argc, argv, NULL);
     if (status != FLOE_OPT_GO)
         goto cleanup;
+    if (check_run(&c, err) != FLOE_OK) {
+        fprintf(stderr, "floe run: %s\n", err);
+        status = 2;
+        goto cleanup;
+    }
     if (c.list) {
         status = do_list(&c, "run");
         goto cleanup;
@@ -494,6 +535,11 @@ int floe_task_main(int argc, char **argv)
     status = floe_opt_main(&task_cmd, &c, argc - off, argv + off, &next);
     if (status != FLOE_OPT_GO)
         goto cleanup;
+    if (check_task(&c, err) != FLOE_OK) {
+        fprintf(stderr, "floe task: %s\n", err);
+        status = 2;
+        goto cleanup;
+    }
     next += off;
     if (name == NULL && next < argc)
         name = argv[next++];

@@ -1,9 +1,12 @@
 /* fs.c - local-directory store backend (file:///dir or a plain path).
- * An object is a file at <root>/<key>. Puts write a temp file under
- * <root>/.floe-tmp, fsync it, rename it into place and fsync the
- * directory, so objects are atomic and durable. Objects are never written
- * in place, which lets copy be a hard link. Empty directories left by
- * deletes are pruned so listings stay S3-like. */
+ * An object is a file at <root>/<key>. Puts write a temp file in this
+ * store's own folder <root>/.floe-tmp/<random> (a name no key can have:
+ * floe_store_key_check refuses FLOE_STORE_TMP_DIR), fsync it, rename it
+ * into place and fsync the directory, so objects are atomic and durable.
+ * Each open store holds an flock on its folder; at open, folders whose
+ * lock is free (their process died) are removed with their temp files.
+ * Objects are never written in place, which lets copy be a hard link.
+ * Empty directories left by deletes are pruned so listings stay S3-like. */
 #define FLOE_LOG_MOD "store.fs"
 #include "store/store.h"
 
@@ -14,18 +17,118 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
 
-#define TMP_DIR ".floe-tmp"
+#define TMP_DIR FLOE_STORE_TMP_DIR
 
 struct fs {
     char root[PATH_MAX];
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX]; /* this store's temp folder, under <root>/TMP_DIR */
+    int lock_fd;        /* the folder, flocked while the store is open */
 };
+
+/* Remove the files in folder `name` of `parent`, then the folder. */
+static size_t remove_folder(int parent, const char *name)
+{
+    struct dirent *de;
+    size_t n = 0;
+    DIR *d;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return 0;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+            unlinkat(dirfd(d), de->d_name, 0) == 0)
+            n++;
+    closedir(d);
+    unlinkat(parent, name, AT_REMOVEDIR);
+    return n;
+}
+
+/* With <root>/TMP_DIR locked: remove what dead processes left there, the
+ * folders nobody holds a lock on (and loose files of older versions). */
+static void clean_tmp(int tmpfd, const char *where)
+{
+    struct dirent *de;
+    size_t files = 0;
+    DIR *d;
+    int fd = dup(tmpfd);
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        int sub;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            fstatat(tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (!S_ISDIR(st.st_mode)) {
+            if (unlinkat(tmpfd, de->d_name, 0) == 0)
+                files++;
+            continue;
+        }
+        sub = openat(tmpfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sub < 0)
+            continue;
+        if (flock(sub, LOCK_EX | LOCK_NB) == 0) /* its owner is gone */
+            files += remove_folder(tmpfd, de->d_name);
+        close(sub);
+    }
+    closedir(d);
+    if (files > 0)
+        floe_log_info("removed %zu temp file%s left in %s by a process "
+                      "that stopped mid-put", files, files == 1 ? "" : "s",
+                      where);
+}
+
+/* Create and lock this store's own temp folder under <root>/TMP_DIR,
+ * cleaning up after dead processes first. The folder lock is taken
+ * exclusively for that, so no folder is removed between its creation and
+ * its lock. */
+static int make_tmp(struct fs *fs)
+{
+    char top[PATH_MAX];
+    int tmpfd, rc = FLOE_EIO;
+
+    if ((size_t)snprintf(top, sizeof(top), "%s/%s", fs->root, TMP_DIR) >=
+            sizeof(top) ||
+        (size_t)snprintf(fs->tmp, sizeof(fs->tmp), "%s/XXXXXX", top) >=
+            sizeof(fs->tmp) ||
+        floe_mkdirs(top) != FLOE_OK)
+        return FLOE_EIO;
+    tmpfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmpfd < 0)
+        return FLOE_EIO;
+    while (flock(tmpfd, LOCK_EX) != 0)
+        if (errno != EINTR)
+            goto done;
+    clean_tmp(tmpfd, top);
+    if (mkdtemp(fs->tmp) == NULL)
+        goto done;
+    fs->lock_fd = open(fs->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fs->lock_fd >= 0 && flock(fs->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        rc = FLOE_OK;
+    else
+        rmdir(fs->tmp);
+done:
+    close(tmpfd); /* releases the folder lock */
+    return rc;
+}
 
 static int fs_open(const char *location, void **out_ctx, char *err)
 {
@@ -44,12 +147,14 @@ static int fs_open(const char *location, void **out_ctx, char *err)
     fs = calloc(1, sizeof(*fs));
     if (fs == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
+    fs->lock_fd = -1;
     snprintf(fs->root, sizeof(fs->root), "%s", abs);
-    if ((size_t)snprintf(fs->tmp, sizeof(fs->tmp), "%s/%s", abs, TMP_DIR) >=
-            sizeof(fs->tmp) ||
-        floe_mkdirs(fs->tmp) != FLOE_OK) {
+    if (make_tmp(fs) != FLOE_OK) {
+        if (fs->lock_fd >= 0)
+            close(fs->lock_fd);
         free(fs);
-        return floe_err(err, FLOE_EIO, "cannot create %s/%s", abs, TMP_DIR);
+        return floe_err(err, FLOE_EIO, "cannot create a temp folder in "
+                        "%s/%s", abs, TMP_DIR);
     }
     *out_ctx = fs;
     return FLOE_OK;
@@ -57,7 +162,23 @@ static int fs_open(const char *location, void **out_ctx, char *err)
 
 static void fs_close(void *ctx)
 {
-    free(ctx);
+    struct fs *fs = ctx;
+    const char *slash;
+    char top[PATH_MAX];
+    int topfd;
+
+    if (fs == NULL)
+        return;
+    /* Empty unless a put is being abandoned; the name is ours alone. */
+    slash = strrchr(fs->tmp, '/');
+    snprintf(top, sizeof(top), "%.*s", (int)(slash - fs->tmp), fs->tmp);
+    topfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (topfd >= 0) {
+        remove_folder(topfd, slash + 1);
+        close(topfd);
+    }
+    close(fs->lock_fd);
+    free(fs);
 }
 
 static int path_of(const struct fs *fs, const char *key, char *out, size_t n)
@@ -301,8 +422,7 @@ static int walk_dir(struct fs *fs, struct walk *w, char *rel, size_t rlen)
             if (dir_may_match(w, rel, klen))
                 rc = walk_dir(fs, w, rel, klen);
         } else if (S_ISREG(st.st_mode) &&
-                   strncmp(rel, w->prefix, w->plen) == 0 &&
-                   strstr(de->d_name, ".tmp-") == NULL) {
+                   strncmp(rel, w->prefix, w->plen) == 0) {
             if (w->n == w->cap) {
                 size_t cap = w->cap ? w->cap * 2 : 256;
                 struct entry *v = realloc(w->v, cap * sizeof(*v));

@@ -75,8 +75,13 @@ int floe_store_key_check(const char *key)
 {
     size_t n = strlen(key), seg = 0, i;
 
+    const size_t tn = sizeof(FLOE_STORE_TMP_DIR) - 1;
+
     if (n == 0 || n > FLOE_STORE_KEY_MAX || key[0] == '/')
         return FLOE_EINVAL;
+    if (strncmp(key, FLOE_STORE_TMP_DIR, tn) == 0 &&
+        (key[tn] == '/' || key[tn] == '\0'))
+        return FLOE_EINVAL; /* the backends' temp files live there */
     for (i = 0; i <= n; i++) {
         unsigned char c = (unsigned char)key[i];
 

@@ -20,6 +20,11 @@
 #define FLOE_ZONE_PROCESSING "processing"
 #define FLOE_ZONE_PROCESSED "processed"
 #define FLOE_STORE_KEY_MAX 1024 /* S3's limit */
+/* First key segment reserved for a backend's temp files (fs.c: puts are
+ * written there, then renamed into place): floe_store_key_check refuses
+ * it, so no object, stream prefix or bucket can collide with them, and
+ * every legal key (say "landing/x.tmp-1/...") is listed. */
+#define FLOE_STORE_TMP_DIR ".floe-tmp"
 
 struct floe_store;
 
@@ -93,7 +98,8 @@ static inline bool floe_store_transient(int rc)
 }
 
 /* FLOE_OK when `key` is a valid object key: 1..1024 bytes, no leading '/',
- * no empty, "." or ".." segments, no NUL or control bytes. */
+ * no empty, "." or ".." segments, no NUL or control bytes, and not under
+ * FLOE_STORE_TMP_DIR. */
 int floe_store_key_check(const char *key);
 
 extern const struct floe_store_ops floe_store_fs_ops;

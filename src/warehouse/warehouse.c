@@ -85,6 +85,29 @@ bool floe_sql_is_setup(const struct floe_sql_file *f)
     return f->name[0] == '0';
 }
 
+static int find_engine(const char *engine, size_t *out_i, char *err)
+{
+    size_t i;
+
+    if (engine == NULL)
+        engine = "duckdb";
+    for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+        if (strcmp(engines[i]->name, engine) == 0) {
+            *out_i = i;
+            return FLOE_OK;
+        }
+    return floe_err(err, FLOE_ENOTSUP,
+                    "warehouse: unknown engine '%s' (known: duckdb)",
+                    engine);
+}
+
+int floe_wh_engine_check(const char *engine, char *err)
+{
+    size_t i;
+
+    return find_engine(engine, &i, err);
+}
+
 int floe_wh_open(const char *engine, const char *state_dir,
                  struct floe_wh **out, char *err)
 {
@@ -93,17 +116,11 @@ int floe_wh_open(const char *engine, const char *state_dir,
     int rc;
 
     *out = NULL;
-    if (engine == NULL)
-        engine = "duckdb";
     if (state_dir == NULL || state_dir[0] == '\0')
         return floe_err(err, FLOE_EINVAL, "warehouse: no state directory");
-    for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
-        if (strcmp(engines[i]->name, engine) == 0)
-            break;
-    if (i == sizeof(engines) / sizeof(engines[0]))
-        return floe_err(err, FLOE_ENOTSUP,
-                        "warehouse: unknown engine '%s' (known: duckdb)",
-                        engine);
+    rc = find_engine(engine, &i, err);
+    if (rc != FLOE_OK)
+        return rc;
     if (floe_mkdirs(state_dir) != FLOE_OK)
         return floe_err(err, FLOE_EIO, "warehouse: cannot create '%s'",
                         state_dir);

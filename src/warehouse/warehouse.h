@@ -46,6 +46,9 @@ struct floe_wh_counts {
  * the caller (floe_wh_close). */
 int floe_wh_open(const char *engine, const char *state_dir,
                  struct floe_wh **out, char *err);
+/* The engine check floe_wh_open() makes, without opening anything:
+ * FLOE_OK, or FLOE_ENOTSUP with err naming the known engines. */
+int floe_wh_engine_check(const char *engine, char *err);
 void floe_wh_close(struct floe_wh *wh); /* NULL is a no-op */
 
 /* Load every object under processing/batch=<batch>/ into the raw tables,

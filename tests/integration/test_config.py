@@ -147,7 +147,7 @@ def test_config_check_reports_every_bad_section(tmp_path):
     assert "check.yaml:3: unknown section 'fireh0se'" in r.stderr
     assert "check.yaml:6: run.retries: 1000 is out of range" in r.stderr
     assert "check.yaml:8: unknown key 'flowz' in section 'agent'" in r.stderr
-    assert "3 errors" in r.stderr
+    assert "3 sections with errors" in r.stderr
     r = run("config")
     assert r.returncode == 2 and "--doc or --check" in r.stderr
     r = run("config", "--help")
@@ -176,3 +176,97 @@ def test_config_check_warns_about_file_patterns(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert "the directory part must be literal" in r.stderr
+
+
+STREAMS = """\
+firehose:
+  streams:
+    - name: ok
+    - name: "bad name!"
+    - name: colours
+      colour: red
+      shape: round
+    - name: ok
+      buffer_size_mb: 500
+"""
+STREAM_PROBLEMS = [
+    "s.yaml:4: stream bad name!: ValidationException",
+    "s.yaml:6: unknown key 'colour' in a firehose stream",
+    "s.yaml:7: unknown key 'shape' in a firehose stream",
+    "s.yaml:8: stream ok: ValidationException: 1 validation error detected: "
+    "Value '500' at 'extendedS3DestinationConfiguration.bufferingHints."
+    "sizeInMBs'",
+    "s.yaml:8: firehose stream 'ok' is declared twice (first at line 3)",
+]
+
+
+def test_config_check_refuses_what_firehose_refuses(tmp_path):
+    """config --check runs the start-up checks of the declared streams
+    (those of CreateDeliveryStream): every problem with file:line, a
+    duplicate naming both lines; floe firehose refuses the same file with
+    the same messages and creates nothing."""
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(STREAMS)
+    r = run("config", "--check", str(cfg))
+    assert r.returncode == 2, r.stdout
+    for p in STREAM_PROBLEMS:
+        assert p in r.stderr, (p, r.stderr)
+    fh = run("--config", str(cfg), "firehose", "--lake",
+             str(tmp_path / "lake"), "--state-dir", str(tmp_path / "st"),
+             "--port", "0")
+    assert fh.returncode != 0
+    for p in STREAM_PROBLEMS:
+        assert p in fh.stderr, (p, fh.stderr)
+    assert not (tmp_path / "st" / "streams.json").exists() or \
+        "ok" not in (tmp_path / "st" / "streams.json").read_text()
+    # Fixed, the same file passes both.
+    cfg.write_text("firehose:\n  streams:\n    - name: ok\n"
+                   "    - name: x.tmp-1\n")
+    r = run("config", "--check", str(cfg))
+    assert r.returncode == 0, r.stderr
+
+
+def test_config_check_finds_a_duplicate_among_100000(tmp_path):
+    """Checking is O(n log n): a duplicate stream among 100,000 entries and
+    a duplicate key among 100,000 keys of a mapping are found, naming both
+    lines (quadratic checking took minutes here)."""
+    lines = ["firehose:", "  streams:"]
+    lines += [f"    - name: s{i}" for i in range(100000)]
+    lines.append("    - name: s77777")
+    cfg = tmp_path / "big.yaml"
+    cfg.write_text("\n".join(lines) + "\n")
+    r = run("config", "--check", str(cfg))
+    assert r.returncode == 2
+    assert ("big.yaml:100003: firehose stream 's77777' is declared twice "
+            "(first at line 77780)") in r.stderr, r.stderr[-2000:]
+    lines = ["agent:", "  flows:", "    - filePattern: /tmp/x.log",
+             "      deliveryStream: s"]
+    lines += [f"      k{i}: 1" for i in range(100000)]
+    lines.append("      k5: 2")
+    cfg.write_text("\n".join(lines) + "\n")
+    r = run("config", "--check", str(cfg))
+    assert r.returncode == 2
+    assert "big.yaml:100005:7: duplicate key 'k5' (first at line 10)" in \
+        r.stderr, r.stderr[-2000:]
+
+
+def test_config_check_reports_every_problem_of_a_section(tmp_path):
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text("run:\n  retries: 1000\n  bogus: 1\n  once: maybe\n")
+    r = run("config", "--check", str(cfg))
+    assert r.returncode == 2
+    assert "r.yaml:2: run.retries: 1000 is out of range" in r.stderr
+    assert "r.yaml:3: unknown key 'bogus' in section 'run'" in r.stderr
+    assert "r.yaml:4: run.once: 'maybe' is not a boolean" in r.stderr
+
+
+def test_config_check_and_run_refuse_an_unknown_engine(tmp_path):
+    cfg = tmp_path / "e.yaml"
+    cfg.write_text("run:\n  engine: snowflak\n")
+    r = run("config", "--check", str(cfg))
+    assert r.returncode == 2
+    want = "e.yaml:2: run.engine: warehouse: unknown engine 'snowflak'"
+    assert want in r.stderr
+    r = run("--config", str(cfg), "run", "--once", "--lake",
+            str(tmp_path / "lake"), "--state-dir", str(tmp_path / "st"))
+    assert r.returncode == 2 and want in r.stderr

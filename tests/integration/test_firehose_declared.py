@@ -92,4 +92,4 @@ firehose:
                         str(tmp_path / "st2"), "--port", "0"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
-    assert "buffer_intervl_s" in r.stderr and "bad2.yaml:3" in r.stderr
+    assert "buffer_intervl_s" in r.stderr and "bad2.yaml:4" in r.stderr

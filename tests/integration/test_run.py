@@ -6,7 +6,7 @@ import fcntl
 import gzip
 import time
 
-from conftest import FLOE, Proc, wait_for
+from conftest import FLOE, Proc, b64, wait_for
 
 ORDER = (b'{"event_id":"6f1c1f0e-8a39-4c1e-9a55-0d2b7a1c0001",'
          b'"order_id":"O00000001","customer_id":"C000001",'
@@ -45,3 +45,39 @@ def test_run_lets_go_after_hold(tmp_path):
         assert run.p.poll() is None, run.output()
     finally:
         assert run.stop() == 0, run.output()
+
+
+def test_tmp_like_stream_names_are_claimed_or_reported(tmp_path, firehose,
+                                                       aws):
+    """'x.tmp-1' is a legal stream name, so its objects (named
+    x.tmp-1-1-<time>-<uuid>.gz) are listed like any other: under orders/
+    they are claimed and processed; under a prefix of no known stream they
+    are reported as unknown, never hidden."""
+    import json as _json
+    import subprocess
+
+    ep = firehose.endpoint
+    for name, prefix in (("x.tmp-1", "orders/"), ("y.tmp-2", "y.tmp-2/")):
+        aws(ep, "firehose", "create-delivery-stream",
+            "--delivery-stream-name", name,
+            "--extended-s3-destination-configuration",
+            "BucketARN=arn:aws:s3:::landing,RoleARN=arn:aws:iam::"
+            f"123456789012:role/x,Prefix={prefix},CompressionFormat=GZIP,"
+            "BufferingHints={SizeInMBs=1,IntervalInSeconds=0}")
+        aws(ep, "firehose", "put-record", "--delivery-stream-name", name,
+            "--record", _json.dumps({"Data": b64(ORDER)}))
+    wait_for(lambda: len(firehose.lake.keys("landing/")) == 2,
+             what="both objects in landing/")
+    keys = firehose.lake.keys("landing/")
+    assert any(".tmp-" in k for k in keys), keys
+    r = subprocess.run([FLOE, "run", "--once", "--json", "--lake",
+                        str(firehose.lake.root), "--state-dir",
+                        str(tmp_path / "state")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = _json.loads(r.stdout)
+    assert out["objects"] == 1 and out["unknown"] == 1, out
+    assert "landing/y.tmp-2/" in r.stderr  # reported by name
+    assert out["counts"]["raw_orders"] == 1, out
+    assert [p.name for p in (firehose.lake.root / "processing").rglob(
+        "x.tmp-1-1-*.gz")], "claimed into processing/"

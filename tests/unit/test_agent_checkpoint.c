@@ -174,7 +174,48 @@ static void test_open_error(void)
     CHECK(ck == NULL);
 }
 
+/* checkpointTimeToLiveDays: rows not updated for that many days go (the
+ * Kinesis Agent's datetime text and floe's own both), fresh ones stay. */
+static void test_expire_old_rows(void)
+{
+    char dir[256], path[512], err[FLOE_ERR_LEN];
+    struct floe_ckpt *ck = NULL;
+    struct floe_ckpt_row r[3], got;
+    sqlite3 *db = NULL;
+    int64_t n = -1;
+    int i;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(path, sizeof(path), "%s/ck.db", dir);
+    CHECK(floe_ckpt_open(path, &ck, err) == FLOE_OK);
+    memset(r, 0, sizeof(r));
+    for (i = 0; i < 3; i++) {
+        static const char *const paths[] = { "/l/old", "/l/older", "/l/new" };
+
+        r[i].path = paths[i];
+        snprintf(r[i].file_id, sizeof(r[i].file_id), "(dev=1,ino=%d)", i);
+        r[i].offset = 10 + i;
+    }
+    CHECK(floe_ckpt_put(ck, "f", r, 3) == FLOE_OK);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "update FILE_CHECKPOINTS set lastUpdated = "
+                       "strftime('%Y-%m-%d %H:%M:%f', 'now', '-8 days') "
+                       "where path = '/l/old'; update FILE_CHECKPOINTS set "
+                       "lastUpdated = datetime('now', '-20 days') where "
+                       "path = '/l/older'", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(floe_ckpt_expire(ck, 30, &n) == FLOE_OK && n == 0);
+    CHECK(floe_ckpt_expire(ck, 7, &n) == FLOE_OK && n == 2);
+    CHECK(floe_ckpt_get(ck, "f", "/l/old", &got) == FLOE_ENOTFOUND);
+    CHECK(floe_ckpt_get(ck, "f", "/l/older", &got) == FLOE_ENOTFOUND);
+    CHECK(floe_ckpt_get(ck, "f", "/l/new", &got) == FLOE_OK &&
+          got.offset == 12);
+    CHECK(floe_ckpt_expire(ck, 1, &n) == FLOE_OK && n == 0);
+    floe_ckpt_close(ck);
+}
+
 FLOE_TESTS({ "put_get_update_reopen", test_put_get_update_reopen },
+           { "expire_old_rows", test_expire_old_rows },
            { "fingerprint_column_and_migration",
              test_fingerprint_column_and_migration },
            { "open_error", test_open_error });

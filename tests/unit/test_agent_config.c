@@ -25,6 +25,7 @@ static void test_full_config(void)
         "  \"kinesis.region\": \"eu-west-1\",\n"
         "  \"awsAccessKeyId\": \"AK\", \"awsSecretAccessKey\": \"S//x\",\n"
         "  \"checkpointFile\": \"/tmp/ck.db\",\n"
+        "  \"checkpointTimeToLiveDays\": 3,\n"
         "  \"cloudwatch.emitMetrics\": false,\n"
         "  \"flows\": [\n"
         "    { \"filePattern\": \"/var/log/app/orders.log*\",\n"
@@ -50,6 +51,7 @@ static void test_full_config(void)
     CHECK(c.region && strcmp(c.region, "eu-west-1") == 0);
     CHECK(c.secret_key && strcmp(c.secret_key, "S//x") == 0);
     CHECK(c.checkpoint_file && strcmp(c.checkpoint_file, "/tmp/ck.db") == 0);
+    CHECK(c.checkpoint_ttl_days == 3);
     CHECK(c.warnings == 1); /* cloudwatch.emitMetrics */
     CHECK(c.nflows == 2);
     f = &c.flows[0];

@@ -495,7 +495,55 @@ static void test_subtree_as_json(void)
     }
 }
 
+/* 100,000 keys: every one found with its value and line, keys() keeps
+ * file order, and one key written again is refused naming both lines. */
+static void test_many_keys_lookup_and_duplicate(void)
+{
+    enum { N = 100000 };
+    struct floe_config *doc;
+    const struct floe_config_map *m;
+    struct floe_buf y;
+    char err[FLOE_ERR_LEN], key[32], val[32];
+    size_t i;
+    int bad = 0;
+
+    floe_buf_init(&y, FLOE_BUF_UNLIMITED);
+    CHECK(floe_buf_adds(&y, "big:\n") == FLOE_OK);
+    for (i = 0; i < N; i++) /* not in sorted order */
+        CHECK(floe_buf_addf(&y, "  k%zu: v%zu\n", (i * 7919) % N, i) ==
+              FLOE_OK);
+    doc = parse(y.data, err);
+    CHECK(doc != NULL);
+    m = floe_config_section(doc, "big");
+    for (i = 0; i < N && m != NULL; i++) {
+        const char *v;
+
+        snprintf(key, sizeof(key), "k%zu", (i * 7919) % N);
+        snprintf(val, sizeof(val), "v%zu", i);
+        v = floe_config_get(m, key);
+        if (v == NULL || strcmp(v, val) != 0 ||
+            floe_config_line(m, key) != (int)i + 2)
+            bad++;
+    }
+    CHECK(bad == 0);
+    CHECK(floe_config_get(m, "k100000") == NULL);
+    CHECK(floe_config_get(m, "") == NULL);
+    floe_config_free(doc);
+    /* line 77,782 repeats the key of line 2 (k0) */
+    floe_buf_reset(&y);
+    CHECK(floe_buf_adds(&y, "big:\n") == FLOE_OK);
+    for (i = 0; i < N; i++)
+        CHECK(floe_buf_addf(&y, "  k%zu: 1\n", i == 77780 ? 0 : i) ==
+              FLOE_OK);
+    doc = parse(y.data, err);
+    CHECK(doc == NULL);
+    CHECK(strstr(err, "t.yaml:77782:3: duplicate key 'k0' (first at line 2)"
+                 ) != NULL || (fprintf(stderr, "  got '%s'\n", err), 0));
+    floe_buf_free(&y);
+}
+
 FLOE_TESTS({ "parse_errors", test_parse_errors_name_line_and_column },
+           { "many_keys", test_many_keys_lookup_and_duplicate },
            { "empty_documents", test_empty_documents_are_empty_mappings },
            { "scalars_nested", test_scalars_nulls_and_nested_sections },
            { "sequences", test_sequences_of_mappings },

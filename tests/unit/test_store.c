@@ -1,4 +1,8 @@
 /* test_store.c - the fs backend honours S3 semantics. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/util.h"
 #include "store/store.h"
 #include "test.h"
@@ -111,7 +115,84 @@ static void test_bad_url(void)
     CHECK(st == NULL && strstr(err, "unknown scheme") != NULL);
 }
 
+/* Entries of directory `path` (0 if missing). */
+static int count_entries(const char *path)
+{
+    struct dirent *de;
+    DIR *d = opendir(path);
+    int n = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* Any legal key is listed, ".tmp-" in it or not; only the reserved temp
+ * folder is outside the key space. */
+static void test_tmp_like_keys_are_listed(void)
+{
+    struct floe_store *st = NULL;
+    struct seen s = { .n = 0 };
+    char dir[256], err[FLOE_ERR_LEN];
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/x.tmp-1/a.gz", "a", 1) == FLOE_OK);
+    CHECK(floe_store_put(st, "landing/x/y.tmp-2", "b", 1) == FLOE_OK);
+    CHECK(floe_store_copy(st, "landing/x/y.tmp-2", "landing/z.tmp-") ==
+          FLOE_OK);
+    CHECK(floe_store_list(st, "", collect, &s) == FLOE_OK);
+    CHECK(s.n == 3 && strcmp(s.keys[0], "landing/x.tmp-1/a.gz") == 0 &&
+          strcmp(s.keys[1], "landing/x/y.tmp-2") == 0 &&
+          strcmp(s.keys[2], "landing/z.tmp-") == 0);
+    CHECK(floe_store_key_check(FLOE_STORE_TMP_DIR) == FLOE_EINVAL);
+    CHECK(floe_store_key_check(FLOE_STORE_TMP_DIR "/x") == FLOE_EINVAL);
+    CHECK(floe_store_put(st, FLOE_STORE_TMP_DIR "/x", "x", 1) ==
+          FLOE_EINVAL);
+    CHECK(floe_store_key_check(FLOE_STORE_TMP_DIR "x/y") == FLOE_OK);
+    CHECK(floe_store_key_check("landing/" FLOE_STORE_TMP_DIR) == FLOE_OK);
+    floe_store_close(st);
+}
+
+/* Temp files a killed process left are removed at the next open; those
+ * of a store still open are not. */
+static void test_crash_leftovers_cleaned_at_open(void)
+{
+    struct floe_store *a = NULL, *b = NULL;
+    struct seen s = { .n = 0 };
+    char dir[256], tmp[512], dead[600], err[FLOE_ERR_LEN];
+    FILE *f;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    snprintf(tmp, sizeof(tmp), "%s/" FLOE_STORE_TMP_DIR, dir);
+    CHECK(mkdir(tmp, 0755) == 0);
+    snprintf(dead, sizeof(dead), "%s/dead01", tmp); /* nobody's lock */
+    CHECK(mkdir(dead, 0755) == 0);
+    snprintf(dead, sizeof(dead), "%s/dead01/half-written", tmp);
+    CHECK((f = fopen(dead, "w")) != NULL && fputs("x", f) >= 0 &&
+          fclose(f) == 0);
+    snprintf(dead, sizeof(dead), "%s/loose", tmp); /* an older layout */
+    CHECK((f = fopen(dead, "w")) != NULL && fclose(f) == 0);
+
+    CHECK(floe_store_open(dir, &a, err) == FLOE_OK);
+    CHECK(count_entries(tmp) == 1); /* a's own folder only */
+    CHECK(floe_store_open(dir, &b, err) == FLOE_OK);
+    CHECK(count_entries(tmp) == 2); /* a's survives b's clean-up */
+    CHECK(floe_store_put(a, "landing/s/1", "1", 1) == FLOE_OK);
+    CHECK(floe_store_put(b, "landing/s/2", "2", 1) == FLOE_OK);
+    CHECK(floe_store_list(b, "landing/", collect, &s) == FLOE_OK);
+    CHECK(s.n == 2);
+    floe_store_close(a);
+    floe_store_close(b);
+    CHECK(count_entries(tmp) == 0);
+}
+
 FLOE_TESTS({ "put_get_list_copy_delete", test_put_get_list_copy_delete },
+           { "tmp_like_keys", test_tmp_like_keys_are_listed },
+           { "crash_leftovers", test_crash_leftovers_cleaned_at_open },
            { "key_rules", test_key_rules },
            { "put_file_move", test_put_file_move },
            { "bad_url", test_bad_url })
