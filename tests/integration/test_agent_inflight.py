@@ -221,18 +221,21 @@ def test_truncation_while_in_flight_then_sigkill(firehose, tmp_path,
     with FhProxy(firehose.port, "gate") as px:
         cfg = agent_cfg(tmp_path, px.endpoint, log, initialPosition=initial)
         agent, port = start_agent(cfg, tmp_path, "--metrics-port", "0")
-        write_ids(log, 0, n_old, "a")
-        wait_for(lambda: px.records >= n_old, timeout=15,
-                 what="the old content sent (held by the proxy)")
-        old_puts = px.puts
-        write_ids(log, n_old, n_new, "w")   # truncate, then refill
-        wait_for(lambda: px.records >= n_old + n_new, timeout=15,
-                 what="the new content sent (held by the proxy)")
-        px.release(old_puts)
-        wait_for(lambda: metric(parse_metrics(scrape(port)[2]),
-                                "floe_agent_checkpoint_commits_total") >= 1,
-                 timeout=15, what="the old content's checkpoint commit")
-        agent.p.kill()
+        try:
+            write_ids(log, 0, n_old, "a")
+            wait_for(lambda: px.records >= n_old, timeout=15,
+                     what="the old content sent (held by the proxy)")
+            old_puts = px.puts
+            write_ids(log, n_old, n_new, "w")   # truncate, then refill
+            wait_for(lambda: px.records >= n_old + n_new, timeout=15,
+                     what="the new content sent (held by the proxy)")
+            px.release(old_puts)
+            wait_for(lambda: metric(
+                parse_metrics(scrape(port)[2]),
+                "floe_agent_checkpoint_commits_total") >= 1,
+                timeout=15, what="the old content's checkpoint commit")
+        finally:
+            agent.p.kill()
         assert agent.stop() == -signal.SIGKILL, agent.output()[-3000:]
         px.fail_held()                      # the dead agent's requests
         px.open()
