@@ -92,7 +92,8 @@ static const struct floe_opt fh_opts[] = {
     { "access-key-id", FLOE_OPT_STR, NULL, F(access_key_id), 0, 0, 0,
       "When set (with --secret-access-key), every API request must be "
       "signed with AWS Signature V4 by this key for service firehose (any "
-      "region; X-Amz-Date within 15 min). Unset: no authentication." },
+      "region; X-Amz-Date within 5 min, as AWS; Host, X-Amz-Date and "
+      "X-Amz-Target signed). Unset: no authentication." },
     { "secret-access-key", FLOE_OPT_STR, NULL, F(secret_access_key), 0, 0,
       FLOE_OPT_SECRET,
       "Secret of --access-key-id (never logged; prefer the environment "
