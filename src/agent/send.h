@@ -27,6 +27,9 @@ struct floe_sender_opts {
     const char *secret_key;
     const char *session_token; /* may be NULL */
     long timeout_ms;           /* whole request; 0: 60000 */
+    const char *ca_file;       /* PEM CA bundle that verifies an https
+                                  endpoint's certificate; NULL: the
+                                  system's. Verification is never off. */
 };
 
 /* All strings borrowed (copied). FLOE_EINVAL (err says why) for an
