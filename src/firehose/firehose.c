@@ -376,9 +376,9 @@ int floe_firehose_main(int argc, char **argv)
         floe_log_error("%s", err);
         goto cleanup;
     }
-    floe_log_info("listening on %s://%s:%d (%zu streams, lake %s, WAL %s, "
-                  "SigV4 %s)", cfg.tls_cert ? "https" : "http",
-                  cfg.bind, floe_http_server_port(srv),
+    floe_log_info("listening on %s:%d (%s%zu streams, lake %s, WAL %s, "
+                  "SigV4 %s)", cfg.bind, floe_http_server_port(srv),
+                  cfg.tls_cert ? "HTTPS, " : "",
                   floe_fh_registry_count(reg), floe_store_url(store),
                   wal ? "on" : "off",
                   api.auth.access_key_id ? "required" : "off");
