@@ -33,6 +33,7 @@ struct agent_opts {
     char *checkpoint_file;
     char *endpoint;
     char *region;
+    char *ca_file;
     bool exit_at_eof;
     int64_t progress_interval;
     int64_t max_buffered;
@@ -57,6 +58,10 @@ static const struct floe_opt agent_opts[] = {
     { "region", FLOE_OPT_STR, NULL, F(region), 0, 0, 0,
       "SigV4 signing region; overrides kinesis.region (default: from "
       "the endpoint host, else us-east-1)." },
+    { "ca-file", FLOE_OPT_STR, NULL, F(ca_file), 0, 0, 0,
+      "PEM bundle of the certificate authorities that verify an https "
+      "endpoint (as the AWS CLI's --ca-bundle; default: $AWS_CA_BUNDLE, "
+      "else the system's). Certificates are always verified." },
     { "exit-at-eof", FLOE_OPT_BOOL, "false", F(exit_at_eof), 0, 0, 0,
       "Batch mode: exit 0 once every matched file is read to its end and "
       "every record is acknowledged and checkpointed (an unterminated "
@@ -453,6 +458,9 @@ static int run(struct agent_opts *o, struct floe_agent_conf *conf)
      * for a connection instead of failing with EMFILE. */
     so.max_connections = reserve == 0 ? 0 : (long)(reserve / 2 < 4 ? 4
                                                    : reserve / 2);
+    so.ca_file = o->ca_file ? o->ca_file : getenv("AWS_CA_BUNDLE");
+    if (so.ca_file != NULL && so.ca_file[0] == '\0')
+        so.ca_file = NULL;
     rc = floe_sender_create(&so, &sender, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);

@@ -8,10 +8,12 @@
 #define FLOE_LOG_MOD "agent.send"
 #include "agent/send.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -48,6 +50,7 @@ struct floe_sender {
     char *host;       /* authority as sent in Host */
     char *region;
     char *access_key, *secret_key, *token;
+    char *ca_file;
     long timeout_ms;
     struct floe_put **puts;      /* owned, every slot ever made */
     size_t nputs;
@@ -91,6 +94,7 @@ void floe_sender_destroy(struct floe_sender *s)
         memset(s->secret_key, 0, strlen(s->secret_key));
     free(s->secret_key);
     free(s->token);
+    free(s->ca_file);
     free(s->scratch);
     floe_buf_free(&s->auth);
     free(s);
@@ -186,6 +190,14 @@ int floe_sender_create(const struct floe_sender_opts *o,
         s->region = strdup("us-east-1");
     if (s->region == NULL) {
         rc = FLOE_ENOMEM;
+        goto cleanup;
+    }
+    s->ca_file = dup_or_null(o->ca_file, &rc);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    if (s->ca_file != NULL && access(s->ca_file, R_OK) != 0) {
+        rc = floe_err(err, FLOE_EINVAL, "CA file '%s' cannot be read: %s",
+                      s->ca_file, strerror(errno));
         goto cleanup;
     }
     if (o->access_key != NULL && o->secret_key != NULL) {
@@ -311,6 +323,11 @@ static struct floe_put *put_get(struct floe_sender *s)
     curl_easy_setopt(p->easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "floe/" FLOE_VERSION);
+    /* libcurl verifies peer and host name by default; say so anyway */
+    curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (s->ca_file != NULL)
+        curl_easy_setopt(p->easy, CURLOPT_CAINFO, s->ca_file);
     /* Small per-request buffers: answers are short, and a body goes out in
      * 16 KiB pieces (libcurl's least) straight from the encoder. */
     curl_easy_setopt(p->easy, CURLOPT_BUFFERSIZE, 4096L);

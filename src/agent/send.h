@@ -29,6 +29,9 @@ struct floe_sender_opts {
     long timeout_ms;           /* whole request; 0: 60000 */
     long max_connections;      /* open at once (more requests wait for
                                   one); 0: no limit */
+    const char *ca_file;       /* PEM CA bundle that verifies an https
+                                  endpoint's certificate; NULL: the
+                                  system's. Verification is never off. */
 };
 
 /* All strings borrowed (copied). FLOE_EINVAL (err says why) for an

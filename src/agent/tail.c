@@ -956,39 +956,20 @@ void floe_tail_set_fd_budget(size_t max)
 
 size_t floe_tail_limit_fds(void)
 {
-    struct rlimit rl;
-    rlim_t was;
+    uint64_t lim = floe_fd_limit_raise();
     size_t reserve;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        floe_log_errno("getrlimit RLIMIT_NOFILE");
-        return 0;
-    }
-    was = rl.rlim_cur;
-    if (rl.rlim_cur != rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
-            floe_log_info("open-file limit (RLIMIT_NOFILE) raised from %llu "
-                          "to the hard limit %llu", (unsigned long long)was,
-                          (unsigned long long)rl.rlim_cur);
-        } else {
-            floe_log_errno("setrlimit RLIMIT_NOFILE %llu (staying at %llu)",
-                           (unsigned long long)rl.rlim_max,
-                           (unsigned long long)was);
-            rl.rlim_cur = was;
-        }
-    }
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX / 2)
+    if (lim == 0 || lim > SIZE_MAX / 2)
         return 0; /* no budget of ours */
     /* Sockets (sends, /metrics), SQLite (database, WAL, shm), inotify,
      * stdio and directory scans use the rest. */
-    reserve = (size_t)rl.rlim_cur / 4;
+    reserve = (size_t)lim / 4;
     reserve = reserve < 16 ? 16 : reserve > 1024 ? 1024 : reserve;
-    fd_budget = (size_t)rl.rlim_cur > reserve + 1
-                    ? (size_t)rl.rlim_cur - reserve : 1;
+    fd_budget = (size_t)lim > reserve + 1
+                    ? (size_t)lim - reserve : 1;
     floe_log_info("tailing at most %zu files at a time (open-file limit "
                   "%llu less %zu kept for sockets and the checkpoint "
                   "database); more are read in turn", fd_budget,
-                  (unsigned long long)rl.rlim_cur, reserve);
+                  (unsigned long long)lim, reserve);
     return reserve;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,4 +260,30 @@ int floe_self_exe(char *out, size_t n)
         return FLOE_EIO;
     out[got] = '\0';
     return FLOE_OK;
+}
+
+uint64_t floe_fd_limit_raise(void)
+{
+    struct rlimit rl;
+    rlim_t was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        floe_log_errno("getrlimit RLIMIT_NOFILE");
+        return 0;
+    }
+    was = rl.rlim_cur;
+    if (rl.rlim_cur != rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            floe_log_info("open-file limit (RLIMIT_NOFILE) raised from %llu "
+                          "to the hard limit %llu", (unsigned long long)was,
+                          (unsigned long long)rl.rlim_cur);
+        } else {
+            floe_log_errno("setrlimit RLIMIT_NOFILE %llu (staying at %llu)",
+                           (unsigned long long)rl.rlim_max,
+                           (unsigned long long)was);
+            rl.rlim_cur = was;
+        }
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? 0 : (uint64_t)rl.rlim_cur;
 }

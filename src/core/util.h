@@ -26,6 +26,11 @@ int floe_uuid(char out[FLOE_UUID_LEN + 1]);
 void floe_uuid_format(const unsigned char bytes[16],
                       char out[FLOE_UUID_LEN + 1]);
 
+/* Raise the soft open-file limit (RLIMIT_NOFILE) to the hard one (logged
+ * once raised) and return the soft limit then in force; 0 when unlimited
+ * or unknown. */
+uint64_t floe_fd_limit_raise(void);
+
 /* write(2) all of `len` bytes, retrying short writes and EINTR. */
 int floe_write_all(int fd, const void *data, size_t len);
 /* mkdir -p with mode 0755; existing directories are fine. */

@@ -10,6 +10,7 @@
 
 #include "firehose/api.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jscan.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "firehose/admin.h"
@@ -361,6 +363,106 @@ static int put_fast(struct floe_fh_api *api, bool batch, const char *body,
     return put_records(api, pb.name, recs, pb.n, batch, out, e);
 }
 
+/* Could the string text s[0..n) (escapes not decoded) hold a NUL: a raw
+ * byte, or a \u0000 escape? */
+static bool text_has_nul(const char *s, size_t n)
+{
+    size_t i;
+
+    if (memchr(s, '\0', n) != NULL)
+        return true;
+    for (i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* the escaped character: "\\u0000" is no NUL */
+    }
+    return false;
+}
+
+/* Walk one value; 1 (with its member path in `path`, AWS style:
+ * "extendedS3DestinationConfiguration.prefix", "tags.1.member.key") when
+ * a string in it (a member name too) holds a NUL, 0 when none does, -1
+ * when the text is not JSON the scanner reads. */
+static int nul_walk(struct floe_jscan *js, struct floe_buf *path, int depth)
+{
+    struct floe_jstr str;
+    size_t mark = path->len, i = 0;
+    char c = floe_jscan_peek(js);
+    int r = 0;
+
+    if (depth > FLOE_JSCAN_DEPTH_MAX)
+        return -1;
+    if (c == '"') {
+        if (floe_jscan_string(js, &str) != FLOE_OK)
+            return -1;
+        return text_has_nul(str.s, str.len) ? 1 : 0;
+    }
+    if (c != '{' && c != '[')
+        return floe_jscan_skip(js) == FLOE_OK ? 0 : -1;
+    floe_jscan_take(js, c);
+    if (floe_jscan_take(js, c == '{' ? '}' : ']'))
+        return 0;
+    do {
+        path->len = mark;
+        if (c == '{') {
+            if (floe_jscan_string(js, &str) != FLOE_OK ||
+                !floe_jscan_take(js, ':'))
+                return -1;
+            if (text_has_nul(str.s, str.len))
+                return 1; /* the path of the object that has it */
+            if ((mark > 0 && floe_buf_addc(path, '.') != FLOE_OK) ||
+                floe_buf_add(path, str.s, str.len) != FLOE_OK)
+                return -1;
+            if (str.len > 0) /* AWS names members in lowerCamelCase */
+                path->data[path->len - str.len] =
+                    (char)tolower((unsigned char)str.s[0]);
+        } else if (floe_buf_addf(path, "%s%zu.member", mark ? "." : "",
+                                 ++i) != FLOE_OK) {
+            return -1;
+        }
+        r = nul_walk(js, path, depth + 1);
+        if (r != 0)
+            return r;
+    } while (floe_jscan_take(js, ','));
+    path->len = mark;
+    return floe_jscan_take(js, c == '{' ? '}' : ']') ? 0 : -1;
+}
+
+/* cJSON ends a string at a NUL, so "api\u0000junk" would be read as
+ * "api": refuse any body whose strings hold one, naming the member, as
+ * AWS's validation does (a stream name breaks its pattern). */
+static int check_nul(const char *body, size_t len, struct floe_fh_err *e)
+{
+    struct floe_jscan js;
+    struct floe_buf path;
+    const char *where;
+    int r;
+
+    if (!text_has_nul(body, len))
+        return 0;
+    floe_buf_init(&path, 512);
+    floe_jscan_init(&js, body, len, FLOE_JSCAN_RAW_CTRL);
+    r = nul_walk(&js, &path, 0);
+    if (path.data != NULL)
+        path.data[path.len] = '\0'; /* the walk cuts len back */
+    where = r == 1 && path.len > 0 ? path.data : "request";
+    if (strcmp(where, "deliveryStreamName") == 0)
+        floe_fh_fail(e, "ValidationException",
+                     "1 validation error detected: Value at "
+                     "'deliveryStreamName' failed to satisfy constraint: "
+                     "Member must satisfy regular expression pattern: "
+                     "[a-zA-Z0-9_.-]+");
+    else
+        floe_fh_fail(e, "ValidationException",
+                     "1 validation error detected: Value at '%s' failed "
+                     "to satisfy constraint: Member must not contain the "
+                     "character U+0000", where);
+    floe_buf_free(&path);
+    return -1;
+}
+
 typedef int (*op_fn)(struct floe_fh_api *api, const cJSON *req,
                      struct floe_buf *out, struct floe_fh_err *e);
 
@@ -415,6 +517,8 @@ int floe_fh_api_call(struct floe_fh_api *api, const char *op,
         if (r == 0)
             goto done;
     }
+    if (check_nul(body, len, &e) != 0)
+        goto fail;
     req = len == 0 ? cJSON_CreateObject() : cJSON_ParseWithLength(body, len);
     if (req == NULL || !cJSON_IsObject(req)) {
         floe_fh_fail(&e, "SerializationException",

@@ -60,18 +60,31 @@ static int64_t parse_amz_date(const char *s)
     return (int64_t)timegm(&tm) * 1000;
 }
 
-/* Is "host" one of the ';'-separated names? */
-static bool host_signed(const char *list)
+/* Is `name` (lower case) one of the ';'-separated names? */
+static bool is_signed(const char *list, const char *name)
 {
+    size_t n = strlen(name);
     const char *p = list;
 
-    while ((p = strstr(p, "host")) != NULL) {
-        if ((p == list || p[-1] == ';') && (p[4] == ';' || p[4] == '\0'))
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == list || p[-1] == ';') && (p[n] == ';' || p[n] == '\0'))
             return true;
-        p += 4;
+        p += n;
     }
     return false;
 }
+
+/* Headers a signature must cover, with the names AWS's message uses: the
+ * host (else a signature replays against another endpoint), the date
+ * (else against another time) and the operation (else a captured
+ * PutRecord signature is a DeleteDeliveryStream one). */
+static const struct {
+    const char *name, *shown;
+} must_sign[] = {
+    { "host", "Host' or ':authority" },
+    { "x-amz-date", "X-Amz-Date" },
+    { "x-amz-target", "X-Amz-Target" },
+};
 
 int floe_fh_auth_check(const struct floe_fh_auth *auth, const char *method,
                        const char *path, const void *body, size_t body_len,
@@ -114,19 +127,26 @@ int floe_fh_auth_check(const struct floe_fh_auth *auth, const char *method,
     if (t < now_ms - FLOE_FH_AUTH_SKEW_MS) {
         floe_sigv4_amz_date(now_ms - FLOE_FH_AUTH_SKEW_MS, lim_s);
         return fail(e, "InvalidSignatureException", 400,
-                    "Signature expired: %s is now earlier than %s (%s - 15 "
+                    "Signature expired: %s is now earlier than %s (%s - 5 "
                     "min.)", date, lim_s, now_s);
     }
     if (t > now_ms + FLOE_FH_AUTH_SKEW_MS) {
         floe_sigv4_amz_date(now_ms + FLOE_FH_AUTH_SKEW_MS, lim_s);
         return fail(e, "InvalidSignatureException", 400,
                     "Signature not yet current: %s is still later than %s "
-                    "(%s + 15 min.)", date, lim_s, now_s);
+                    "(%s + 5 min.)", date, lim_s, now_s);
     }
     if (strcmp(a.access_key, auth->access_key_id) != 0)
         return fail(e, "UnrecognizedClientException", 400,
                     "The security token included in the request is "
                     "invalid.");
+
+    for (n = 0; n < sizeof(must_sign) / sizeof(must_sign[0]); n++)
+        if (!is_signed(a.signed_headers, must_sign[n].name))
+            return fail(e, "InvalidSignatureException", 400,
+                        "'%s' must be a 'SignedHeader' in the AWS "
+                        "Authorization.", must_sign[n].shown);
+    n = 0;
 
     /* The headers the client signed, as it sent them. */
     memcpy(names, a.signed_headers, sizeof(names));
@@ -144,9 +164,6 @@ int floe_fh_auth_check(const struct floe_fh_auth *auth, const char *method,
                         "Signed header '%.64s' is not in the request", p);
         n++;
     }
-    if (!host_signed(a.signed_headers))
-        return fail(e, "IncompleteSignatureException", 400,
-                    "SignedHeaders must include host");
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = path;

@@ -1,7 +1,8 @@
 /* auth.h - optional SigV4 authentication of Firehose API requests.
  * When access keys are configured every API request must carry a valid
  * AWS4-HMAC-SHA256 Authorization header for service "firehose" (any
- * region), an X-Amz-Date within 15 minutes of the server clock, and a
+ * region), an X-Amz-Date within 5 minutes of the server clock (as AWS),
+ * Host, X-Amz-Date and X-Amz-Target among the signed headers, and a
  * signature made with the configured secret (checked with aws/sigv4.h).
  * Errors use the names AWS JSON 1.1 (Coral) services answer with. */
 #ifndef FLOE_FIREHOSE_AUTH_H
@@ -12,7 +13,8 @@
 
 #include "core/err.h"
 
-#define FLOE_FH_AUTH_SKEW_MS (15 * 60 * 1000LL)
+/* AWS's window for X-Amz-Date against the server clock. */
+#define FLOE_FH_AUTH_SKEW_MS (5 * 60 * 1000LL)
 
 /* The configured credential; both strings borrowed (they must outlive the
  * server). An empty or NULL key id disables authentication. */

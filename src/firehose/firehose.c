@@ -50,6 +50,8 @@ struct fh_cfg {
     char *access_key_id;
     char *secret_access_key;
     int64_t retry_window;
+    int64_t max_conns, header_timeout, body_timeout, idle_timeout;
+    char *tls_cert, *tls_key;
 };
 
 #define F(m) offsetof(struct fh_cfg, m)
@@ -77,7 +79,30 @@ static const struct floe_opt fh_opts[] = {
       "Bytes (all streams) buffered or awaiting delivery; past it puts get "
       "ServiceUnavailableException (back-pressure)." },
     { "max-request", FLOE_OPT_SIZE, "8M", F(max_request), 1 << 20, 64 << 20,
-      0, "Largest request body accepted; larger ones are refused unread." },
+      0, "Largest request body accepted; a larger Content-Length is "
+      "refused unread (413, then the connection is closed)." },
+    { "max-connections", FLOE_OPT_INT, "1024", F(max_conns), 16, 1000000, 0,
+      "Open connections served. Past it a request gets 503 "
+      "ServiceUnavailableException (clients retry) and its connection is "
+      "closed; past 1/16 more, new connections are closed at once. The "
+      "open-file limit is raised to its hard limit at start, and this is "
+      "lowered, with a warning, if it does not fit." },
+    { "header-timeout", FLOE_OPT_MS, "10s", F(header_timeout), 100,
+      3600000, 0, "A request head must be whole within this of the "
+      "connection opening (TLS handshake included) or of the previous "
+      "response; else the connection is closed. So it is also how long an "
+      "idle keep-alive connection is kept." },
+    { "body-timeout", FLOE_OPT_MS, "60s", F(body_timeout), 100, 3600000, 0,
+      "A request body must be whole within this of its head (a "
+      "Content-Length larger than what is sent ends here)." },
+    { "idle-timeout", FLOE_OPT_MS, "30s", F(idle_timeout), 1000, 3600000, 0,
+      "A connection on which no byte moves either way for this long is "
+      "closed (a client not reading its answer)." },
+    { "tls-cert", FLOE_OPT_STR, NULL, F(tls_cert), 0, 0, 0,
+      "PEM certificate (chain) file: serve HTTPS only, as AWS does (with "
+      "--tls-key)." },
+    { "tls-key", FLOE_OPT_STR, NULL, F(tls_key), 0, 0, 0,
+      "PEM private key file of --tls-cert." },
     { "wal", FLOE_OPT_BOOL, "true", F(wal), 0, 0, 0,
       "Write-ahead log: acknowledge a put only once its records are "
       "fdatasync'ed; replay them after a crash (--wal=false to disable)." },
@@ -92,7 +117,8 @@ static const struct floe_opt fh_opts[] = {
     { "access-key-id", FLOE_OPT_STR, NULL, F(access_key_id), 0, 0, 0,
       "When set (with --secret-access-key), every API request must be "
       "signed with AWS Signature V4 by this key for service firehose (any "
-      "region; X-Amz-Date within 15 min). Unset: no authentication." },
+      "region; X-Amz-Date within 5 min, as AWS; Host, X-Amz-Date and "
+      "X-Amz-Target signed). Unset: no authentication." },
     { "secret-access-key", FLOE_OPT_STR, NULL, F(secret_access_key), 0, 0,
       FLOE_OPT_SECRET,
       "Secret of --access-key-id (never logged; prefer the environment "
@@ -231,7 +257,7 @@ int floe_firehose_main(int argc, char **argv)
     struct floe_fh_deliver_cfg dcfg;
     struct floe_http_server_cfg hcfg;
     struct floe_fh_api api;
-    struct floe_buf wal_dir;
+    struct floe_buf wal_dir, pem_cert, pem_key;
     struct floe_fh_wal_replay_stats rs;
     sigset_t set;
     pthread_t watcher;
@@ -240,6 +266,8 @@ int floe_firehose_main(int argc, char **argv)
 
     memset(&cfg, 0, sizeof(cfg));
     floe_buf_init(&wal_dir, 4096);
+    floe_buf_init(&pem_cert, 1 << 20);
+    floe_buf_init(&pem_key, 1 << 20);
     status = floe_opt_main(&fh_cmd, &cfg, argc, argv, NULL);
     if (status != FLOE_OPT_GO)
         goto cleanup;
@@ -249,6 +277,15 @@ int floe_firehose_main(int argc, char **argv)
         (cfg.secret_access_key != NULL && cfg.secret_access_key[0] != '\0')) {
         fprintf(stderr, "floe firehose: --access-key-id and "
                         "--secret-access-key go together\n");
+        status = 2;
+        goto cleanup;
+    }
+    if ((cfg.tls_cert != NULL) != (cfg.tls_key != NULL) ||
+        (cfg.tls_cert != NULL &&
+         (floe_read_file(cfg.tls_cert, &pem_cert) != FLOE_OK ||
+          floe_read_file(cfg.tls_key, &pem_key) != FLOE_OK))) {
+        fprintf(stderr, "floe firehose: --tls-cert and --tls-key go "
+                        "together and must be readable PEM files\n");
         status = 2;
         goto cleanup;
     }
@@ -328,15 +365,21 @@ int floe_firehose_main(int argc, char **argv)
     hcfg.threads = (int)cfg.threads;
     hcfg.max_body = (size_t)cfg.max_request;
     hcfg.max_resp = 1 << 20;
-    hcfg.timeout_s = 120;
+    hcfg.timeout_s = (unsigned)(cfg.idle_timeout / 1000);
+    hcfg.max_conns = (unsigned)cfg.max_conns;
+    hcfg.header_ms = (unsigned)cfg.header_timeout;
+    hcfg.body_ms = (unsigned)cfg.body_timeout;
+    hcfg.tls_cert = pem_cert.data;
+    hcfg.tls_key = pem_key.data;
+    hcfg.metrics = metrics;
     rc = floe_http_server_start(&hcfg, floe_fh_api_handle, &api, &srv, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);
         goto cleanup;
     }
-    floe_log_info("listening on %s:%d (%zu streams, lake %s, WAL %s, "
-                  "SigV4 %s)",
-                  cfg.bind, floe_http_server_port(srv),
+    floe_log_info("listening on %s:%d (%s%zu streams, lake %s, WAL %s, "
+                  "SigV4 %s)", cfg.bind, floe_http_server_port(srv),
+                  cfg.tls_cert ? "HTTPS, " : "",
                   floe_fh_registry_count(reg), floe_store_url(store),
                   wal ? "on" : "off",
                   api.auth.access_key_id ? "required" : "off");
@@ -369,6 +412,10 @@ cleanup:
     floe_store_close(store);
     floe_metrics_destroy(metrics);
     floe_buf_free(&wal_dir);
+    floe_buf_free(&pem_cert);
+    if (pem_key.data != NULL) /* the private key: not left in freed memory */
+        memset(pem_key.data, 0, pem_key.len);
+    floe_buf_free(&pem_key);
     floe_opt_free(fh_opts, &cfg);
     return status;
 }

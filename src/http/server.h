@@ -1,8 +1,13 @@
-/* server.h - generic HTTP/1.1 server glue over libmicrohttpd.
- * A thread pool reads each request whole (body bounded by max_body) and
- * calls one handler with method, path, a header getter and the body; the
- * handler fills status, content type, extra headers and body. Keep-alive is
- * on. Used by `floe firehose` (AWS JSON API) and later /metrics. */
+/* server.h - generic HTTP/1.1 server glue over libmicrohttpd, fit for a
+ * public endpoint. A thread pool reads each request whole (body bounded
+ * by max_body; a larger declared Content-Length is refused with 413
+ * before any of it is read) and calls one handler with method, path, a
+ * header getter and the body; the handler fills status, content type,
+ * extra headers and body. Keep-alive is on. Connections are bounded
+ * (past max_conns a request gets 503 and the connection is closed, and
+ * past that accept closes at once), and so is the time a client may take
+ * to send a request head and a body; optional TLS (GnuTLS through
+ * libmicrohttpd). Used by `floe firehose` (AWS JSON API) and /metrics. */
 #ifndef FLOE_HTTP_SERVER_H
 #define FLOE_HTTP_SERVER_H
 
@@ -41,13 +46,32 @@ struct floe_http_resp {
 typedef void (*floe_http_handler)(void *ud, const struct floe_http_req *req,
                                   struct floe_http_resp *resp);
 
+struct floe_metrics;
+
 struct floe_http_server_cfg {
     const char *bind;     /* "127.0.0.1" (IPv4 or IPv6 literal) */
     int port;             /* 0 picks a free port */
     int threads;          /* pool size; 1 = the polling thread alone */
-    size_t max_body;      /* larger bodies are discarded, too_big set */
+    size_t max_body;      /* larger bodies are refused (413), too_big set
+                             for a chunked one read past it */
     size_t max_resp;      /* cap for resp->body */
-    unsigned timeout_s;   /* idle connection timeout */
+    unsigned timeout_s;   /* idle: no byte either way for this long closes
+                             the connection (0: 30) */
+    unsigned max_conns;   /* open connections served (0: 1024); a few more
+                             are accepted to be answered 503; lowered to
+                             fit the open-file limit (raised to its hard
+                             limit here) with a warning */
+    unsigned header_ms;   /* a request head must be whole within this of
+                             the connection opening or the previous
+                             response (so also the keep-alive idle
+                             limit); 0: 10000 */
+    unsigned body_ms;     /* the body must be whole within this of its
+                             head (0: 60000) */
+    const char *tls_cert; /* PEM text of the certificate (chain) and key:
+                             both set for HTTPS; copied */
+    const char *tls_key;
+    struct floe_metrics *metrics; /* NULL, or where the connection counters
+                                     go (floe_http_connections_*) */
 };
 
 /* Value of request header `name` (case-insensitive) or NULL; borrowed. */
@@ -57,7 +81,7 @@ const char *floe_http_req_header(const struct floe_http_req *req,
 int floe_http_resp_header(struct floe_http_resp *resp, const char *name,
                           const char *value);
 
-/* Listen and serve. On FLOE_OK *out is owned by the caller
+/* Listen and serve (HTTPS when cfg->tls_cert is set). On FLOE_OK *out is owned by the caller
  * (floe_http_server_stop). `ud` is borrowed and must outlive the server.
  * On error err says why (address in use, bad bind address...). */
 int floe_http_server_start(const struct floe_http_server_cfg *cfg,

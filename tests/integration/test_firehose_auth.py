@@ -43,12 +43,17 @@ def client(fh, key=KEY, secret=SECRET, region="eu-west-3"):
 
 
 def send(fh, op, body, key=KEY, secret=SECRET, service="firehose",
-         when=None, tamper=None, auth=True, authorization=None):
-    """POST a botocore-signed request; returns (status, parsed JSON)."""
+         when=None, tamper=None, auth=True, authorization=None,
+         target_after=None):
+    """POST a botocore-signed request; returns (status, parsed JSON).
+    With target_after, X-Amz-Target is left out of the signature and set
+    to that operation afterwards (a replayed signature)."""
     data = json.dumps(body).encode()
-    req = AWSRequest(method="POST", url=fh.endpoint + "/", data=data, headers={
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "Firehose_20150804." + op})
+    hdrs = {"Content-Type": "application/x-amz-json-1.1"}
+    if target_after is None:
+        hdrs["X-Amz-Target"] = "Firehose_20150804." + op
+    req = AWSRequest(method="POST", url=fh.endpoint + "/", data=data,
+                     headers=hdrs)
     if auth:
         signer = botocore.auth.SigV4Auth(Credentials(key, secret), service,
                                          "us-east-1")
@@ -63,6 +68,8 @@ def send(fh, op, body, key=KEY, secret=SECRET, service="firehose",
             signer.add_auth(req)
     if authorization is not None:
         req.headers["Authorization"] = authorization
+    if target_after is not None:
+        req.headers["X-Amz-Target"] = "Firehose_20150804." + target_after
     p = req.prepare()
     payload = tamper(data) if tamper else data
     r = urllib.request.Request(p.url, data=payload, method="POST",
@@ -135,12 +142,15 @@ def test_bad_credentials_refused_and_server_keeps_serving(secured):
         (dict(authorization="Basic dXNlcjpwYXNz"),
          "IncompleteSignatureException", None),
         (dict(service="kinesis"), "InvalidSignatureException", "firehose"),
+        # AWS's window is 5 minutes each way
         (dict(when=datetime.datetime.now(datetime.timezone.utc)
-              - datetime.timedelta(minutes=20)),
-         "InvalidSignatureException", "Signature expired"),
+              - datetime.timedelta(minutes=7)),
+         "InvalidSignatureException", "- 5 min.)"),
         (dict(when=datetime.datetime.now(datetime.timezone.utc)
-              + datetime.timedelta(minutes=20)),
-         "InvalidSignatureException", "not yet current"),
+              + datetime.timedelta(minutes=7)),
+         "InvalidSignatureException", "+ 5 min.)"),
+        (dict(target_after="PutRecord"), "InvalidSignatureException",
+         "'X-Amz-Target' must be a 'SignedHeader'"),
         (dict(tamper=lambda d: d.replace(b"bm8K", b"eWVzCg")),
          "InvalidSignatureException", "does not match"),
         (dict(secret="wrong"), "InvalidSignatureException", None),
@@ -154,21 +164,45 @@ def test_bad_credentials_refused_and_server_keeps_serving(secured):
             assert needle in out["message"], out
         st, out = send(secured, "ListDeliveryStreams", {})
         assert st == 200, out
-    # Within the skew window (10 min off) is accepted.
+    # Within the skew window (3 min off) is accepted.
     st, out = send(secured, "PutRecord", {
         "DeliveryStreamName": "orders", "Record": {"Data": b64(b"skew\n")}},
         when=datetime.datetime.now(datetime.timezone.utc)
-        - datetime.timedelta(minutes=10))
+        - datetime.timedelta(minutes=3))
     assert st == 200, out
     with urllib.request.urlopen(secured.endpoint + "/metrics") as r:
         text = r.read().decode()
-    assert "floe_firehose_auth_failures_total 11" in text
+    assert "floe_firehose_auth_failures_total 12" in text
     assert secured.stop() == 0
     # Only the accepted record was stored; the secret never hit the log.
     got = b"".join(secured.lake.read(k)
                    for k in secured.lake.keys("landing/orders/"))
     assert got == b"skew\n"
     assert SECRET not in open(secured.proc.log_path).read()
+
+
+def test_replayed_signature_with_another_target_is_refused(secured):
+    """A signature that does not cover X-Amz-Target (captured from a
+    PutRecord) must not authorise DeleteDeliveryStream."""
+    ok = client(secured)
+    ok.create_delivery_stream(DeliveryStreamName="orders",
+                              ExtendedS3DestinationConfiguration=s3cfg(900))
+    st, out = send(secured, "DeleteDeliveryStream",
+                   {"DeliveryStreamName": "orders"},
+                   target_after="DeleteDeliveryStream")
+    assert st == 400 and out["__type"] == "InvalidSignatureException", out
+    assert "X-Amz-Target" in out["message"]
+    assert ok.list_delivery_streams()["DeliveryStreamNames"] == ["orders"]
+    # Host and X-Amz-Date must be signed too.
+    auth = ("AWS4-HMAC-SHA256 Credential=%s/20240101/us-east-1/firehose/"
+            "aws4_request, SignedHeaders=x-amz-date;x-amz-target, "
+            "Signature=%s" % (KEY, "0" * 64))
+    st, out = send(secured, "DeleteDeliveryStream",
+                   {"DeliveryStreamName": "orders"}, authorization=auth)
+    assert st == 400 and out["__type"] == "InvalidSignatureException", out
+    assert "'Host' or ':authority' must be a 'SignedHeader'" in \
+        out["message"]
+    assert ok.list_delivery_streams()["DeliveryStreamNames"] == ["orders"]
 
 
 def test_secret_without_key_is_a_usage_error(tmp_path):

@@ -87,10 +87,13 @@ def test_undeliverable_records_go_to_error_output(tmp_path, boto_firehose,
                 d["attemptEndingTimestamp"] <= t1
         assert [base64.b64decode(d["rawData"]) for d in docs(fh, pkeys)] == \
             [b"lonely\n"]
-        with urllib.request.urlopen(fh.endpoint + "/metrics") as r:
-            text = r.read().decode()
-        assert "floe_firehose_error_output_records_total 7" in text
-        assert "floe_firehose_error_output_objects_total 2" in text
+        def counted():  # counted just after the object is put
+            with urllib.request.urlopen(fh.endpoint + "/metrics") as r:
+                text = r.read().decode()
+            return ("floe_firehose_error_output_records_total 7" in text and
+                    "floe_firehose_error_output_objects_total 2" in text)
+        wait_for(counted, timeout=10, what="7 records, 2 error objects "
+                 "on /metrics")
     finally:
         assert fh.stop() == 0
     # Nothing reached the blocked primary paths; error output is the

@@ -28,16 +28,18 @@ static const char *get(void *ud, const char *name)
     return NULL;
 }
 
-/* Sign BODY at `when` with key/secret/service into auth (owned buf). */
+/* Sign BODY at `when` with key/secret/service into auth (owned buf); the
+ * first `nh` of host, x-amz-date, x-amz-target are signed. */
 static void sign(int64_t when, const char *key, const char *secret,
-                 const char *service, char date[17], struct floe_buf *auth)
+                 const char *service, size_t nh, char date[17],
+                 struct floe_buf *auth)
 {
     struct floe_sigv4_hdr sh[3] = {
         { "host", "127.0.0.1:4573" },
         { "x-amz-date", date },
         { "x-amz-target", "Firehose_20150804.PutRecord" },
     };
-    struct floe_sigv4_req req = { "POST", "/", NULL, sh, 3, BODY,
+    struct floe_sigv4_req req = { "POST", "/", NULL, sh, nh, BODY,
                                   strlen(BODY), NULL };
 
     floe_sigv4_amz_date(when, date);
@@ -52,14 +54,24 @@ static void test_auth_table(void)
         int64_t skew_ms;
         const char *key, *secret, *service, *body, *override;
         const char *want; /* NULL = accepted */
+        size_t nh;        /* headers signed (0: all three) */
     } cases[] = {
         { "good", 0, "AK", "sk", "firehose", BODY, NULL, NULL },
-        { "14 min late ok", -14 * 60000, "AK", "sk", "firehose", BODY, NULL,
+        { "4 min late ok", -4 * 60000, "AK", "sk", "firehose", BODY, NULL,
           NULL },
-        { "16 min late", -16 * 60000, "AK", "sk", "firehose", BODY, NULL,
+        { "4 min early ok", 4 * 60000, "AK", "sk", "firehose", BODY, NULL,
+          NULL },
+        /* AWS allows 5 minutes each way */
+        { "6 min late", -6 * 60000, "AK", "sk", "firehose", BODY, NULL,
           "InvalidSignatureException" },
-        { "16 min early", 16 * 60000, "AK", "sk", "firehose", BODY, NULL,
+        { "6 min early", 6 * 60000, "AK", "sk", "firehose", BODY, NULL,
           "InvalidSignatureException" },
+        /* a valid signature that leaves the operation out: replayable
+         * with another X-Amz-Target */
+        { "target not signed", 0, "AK", "sk", "firehose", BODY, NULL,
+          "InvalidSignatureException", 2 },
+        { "date not signed", 0, "AK", "sk", "firehose", BODY, NULL,
+          "InvalidSignatureException", 1 },
         { "wrong secret", 0, "AK", "nope", "firehose", BODY, NULL,
           "InvalidSignatureException" },
         { "unknown key", 0, "AK2", "sk", "firehose", BODY, NULL,
@@ -78,12 +90,13 @@ static void test_auth_table(void)
           "IncompleteSignatureException" },
         { "host not signed", 0, "AK", "sk", "firehose", BODY,
           "AWS4-HMAC-SHA256 Credential=AK/20231114/us-east-1/firehose/"
-          "aws4_request, SignedHeaders=x-amz-date, Signature="
+          "aws4_request, SignedHeaders=x-amz-date;x-amz-target, Signature="
           "0000000000000000000000000000000000000000000000000000000000000000",
-          "IncompleteSignatureException" },
+          "InvalidSignatureException" },
         { "unsent header signed", 0, "AK", "sk", "firehose", BODY,
           "AWS4-HMAC-SHA256 Credential=AK/20231114/us-east-1/firehose/"
-          "aws4_request, SignedHeaders=host;x-amz-date;x-extra, Signature="
+          "aws4_request, SignedHeaders=host;x-amz-date;x-amz-target;"
+          "x-extra, Signature="
           "0000000000000000000000000000000000000000000000000000000000000000",
           "IncompleteSignatureException" },
     };
@@ -100,7 +113,7 @@ static void test_auth_table(void)
         memset(&e, 0, sizeof(e));
         floe_buf_init(&auth, 4096);
         sign(NOW + cases[i].skew_ms, cases[i].key, cases[i].secret,
-             cases[i].service, date, &auth);
+             cases[i].service, cases[i].nh ? cases[i].nh : 3, date, &auth);
         h.n = 0;
         h.name[h.n] = "Host";
         h.value[h.n++] = "127.0.0.1:4573";
