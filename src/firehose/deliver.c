@@ -50,6 +50,9 @@ struct lane {
     int64_t backoff_ms; /* 0 = healthy; else the last transient failure's */
     int64_t not_before; /* monotonic ms: no attempt before (backoff) */
     bool deleted;       /* DeleteDeliveryStream: no more retry window */
+    /* Read by request threads without d->qmu: */
+    atomic_bool failing;          /* backing off after a transient error */
+    _Atomic int64_t queued_bytes; /* of its sealed gens not yet settled */
 };
 
 /* Where a gen's delivery stands. */
@@ -276,6 +279,7 @@ static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
     pthread_mutex_lock(&d->qmu);
     g->lane = slot->lane;
     g->lane->refs++;
+    atomic_fetch_add(&g->lane->queued_bytes, (int64_t)g->data.len);
     if (d->qtail)
         d->qtail->next = g;
     else
@@ -314,6 +318,12 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
     *out_sync = 0;
     if (slot == NULL) /* re-attach after an update ran out of memory */
         return FLOE_ENOMEM;
+    /* A stream whose store puts keep failing may fill a quarter of the
+     * budget, so the others keep room to buffer (back-pressure on it
+     * alone). */
+    if (atomic_load(&slot->lane->failing) &&
+        atomic_load(&slot->lane->queued_bytes) >= d->max_buffered / 4)
+        return n > 0 ? FLOE_EAGAIN : FLOE_OK;
     /* Longest prefix that fits the budget. */
     while (k < n && total + recs[k].len <= (size_t)d->max_buffered)
         total += recs[k++].len;
@@ -451,6 +461,8 @@ int floe_fh_deliver_attach(struct floe_fh_deliver *d,
     snprintf(slot->name, sizeof(slot->name), "%s", s->name);
     snprintf(lane->name, sizeof(lane->name), "%s", s->name);
     lane->refs = 1;
+    atomic_init(&lane->failing, false);
+    atomic_init(&lane->queued_bytes, 0);
     slot->lane = lane;
     slot->s = s;
     slot->size_bytes = (int64_t)s->size_mb << 20;
@@ -808,15 +820,19 @@ static void settle(struct floe_fh_deliver *d, struct gen *g,
     struct lane *l = g->lane;
 
     l->inflight--;
+    if (out != OUT_RETRY)
+        atomic_fetch_sub(&l->queued_bytes, (int64_t)g->data.len);
     if (out == OUT_DONE) {
         l->backoff_ms = 0;
         l->not_before = 0;
+        atomic_store(&l->failing, false);
     } else if (out == OUT_RETRY) {
         int64_t b = l->backoff_ms * 2;
 
         b = b < BACKOFF_MIN_MS ? BACKOFF_MIN_MS
                                : b > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b;
         l->backoff_ms = b;
+        atomic_store(&l->failing, true);
         /* Jitter: wait between half and the whole backoff. */
         l->not_before = floe_mono_ms() + b / 2 +
                         (int64_t)(rand_r(&d->jitter) % (unsigned)(b / 2 + 1));

@@ -4,7 +4,8 @@
  * after its first record, then worker threads compress it (compress.h)
  * and put it with floe_store_put. Bytes buffered or awaiting delivery are
  * capped by max_buffered (back-pressure: puts are refused, memory never
- * grows unbounded).
+ * grows unbounded); a stream whose puts keep failing may hold a quarter of
+ * it, past which its own puts are refused and the others keep room.
  * Store errors (floe_store_transient): a transient one is retried with
  * backoff and jitter until the retry window ends; the backoff belongs to
  * the stream and the object waits in the queue, never in a worker, so a

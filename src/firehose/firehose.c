@@ -78,7 +78,9 @@ static const struct floe_opt fh_opts[] = {
     { "max-buffered", FLOE_OPT_SIZE, "1G", F(max_buffered), 8 << 20,
       1099511627776.0, 0,
       "Bytes (all streams) buffered or awaiting delivery; past it puts get "
-      "ServiceUnavailableException (back-pressure)." },
+      "ServiceUnavailableException (back-pressure). A stream whose store "
+      "puts keep failing may hold a quarter of it; then its own puts are "
+      "refused so the other streams keep room." },
     { "max-request", FLOE_OPT_SIZE, "8M", F(max_request), 1 << 20, 64 << 20,
       0, "Largest request body accepted; larger ones are refused unread." },
     { "wal", FLOE_OPT_BOOL, "true", F(wal), 0, 0, 0,

@@ -14,6 +14,7 @@ import base64
 import datetime
 import json
 import re
+import signal
 import urllib.request
 
 import pytest
@@ -57,6 +58,22 @@ def start(tmp_path, request, extra=()):
     return fh
 
 
+def create_refused(c, word, **kw):
+    """CreateDeliveryStream "s" must fail with InvalidArgumentException
+    whose message has `word`, and create nothing."""
+    with pytest.raises(ClientError) as ei:
+        c.create_delivery_stream(DeliveryStreamName="s",
+                                 ExtendedS3DestinationConfiguration=cfg(**kw))
+    assert ei.value.response["Error"]["Code"] == "InvalidArgumentException"
+    assert word in ei.value.response["Error"]["Message"]
+    assert c.list_delivery_streams()["DeliveryStreamNames"] == []
+
+
+def wait_failures(fh, n, what="a failed put"):
+    wait_for(lambda: (metric(fh, "floe_firehose_store_put_failures_total")
+                      or 0) >= n, timeout=20, what=what)
+
+
 def block(tmp_path, *dirs):
     """Files where the store needs directories: puts under them fail."""
     for d in dirs:
@@ -65,9 +82,31 @@ def block(tmp_path, *dirs):
         p.write_text("blocks this folder\n")
 
 
+def failing_b1(tmp_path, request, boto_firehose, eprefix="errors/",
+               extra=()):
+    """A firehose with stream b1 whose puts fail (transient)."""
+    block(tmp_path, "b1")
+    fh = start(tmp_path, request, extra)
+    c = boto_firehose(fh.endpoint)
+    c.create_delivery_stream(DeliveryStreamName="b1",
+                             ExtendedS3DestinationConfiguration=cfg(
+                                 "b1/", eprefix))
+    return fh, c
+
+
 def unblock(tmp_path, *dirs):
     for d in dirs:
         (tmp_path / "lake" / "landing" / d).unlink()
+
+
+def restart_delivers_b1(tmp_path, request, want):
+    """Unblock b1, start again: its records come from the WAL."""
+    unblock(tmp_path, "b1")
+    fh2 = start(tmp_path, request)
+    wait_for(lambda: content(fh2, "landing/b1/") == want, timeout=20,
+             what="b1 delivered from the WAL")
+    assert fh2.stop() == 0
+    return fh2
 
 
 @pytest.mark.parametrize("prefix,eprefix", [
@@ -85,13 +124,7 @@ def test_prefixes_the_store_refuses_are_refused(tmp_path, request,
                                                eprefix):
     fh = start(tmp_path, request)
     c = boto_firehose(fh.endpoint)
-    with pytest.raises(ClientError) as ei:
-        c.create_delivery_stream(DeliveryStreamName="s",
-                                 ExtendedS3DestinationConfiguration=cfg(
-                                     prefix, eprefix))
-    assert ei.value.response["Error"]["Code"] == "InvalidArgumentException"
-    assert "refuses" in ei.value.response["Error"]["Message"]
-    assert c.list_delivery_streams()["DeliveryStreamNames"] == []
+    create_refused(c, "refuses", prefix=prefix, eprefix=eprefix)
     # UpdateDestination is checked the same way; the stream is unchanged.
     c.create_delivery_stream(DeliveryStreamName="s",
                              ExtendedS3DestinationConfiguration=cfg(
@@ -119,13 +152,7 @@ def test_buckets_floe_owns_are_refused(tmp_path, request, boto_firehose,
                                        bucket):
     fh = start(tmp_path, request)
     c = boto_firehose(fh.endpoint)
-    with pytest.raises(ClientError) as ei:
-        c.create_delivery_stream(DeliveryStreamName="s",
-                                 ExtendedS3DestinationConfiguration=cfg(
-                                     "p/", bucket=bucket))
-    assert ei.value.response["Error"]["Code"] == "InvalidArgumentException"
-    assert "reserved" in ei.value.response["Error"]["Message"]
-    assert c.list_delivery_streams()["DeliveryStreamNames"] == []
+    create_refused(c, "reserved", prefix="p/", bucket=bucket)
     assert fh.stop() == 0
 
 
@@ -144,8 +171,7 @@ def test_failing_streams_do_not_hold_the_others(tmp_path, request,
     c.put_record(DeliveryStreamName="b1", Record={"Data": b"one\n"})
     c.put_record(DeliveryStreamName="b2", Record={"Data": b"two\n"})
     # Both are failing and being retried.
-    wait_for(lambda: (metric(fh, "floe_firehose_store_put_failures_total")
-                      or 0) >= 4, timeout=20, what="retries of b1 and b2")
+    wait_failures(fh, 4, what="retries of b1 and b2")
     c.put_record(DeliveryStreamName="good", Record={"Data": b"fine\n"})
     wait_for(lambda: fh.lake.keys("landing/good/"), timeout=20,
              what="the healthy stream's object")
@@ -167,37 +193,20 @@ def test_failing_streams_do_not_hold_the_others(tmp_path, request,
 
 def test_sigterm_with_a_failing_stream_exits_and_delivers_at_restart(
         tmp_path, request, boto_firehose):
-    block(tmp_path, "b1")
-    fh = start(tmp_path, request)
-    c = boto_firehose(fh.endpoint)
-    c.create_delivery_stream(DeliveryStreamName="b1",
-                             ExtendedS3DestinationConfiguration=cfg(
-                                 "b1/", "errors/"))
+    fh, c = failing_b1(tmp_path, request, boto_firehose)
     c.put_record_batch(DeliveryStreamName="b1", Records=[
         {"Data": b"r%d\n" % i} for i in range(3)])
-    wait_for(lambda: (metric(fh, "floe_firehose_store_put_failures_total")
-                      or 0) >= 1, timeout=20, what="a failed put")
+    wait_failures(fh, 1)
     assert fh.stop() == 0  # at once, not after the 24 h retry window
-    unblock(tmp_path, "b1")
-    fh2 = start(tmp_path, request)
-    wait_for(lambda: fh2.lake.keys("landing/b1/"), timeout=20,
-             what="b1 delivered from the WAL")
-    assert content(fh2, "landing/b1/") == b"r0\nr1\nr2\n"
-    assert fh2.stop() == 0
+    restart_delivers_b1(tmp_path, request, b"r0\nr1\nr2\n")
 
 
 def test_deleting_a_failing_stream_frees_its_work(tmp_path, request,
                                                   boto_firehose):
-    block(tmp_path, "b1")
-    fh = start(tmp_path, request)
-    c = boto_firehose(fh.endpoint)
-    c.create_delivery_stream(DeliveryStreamName="b1",
-                             ExtendedS3DestinationConfiguration=cfg(
-                                 "b1/", "errors/!{firehose:error-output-type}"
-                                 "/"))
+    fh, c = failing_b1(tmp_path, request, boto_firehose,
+                       "errors/!{firehose:error-output-type}/")
     c.put_record(DeliveryStreamName="b1", Record={"Data": b"gone\n"})
-    wait_for(lambda: (metric(fh, "floe_firehose_store_put_failures_total")
-                      or 0) >= 1, timeout=20, what="a failed put")
+    wait_failures(fh, 1)
     c.delete_delivery_stream(DeliveryStreamName="b1")
     # No more retry window: its records go to the error output now.
     wait_for(lambda: fh.lake.keys("landing/errors/s3-delivery-failed/"),
@@ -258,12 +267,9 @@ def test_error_output_retries_are_bounded(tmp_path, request, boto_firehose):
     # The object and its error output both fail (transient): after the
     # retry window and the bounded error-output attempts the records are
     # left to the WAL, and delivered once the store is fixed.
-    block(tmp_path, "b1", "errors")
-    fh = start(tmp_path, request, extra=["--retry-window", "500ms"])
-    c = boto_firehose(fh.endpoint)
-    c.create_delivery_stream(DeliveryStreamName="b1",
-                             ExtendedS3DestinationConfiguration=cfg(
-                                 "b1/", "errors/"))
+    block(tmp_path, "errors")
+    fh, c = failing_b1(tmp_path, request, boto_firehose,
+                       extra=["--retry-window", "500ms"])
     c.put_record(DeliveryStreamName="b1", Record={"Data": b"kept\n"})
     wait_for(lambda: metric(fh, "floe_firehose_undelivered_objects_total")
              == 1, timeout=60, what="the object left to the WAL")
@@ -271,10 +277,54 @@ def test_error_output_retries_are_bounded(tmp_path, request, boto_firehose):
     assert metric(fh, "floe_firehose_store_put_failures_total") >= 2
     assert fh.stop() == 0
     assert "kept in the write-ahead log" in fh.proc.output()
-    unblock(tmp_path, "b1", "errors")
-    fh2 = start(tmp_path, request)
-    wait_for(lambda: fh2.lake.keys("landing/b1/"), timeout=20,
-             what="delivered from the WAL")
-    assert content(fh2, "landing/b1/") == b"kept\n"
+    unblock(tmp_path, "errors")
+    fh2 = restart_delivers_b1(tmp_path, request, b"kept\n")
     assert fh2.lake.keys("landing/errors/") == []
-    assert fh2.stop() == 0
+
+
+def test_a_failing_stream_cannot_take_the_whole_buffer(tmp_path, request,
+                                                       boto_firehose):
+    # --max-buffered 8M: the failing stream is refused once it holds a
+    # quarter of it, so the healthy one can still buffer and deliver.
+    fh, c = failing_b1(tmp_path, request, boto_firehose,
+                       extra=["--max-buffered", "8M"])
+    c.create_delivery_stream(DeliveryStreamName="good",
+                             ExtendedS3DestinationConfiguration=cfg(
+                                 "good/", "errors/"))
+    big = b"x" * (900 << 10)
+    c.put_record(DeliveryStreamName="b1", Record={"Data": big})
+    wait_failures(fh, 1)
+    accepted = 1
+    for _ in range(20):
+        try:
+            c.put_record(DeliveryStreamName="b1", Record={"Data": big})
+            accepted += 1
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == \
+                "ServiceUnavailableException"
+            break
+    assert accepted < 8
+    c.put_record(DeliveryStreamName="good", Record={"Data": big})
+    wait_for(lambda: fh.lake.keys("landing/good/"), timeout=20,
+             what="the healthy stream's object")
+    assert fh.stop() == 0
+    restart_delivers_b1(tmp_path, request, big * accepted)
+
+
+def test_more_signals_during_shutdown(tmp_path, request, boto_firehose):
+    # The second signal's watcher uses the deliverer: it must be done with
+    # it before the deliverer is freed, however late the signal comes
+    # (under ASan, FLOE_BIN=build-asan/floe, a use after free aborts).
+    fh, c = failing_b1(tmp_path, request, boto_firehose)
+    c.put_record(DeliveryStreamName="b1", Record={"Data": b"sig\n"})
+    wait_failures(fh, 1)
+    p = fh.proc.p
+
+    def signalled():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        return p.poll() is not None
+    wait_for(signalled, interval=0.001, timeout=30, what="exit")
+    assert fh.stop() == 0
+    assert "AddressSanitizer" not in fh.proc.output()
+    restart_delivers_b1(tmp_path, request, b"sig\n")

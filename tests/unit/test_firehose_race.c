@@ -166,6 +166,16 @@ static void run_putters(struct rig *r, struct putter *p, pthread_t *t)
     }
 }
 
+/* A rig with stream "orders" and PUTTERS threads putting into it. */
+static void race_start(struct rig *r, struct putter *p, pthread_t *t)
+{
+    memset(r, 0, sizeof(*r));
+    memset(p, 0, sizeof(*p) * PUTTERS);
+    CHECK(rig_up(r, false) == 0);
+    CHECK(create(r, "orders", "orders/") == 200);
+    run_putters(r, p, t);
+}
+
 static long join_putters(struct putter *p, pthread_t *t)
 {
     long acked = 0;
@@ -189,12 +199,8 @@ static void test_puts_race_delete(void)
     long acked;
     int i;
 
-    memset(&r, 0, sizeof(r));
-    memset(p, 0, sizeof(p));
     floe_buf_init(&out, 1 << 16);
-    CHECK(rig_up(&r, false) == 0);
-    CHECK(create(&r, "orders", "orders/") == 200);
-    run_putters(&r, p, t);
+    race_start(&r, p, t);
     for (i = 0; i < 40; i++) {
         CHECK(call(&r, "DeleteDeliveryStream",
                    "{\"DeliveryStreamName\":\"orders\"}", &out,
@@ -221,13 +227,9 @@ static void test_puts_race_update(void)
     long acked;
     int i;
 
-    memset(&r, 0, sizeof(r));
-    memset(p, 0, sizeof(p));
     floe_buf_init(&out, 1 << 16);
     floe_buf_init(&body, 4096);
-    CHECK(rig_up(&r, false) == 0);
-    CHECK(create(&r, "orders", "orders/") == 200);
-    run_putters(&r, p, t);
+    race_start(&r, p, t);
     for (i = 0; i < 40; i++) {
         floe_buf_reset(&body);
         floe_buf_addf(&body,
@@ -264,11 +266,7 @@ static void test_delivery_race_shutdown(void)
     long acked;
     size_t i;
 
-    memset(&r, 0, sizeof(r));
-    memset(p, 0, sizeof(p));
-    CHECK(rig_up(&r, false) == 0);
-    CHECK(create(&r, "orders", "orders/") == 200);
-    run_putters(&r, p, t);
+    race_start(&r, p, t);
     acked = join_putters(p, t);
     CHECK(acked == (long)PUTTERS * PUTS * PER_PUT);
     /* The server's stop sequence, with the abort racing it. */
