@@ -263,7 +263,7 @@ int floe_firehose_main(int argc, char **argv)
     sigset_t set;
     struct watcher watcher;
     bool watching = false;
-    size_t i;
+    size_t i, nstreams;
     int sig = 0, rc, status;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -359,6 +359,8 @@ int floe_firehose_main(int argc, char **argv)
     hcfg.max_body = (size_t)cfg.max_request;
     hcfg.max_resp = 1 << 20;
     hcfg.timeout_s = 120;
+    /* Counted now: once the server runs, requests change the registry. */
+    nstreams = floe_fh_registry_count(reg);
     rc = floe_http_server_start(&hcfg, floe_fh_api_handle, &api, &srv, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);
@@ -366,8 +368,8 @@ int floe_firehose_main(int argc, char **argv)
     }
     floe_log_info("listening on %s:%d (%zu streams, lake %s, WAL %s, "
                   "SigV4 %s)",
-                  cfg.bind, floe_http_server_port(srv),
-                  floe_fh_registry_count(reg), floe_store_url(store),
+                  cfg.bind, floe_http_server_port(srv), nstreams,
+                  floe_store_url(store),
                   wal ? "on" : "off",
                   api.auth.access_key_id ? "required" : "off");
     if (cfg.ready_file != NULL) {
