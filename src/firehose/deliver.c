@@ -235,6 +235,17 @@ static void note_record(struct gen *g, int64_t ms, size_t len)
     g->nruns++;
 }
 
+/* Append `g` to the delivery queue. d->qmu held. */
+static void enqueue(struct floe_fh_deliver *d, struct gen *g)
+{
+    g->next = NULL;
+    if (d->qtail)
+        d->qtail->next = g;
+    else
+        d->qhead = g;
+    d->qtail = g;
+}
+
 /* Queue the slot's open buffer for delivery. slot->mu held. */
 static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
 {
@@ -280,11 +291,7 @@ static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
     g->lane = slot->lane;
     g->lane->refs++;
     atomic_fetch_add(&g->lane->queued_bytes, (int64_t)g->data.len);
-    if (d->qtail)
-        d->qtail->next = g;
-    else
-        d->qhead = g;
-    d->qtail = g;
+    enqueue(d, g);
     pthread_cond_signal(&d->qcv);
     pthread_mutex_unlock(&d->qmu);
 }
@@ -828,20 +835,17 @@ static void settle(struct floe_fh_deliver *d, struct gen *g,
         atomic_store(&l->failing, false);
     } else if (out == OUT_RETRY) {
         int64_t b = l->backoff_ms * 2;
+        /* never longer than the window it waits in */
+        int64_t max = d->retry_window_ms < BACKOFF_MAX_MS ? d->retry_window_ms
+                                                          : BACKOFF_MAX_MS;
 
-        b = b < BACKOFF_MIN_MS ? BACKOFF_MIN_MS
-                               : b > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b;
+        b = b < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : b > max ? max : b;
         l->backoff_ms = b;
         atomic_store(&l->failing, true);
         /* Jitter: wait between half and the whole backoff. */
         l->not_before = floe_mono_ms() + b / 2 +
                         (int64_t)(rand_r(&d->jitter) % (unsigned)(b / 2 + 1));
-        g->next = NULL;
-        if (d->qtail)
-            d->qtail->next = g;
-        else
-            d->qhead = g;
-        d->qtail = g;
+        enqueue(d, g);
     }
     /* Others may wait on this lane's backoff or probe. */
     pthread_cond_broadcast(&d->qcv);

@@ -91,8 +91,8 @@ static const struct floe_opt fh_opts[] = {
     { "retry-window", FLOE_OPT_MS, "24h", F(retry_window), 100,
       7 * 86400000.0, 0,
       "How long a store put failing with a transient error (I/O, "
-      "throttling, 5xx) is retried (backoff 0.1-5 s per stream, with "
-      "jitter; a failing stream never holds a delivery thread while it "
+      "throttling, 5xx) is retried (backoff 0.1-5 s but at most this "
+      "window, per stream, with jitter; a failing stream never holds a delivery thread while it "
       "waits) before the object's records are written under the stream's "
       "ErrorOutputPrefix instead (one JSON document per record, "
       "error-output-type s3-delivery-failed). A permanent error (a key or "
