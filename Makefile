@@ -2,10 +2,11 @@
 # This wrapper installs what is missing (scripts/bootstrap), then drives CMake.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all floe deps test-deps demo test unit unit-asan integration bench bench-smoke clean lint
+.PHONY: all floe deps test-deps demo test unit unit-asan unit-tsan integration-tsan integration bench bench-smoke clean lint
 
 all: floe
 
@@ -30,6 +31,23 @@ unit-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer (cannot share a build with ASan): every unit test, data
+# races and lock-order inversions fail it (tests/tsan.supp: third-party only).
+unit-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLOE_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS)
+
+# The firehose server itself under TSan, driven by real clients: a report
+# makes floe exit 66, which the tests' clean-exit checks refuse.
+TSAN_INTEGRATION ?= tests/integration/test_firehose_isolation.py \
+	tests/integration/test_firehose_api.py \
+	tests/integration/test_firehose_update.py \
+	tests/integration/test_firehose_errors.py
+integration-tsan: unit-tsan test-deps
+	TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp)" \
+	FLOE_BIN=$(abspath $(TSAN_BUILD))/floe .venv/bin/python -m pytest -q $(TSAN_INTEGRATION)
+
 integration: floe test-deps
 	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q tests/integration
 
@@ -38,7 +56,7 @@ lint:
 
 # The bench harness runs too, at smoke size (~15 s): it must not rot, but
 # benchmark numbers are never asserted in tests.
-test: lint unit unit-asan integration bench-smoke
+test: lint unit unit-asan unit-tsan integration-tsan integration bench-smoke
 
 # Benchmarks (bench/README.md): results in bench/results/latest.{json,md}.
 BENCH_ARGS ?=
@@ -49,4 +67,4 @@ bench-smoke: floe test-deps
 	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out $(BUILD)/bench-smoke $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

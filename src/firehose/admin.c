@@ -15,10 +15,12 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "firehose/compress.h"
 #include "firehose/prefix.h"
 #include "firehose/snappyapi.h"
 #include "firehose/tags.h"
 #include "firehose/tz.h"
+#include "store/store.h"
 
 static const char *const other_dests[] = {
     "RedshiftDestinationConfiguration",
@@ -158,6 +160,48 @@ static int refuse_enabled(const cJSON *cfg, const char *k,
     return 0;
 }
 
+/* Keys the store would refuse (an empty, "." or ".." segment, a leading
+ * '/', a control character) are refused now rather than at every flush:
+ * the object and error-output keys of `s` (named, configured) are
+ * evaluated once at a sample time and checked. A timestamp field never
+ * yields an empty segment or a '/', so one time stands for all. */
+static int check_keys(const struct floe_fh_stream *s, struct floe_fh_err *e)
+{
+    const int64_t sample_ms = 1536000000000LL; /* 2018-09-03T18:40:00Z */
+    const char *ext = floe_fh_compression_ext(s->compression);
+    char why[FLOE_ERR_LEN] = "";
+    struct floe_buf key;
+    int rc, bad = 0;
+
+    floe_buf_init(&key, FLOE_STORE_KEY_MAX * 4);
+    rc = floe_fh_object_key(s->bucket, s->prefix, s->name, s->version,
+                            sample_ms, ext, &key, why);
+    if (rc == FLOE_OK && floe_store_key_check(key.data) != FLOE_OK)
+        bad = 1;
+    if (rc == FLOE_OK && bad == 0) {
+        floe_buf_reset(&key);
+        rc = floe_fh_error_key(s->bucket, s->prefix, s->error_prefix,
+                               FLOE_FH_ERROR_TYPE_S3, s->name, s->version,
+                               sample_ms, ext, &key, why);
+        if (rc == FLOE_OK && floe_store_key_check(key.data) != FLOE_OK)
+            bad = 2;
+    }
+    if (rc != FLOE_OK)
+        rc = floe_fh_fail(e, rc == FLOE_ENOMEM ? "ServiceUnavailableException"
+                                               : "InvalidArgumentException",
+                          "%s", rc == FLOE_ENOMEM ? "out of memory" : why);
+    else if (bad != 0)
+        rc = floe_fh_fail(e, "InvalidArgumentException",
+                          "%s gives object keys the store refuses (e.g. "
+                          "'%.300s'): a key must not start with '/' nor "
+                          "have an empty, '.' or '..' segment or control "
+                          "characters", bad == 1 ? "Prefix"
+                                                 : "ErrorOutputPrefix",
+                          key.data);
+    floe_buf_free(&key);
+    return rc == FLOE_OK ? 0 : -1;
+}
+
 static int parse_s3(const cJSON *cfg, const char *path,
                     struct floe_fh_stream *s, struct floe_fh_err *e)
 {
@@ -204,6 +248,11 @@ static int parse_s3(const cJSON *cfg, const char *path,
     if (strcmp(b, ".") == 0 || strcmp(b, "..") == 0)
         return floe_fh_fail(e, "InvalidArgumentException",
                             "bucket name '%s' is not usable", b);
+    if (floe_store_zone_check(b) != FLOE_OK)
+        return floe_fh_fail(e, "InvalidArgumentException",
+                            "bucket name '%s' is reserved by floe (its own "
+                            "zones and folders in the object store); "
+                            "deliver to another bucket, e.g. landing", b);
     snprintf(p, sizeof(p), "%s.roleARN", path);
     if (opt_str(cfg, "RoleARN", p, &role, e) != 0)
         return -1;
@@ -284,7 +333,7 @@ static int parse_s3(const cJSON *cfg, const char *path,
         (eprefix && !s->error_prefix))
         return floe_fh_fail(e, "ServiceUnavailableException",
                             "out of memory");
-    return 0;
+    return check_keys(s, e);
 }
 
 int floe_fh_admin_stream_new(const cJSON *req,
@@ -538,8 +587,9 @@ int floe_fh_admin_delete(struct floe_fh_api *api, const cJSON *req,
                           "cannot persist the stream registry: %s",
                           floe_strerror(frc));
     } else {
-        /* Its buffer is sealed and still delivered under its naming. */
-        floe_fh_deliver_detach(api->dlv, s);
+        /* Its buffer is sealed and tried once more under its naming;
+         * nothing of it is retried past that (error output, then WAL). */
+        floe_fh_deliver_delete(api->dlv, s);
         floe_log_info("deleted stream %s (buffer flushed)", name);
     }
     floe_fh_registry_unlock(api->reg);
@@ -669,6 +719,9 @@ int floe_fh_admin_update(struct floe_fh_api *api, const cJSON *req,
         floe_fh_fail(e, "ServiceUnavailableException", "out of memory");
         goto out;
     }
+    /* named like the stream it becomes, for the key check */
+    memcpy(fresh->name, s->name, sizeof(fresh->name));
+    fresh->version = s->version + 1;
     /* Built by appending only (cJSON 1.7.15's Replace/Insert are buggy):
      * current members, overridden by the update, then new members. */
     cJSON_ArrayForEach(v, cur) {

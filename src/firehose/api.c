@@ -2,8 +2,9 @@
  * PutRecordBatch) and the HTTP handler.
  * A put is validated completely (counts, sizes, base64 shape) before any
  * byte is buffered; the base64 text is then decoded straight into the
- * stream's buffer by floe_fh_deliver_put, which returns only once the
- * records are durable. Put bodies of the usual shape are read by the
+ * stream's buffer by floe_fh_deliver_put under the registry's read lock;
+ * the lock is dropped before waiting for the WAL's fdatasync
+ * (floe_fh_deliver_sync), so an admin call never waits behind a disk. Put bodies of the usual shape are read by the
  * allocation-free putparse.h; the rest (and every other operation) by
  * cJSON, with the same answers. Every reply carries x-amzn-RequestId. */
 #define FLOE_LOG_MOD "firehose.api"
@@ -176,10 +177,10 @@ static int check_record(const cJSON *rec, int idx, struct floe_fh_blob *b,
 }
 
 /* Look the stream up (registry read lock taken; released by caller) and
- * buffer the records. */
+ * buffer the records; *sync for floe_fh_deliver_sync. */
 static int put(struct floe_fh_api *api, const char *name,
                const struct floe_fh_blob *recs, size_t n, size_t *accepted,
-               struct floe_fh_err *e)
+               uint64_t *sync, struct floe_fh_err *e)
 {
     struct floe_fh_stream *s;
     size_t bad = 0;
@@ -190,7 +191,7 @@ static int put(struct floe_fh_api *api, const char *name,
     if (s == NULL)
         return floe_fh_admin_not_found(name, e);
     rc = floe_fh_deliver_put(api->dlv, s, recs, n, floe_now_ms(), accepted,
-                             &bad);
+                             &bad, sync);
     if (rc == FLOE_EINVAL)
         return floe_fh_fail(e, "SerializationException",
                             "%s%zu%s is not valid base64",
@@ -202,7 +203,6 @@ static int put(struct floe_fh_api *api, const char *name,
         return floe_fh_fail(e, "ServiceUnavailableException",
                             "Slow down. (records not stored: %s)",
                             floe_strerror(rc));
-    floe_counter_add(api->records, *accepted);
     return 0;
 }
 
@@ -256,6 +256,7 @@ static int put_records(struct floe_fh_api *api, const char *name,
 {
     size_t total = 0, accepted = 0, i;
     unsigned long long seq;
+    uint64_t sync = 0;
     int rc;
 
     for (i = 0; i < n; i++)
@@ -264,10 +265,16 @@ static int put_records(struct floe_fh_api *api, const char *name,
         return floe_fh_fail(e, "InvalidArgumentException",
                             "Records size exceeds 4 MB limit");
     floe_fh_registry_rdlock(api->reg);
-    rc = put(api, name, recs, n, &accepted, e);
+    rc = put(api, name, recs, n, &accepted, &sync, e);
     floe_fh_registry_unlock(api->reg);
     if (rc != 0)
         return rc;
+    rc = floe_fh_deliver_sync(api->dlv, sync);
+    if (rc != FLOE_OK) /* buffered, but not durable: not acknowledged */
+        return floe_fh_fail(e, "ServiceUnavailableException",
+                            "Slow down. (records not stored: %s)",
+                            floe_strerror(rc));
+    floe_counter_add(api->records, accepted);
     if (!batch && accepted != 1) /* cannot happen: one fits or EAGAIN */
         return floe_fh_fail(e, "ServiceUnavailableException", "Slow down.");
     seq = atomic_fetch_add(&api->record_seq, accepted);

@@ -3,7 +3,13 @@
  * slot->mu (and qmu to hand over a sealed buffer); compression and the put
  * run on worker threads without any lock. A sealed buffer ("gen") keeps
  * its WAL segment references until its object is in the store, so a crash
- * at any point replays it (at-least-once, never lost). */
+ * at any point replays it (at-least-once, never lost).
+ * A worker makes one store attempt per turn and never sleeps on a gen: a
+ * transient failure puts the gen back in the queue and backs its stream
+ * ("lane") off, so a failing stream waits in the queue, not in a thread,
+ * and the others keep every worker. A permanent failure goes to the error
+ * output at once; error-output attempts are bounded; what is given up on
+ * stays in the WAL and is delivered at the next start. */
 #define FLOE_LOG_MOD "firehose.deliver"
 
 #include "firehose/deliver.h"
@@ -34,6 +40,35 @@ struct run {
     uint32_t n;
 };
 
+/* A stream's delivery state, shared by its slot and every gen it sealed
+ * (a deleted or updated stream's gens keep it). Every member is guarded
+ * by d->qmu; freed with its last reference. */
+struct lane {
+    char name[FLOE_FH_NAME_MAX + 1];
+    int refs;           /* the slot's, while attached, and each gen's */
+    int inflight;       /* its gens being attempted now */
+    int64_t backoff_ms; /* 0 = healthy; else the last transient failure's */
+    int64_t not_before; /* monotonic ms: no attempt before (backoff) */
+    bool deleted;       /* DeleteDeliveryStream: no more retry window */
+    /* Read by request threads without d->qmu: */
+    atomic_bool failing;          /* backing off after a transient error */
+    _Atomic int64_t queued_bytes; /* of its sealed gens not yet settled */
+};
+
+/* Where a gen's delivery stands. */
+enum phase {
+    PH_PUT,      /* the object under its key */
+    PH_ERROR,    /* its records under the error-output key */
+    PH_FALLBACK, /* the error output was refused: the fallback key */
+};
+
+/* What one attempt decided. */
+enum outcome {
+    OUT_DONE,  /* in the store (object or error output) */
+    OUT_RETRY, /* transient failure: back to the queue, lane backed off */
+    OUT_KEEP,  /* given up for now: the records stay in the WAL */
+};
+
 /* One buffer generation: open in a slot, then sealed and queued. */
 struct gen {
     struct floe_buf data;
@@ -47,7 +82,15 @@ struct gen {
     size_t nruns, capruns;
     char *key;           /* set when sealed */
     char *ekey;          /* error-output key, set when sealed */
+    char *fkey;          /* fallback error key (no prefixes), when sealed */
     enum floe_fh_compression comp;
+    struct lane *lane;   /* one reference, taken when sealed */
+    enum phase phase;
+    int attempts;        /* primary puts tried */
+    int eattempts;       /* error-output puts tried */
+    int store_rc;        /* the last primary put's error */
+    int64_t deadline;    /* monotonic end of the retry window; 0 = unset */
+    bool skip;           /* give up without an attempt (abort, stopping) */
     struct gen *next;
 };
 
@@ -58,6 +101,7 @@ struct floe_fh_slot {
     int64_t size_bytes;
     int64_t interval_ms;
     struct gen *cur;
+    struct lane *lane;   /* one reference */
     struct floe_fh_slot *next;
 };
 
@@ -69,18 +113,21 @@ struct floe_fh_deliver {
     struct floe_metrics *own_metrics; /* when the cfg gave none */
     struct floe_gauge *buffered;      /* also the budget (CAS on its v) */
     struct floe_counter *objects, *bytes, *put_failures, *error_records,
-        *error_objects;
+        *error_objects, *kept;
     atomic_bool abort;
 
     pthread_mutex_t slots_mu;
     struct floe_fh_slot *slots;
 
     pthread_mutex_t qmu;
-    pthread_cond_t qcv;      /* work queued or exit */
+    pthread_cond_t qcv;      /* work queued, backoff over, or exit
+                                (CLOCK_MONOTONIC) */
     pthread_cond_t drained;  /* queue empty and nothing in flight */
     struct gen *qhead, *qtail;
     int inflight;
+    bool stopping;           /* shutdown: one last try, no retries */
     bool exit_workers;
+    unsigned int jitter;     /* rand_r state for backoff jitter */
 
     pthread_mutex_t tick_mu;
     pthread_cond_t tick_cv;
@@ -90,7 +137,15 @@ struct floe_fh_deliver {
     bool ticker_started;
     pthread_t *workers;
     int nworkers;
+    bool finished;           /* floe_fh_deliver_finish ran */
 };
+
+/* Drop one reference on `l` (NULL is a no-op). d->qmu held. */
+static void lane_unref(struct lane *l)
+{
+    if (l != NULL && --l->refs == 0)
+        free(l);
+}
 
 static void gen_free(struct gen *g)
 {
@@ -102,6 +157,7 @@ static void gen_free(struct gen *g)
     free(g->runs);
     free(g->key);
     free(g->ekey);
+    free(g->fkey);
     free(g);
 }
 
@@ -179,6 +235,17 @@ static void note_record(struct gen *g, int64_t ms, size_t len)
     g->nruns++;
 }
 
+/* Append `g` to the delivery queue. d->qmu held. */
+static void enqueue(struct floe_fh_deliver *d, struct gen *g)
+{
+    g->next = NULL;
+    if (d->qtail)
+        d->qtail->next = g;
+    else
+        d->qhead = g;
+    d->qtail = g;
+}
+
 /* Queue the slot's open buffer for delivery. slot->mu held. */
 static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
 {
@@ -211,13 +278,20 @@ static void seal(struct floe_fh_deliver *d, struct floe_fh_slot *slot)
         g->ekey = floe_buf_take(&key, NULL);
     else
         floe_log_error("%s: cannot name error object: %s", s->name, err);
+    floe_buf_reset(&key);
+    /* Where the records go when the store refuses the error output too:
+     * <bucket>/s3-delivery-failed/yyyy/MM/dd/HH/..., no prefix at all. */
+    if (floe_fh_error_key(s->bucket, "", "", FLOE_FH_ERROR_TYPE_S3, s->name,
+                          s->version, local_ms,
+                          floe_fh_compression_ext(g->comp), &key,
+                          err) == FLOE_OK)
+        g->fkey = floe_buf_take(&key, NULL);
     floe_buf_free(&key);
     pthread_mutex_lock(&d->qmu);
-    if (d->qtail)
-        d->qtail->next = g;
-    else
-        d->qhead = g;
-    d->qtail = g;
+    g->lane = slot->lane;
+    g->lane->refs++;
+    atomic_fetch_add(&g->lane->queued_bytes, (int64_t)g->data.len);
+    enqueue(d, g);
     pthread_cond_signal(&d->qcv);
     pthread_mutex_unlock(&d->qmu);
 }
@@ -236,7 +310,7 @@ static bool reserve_budget(struct floe_fh_deliver *d, int64_t n)
 int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
                         const struct floe_fh_blob *recs, size_t n,
                         int64_t arrival_ms, size_t *out_accepted,
-                        size_t *out_bad)
+                        size_t *out_bad, uint64_t *out_sync)
 {
     struct floe_fh_slot *slot = s->slot;
     struct gen *g;
@@ -248,8 +322,15 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
 
     *out_accepted = 0;
     *out_bad = 0;
+    *out_sync = 0;
     if (slot == NULL) /* re-attach after an update ran out of memory */
         return FLOE_ENOMEM;
+    /* A stream whose store puts keep failing may fill a quarter of the
+     * budget, so the others keep room to buffer (back-pressure on it
+     * alone). */
+    if (atomic_load(&slot->lane->failing) &&
+        atomic_load(&slot->lane->queued_bytes) >= d->max_buffered / 4)
+        return n > 0 ? FLOE_EAGAIN : FLOE_OK;
     /* Longest prefix that fits the budget. */
     while (k < n && total + recs[k].len <= (size_t)d->max_buffered)
         total += recs[k++].len;
@@ -320,11 +401,7 @@ int floe_fh_deliver_put(struct floe_fh_deliver *d, struct floe_fh_stream *s,
     if ((int64_t)g->data.len >= slot->size_bytes)
         seal(d, slot);
     pthread_mutex_unlock(&slot->mu);
-    if (d->wal != NULL) {
-        rc = floe_fh_wal_sync(d->wal, seq);
-        if (rc != FLOE_OK)
-            return rc; /* buffered, but not durable: not acknowledged */
-    }
+    *out_sync = seq;
     *out_accepted = k;
     return FLOE_OK;
 fail:
@@ -333,6 +410,11 @@ fail:
     pthread_mutex_unlock(&slot->mu);
     floe_gauge_add(d->buffered, -(int64_t)total);
     return rc;
+}
+
+int floe_fh_deliver_sync(struct floe_fh_deliver *d, uint64_t sync)
+{
+    return d->wal != NULL ? floe_fh_wal_sync(d->wal, sync) : FLOE_OK;
 }
 
 void floe_fh_deliver_replay(struct floe_fh_deliver *d,
@@ -375,11 +457,20 @@ int floe_fh_deliver_attach(struct floe_fh_deliver *d,
                            struct floe_fh_stream *s)
 {
     struct floe_fh_slot *slot = calloc(1, sizeof(*slot));
+    struct lane *lane = calloc(1, sizeof(*lane));
 
-    if (slot == NULL)
+    if (slot == NULL || lane == NULL) {
+        free(slot);
+        free(lane);
         return FLOE_ENOMEM;
+    }
     pthread_mutex_init(&slot->mu, NULL);
     snprintf(slot->name, sizeof(slot->name), "%s", s->name);
+    snprintf(lane->name, sizeof(lane->name), "%s", s->name);
+    lane->refs = 1;
+    atomic_init(&lane->failing, false);
+    atomic_init(&lane->queued_bytes, 0);
+    slot->lane = lane;
     slot->s = s;
     slot->size_bytes = (int64_t)s->size_mb << 20;
     slot->interval_ms = (int64_t)s->interval_s * 1000;
@@ -391,8 +482,8 @@ int floe_fh_deliver_attach(struct floe_fh_deliver *d,
     return FLOE_OK;
 }
 
-void floe_fh_deliver_detach(struct floe_fh_deliver *d,
-                            struct floe_fh_stream *s)
+static void detach(struct floe_fh_deliver *d, struct floe_fh_stream *s,
+                   bool deleted)
 {
     struct floe_fh_slot *slot = s->slot, **pp;
 
@@ -409,9 +500,30 @@ void floe_fh_deliver_detach(struct floe_fh_deliver *d,
     seal(d, slot);
     pthread_mutex_unlock(&slot->mu);
     pthread_mutex_unlock(&d->slots_mu);
+    pthread_mutex_lock(&d->qmu);
+    if (deleted) {
+        /* Its gens get one more try now, then the error output. */
+        slot->lane->deleted = true;
+        slot->lane->not_before = 0;
+        pthread_cond_broadcast(&d->qcv);
+    }
+    lane_unref(slot->lane);
+    pthread_mutex_unlock(&d->qmu);
     pthread_mutex_destroy(&slot->mu);
     free(slot);
     s->slot = NULL;
+}
+
+void floe_fh_deliver_detach(struct floe_fh_deliver *d,
+                            struct floe_fh_stream *s)
+{
+    detach(d, s, false);
+}
+
+void floe_fh_deliver_delete(struct floe_fh_deliver *d,
+                            struct floe_fh_stream *s)
+{
+    detach(d, s, true);
 }
 
 /* Seal due buffers (all of them when `all`). */
@@ -461,14 +573,6 @@ static void *ticker_main(void *arg)
     return NULL;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 /* Compress `in` as the object `key` wants (ZIP entry = its file name
  * without ".zip"). On FLOE_OK *body and *len point at `in` or into `z`. */
 static int encode(const struct gen *g, const char *key, const void *in,
@@ -494,41 +598,6 @@ static int encode(const struct gen *g, const char *key, const void *in,
     *body = z->data;
     *len = z->len;
     return FLOE_OK;
-}
-
-/* Put until it lands, we are aborted (FLOE_EAGAIN) or, when deadline >= 0,
- * the monotonic deadline passes (last store error). Counts attempts. */
-static int put_retry(struct floe_fh_deliver *d, const char *key,
-                     const void *body, size_t len, int64_t deadline,
-                     int *attempts)
-{
-    int64_t backoff = BACKOFF_MIN_MS, wait, left;
-    int rc;
-
-    for (;;) {
-        rc = key ? floe_store_put(d->store, key, body, len) : FLOE_ENOMEM;
-        (*attempts)++;
-        if (rc == FLOE_OK)
-            return FLOE_OK;
-        floe_counter_add(d->put_failures, 1);
-        left = deadline >= 0 ? deadline - floe_mono_ms() : backoff;
-        if (left <= 0) {
-            floe_log_warn("put %s failed (%s); retry window over after %d "
-                          "attempts", key ? key : "(unnamed)",
-                          floe_strerror(rc), *attempts);
-            return rc;
-        }
-        wait = left < backoff ? left : backoff;
-        floe_log_warn("put %s failed (%s); retrying in %lld ms",
-                      key ? key : "(unnamed)", floe_strerror(rc),
-                      (long long)wait);
-        if (atomic_load(&d->abort))
-            return FLOE_EAGAIN;
-        sleep_ms(wait);
-        if (atomic_load(&d->abort))
-            return FLOE_EAGAIN;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-    }
 }
 
 /* The error-output document of every record of `g`, one JSON per line. */
@@ -577,52 +646,221 @@ static int error_docs(const struct gen *g, int attempts, int store_rc,
     return rc;
 }
 
-/* Compress (if asked) and put until it lands; past the retry window write
- * the records to the error output instead (retried until it lands). False
- * only when aborted or out of memory: the data stays in the WAL. */
-static bool deliver_one(struct floe_fh_deliver *d, struct gen *g,
-                        struct libdeflate_compressor *c, struct floe_buf *z)
+/* One error-output put of `g` (phase PH_ERROR or PH_FALLBACK); a
+ * refused error-output key falls back once to the fallback key. */
+static enum outcome error_attempt(struct floe_fh_deliver *d, struct gen *g,
+                                  bool stopping,
+                                  struct libdeflate_compressor *c,
+                                  struct floe_buf *z)
+{
+    struct floe_buf docs;
+    const void *body;
+    size_t len;
+    int rc;
+
+    for (;;) {
+        const char *key = g->phase == PH_ERROR ? g->ekey : g->fkey;
+
+        floe_buf_init(&docs, FLOE_BUF_UNLIMITED);
+        rc = error_docs(g, g->attempts, g->store_rc, &docs);
+        if (rc == FLOE_OK)
+            rc = encode(g, key, docs.data ? docs.data : "", docs.len, c, z,
+                        &body, &len);
+        if (rc == FLOE_OK) {
+            rc = key ? floe_store_put(d->store, key, body, len)
+                     : FLOE_ENOMEM;
+            g->eattempts++;
+        } else {
+            floe_log_error("%s: cannot build its error output: %s",
+                           g->lane->name, floe_strerror(rc));
+            floe_buf_free(&docs);
+            return OUT_KEEP;
+        }
+        floe_buf_free(&docs);
+        if (rc == FLOE_OK) {
+            floe_log_error("%zu records (%zu bytes) of %s could not be "
+                           "delivered after %d attempts (%s): written to "
+                           "the error output %s", g->nrec, g->data.len,
+                           g->key ? g->key : "an object", g->attempts,
+                           floe_strerror(g->store_rc), key);
+            floe_counter_add(d->error_records, g->nrec);
+            floe_counter_add(d->error_objects, 1);
+            return OUT_DONE;
+        }
+        floe_counter_add(d->put_failures, 1);
+        if (key != NULL && floe_store_transient(rc)) {
+            if (!stopping && g->eattempts < FLOE_FH_ERROR_ATTEMPTS) {
+                floe_log_warn("error output %s failed (%s); retrying",
+                              key, floe_strerror(rc));
+                return OUT_RETRY;
+            }
+            floe_log_error("error output %s failed (%s) after %d attempts",
+                           key, floe_strerror(rc), g->eattempts);
+            return OUT_KEEP;
+        }
+        if (g->phase == PH_ERROR && g->fkey != NULL) {
+            floe_log_error("error output %s refused by the store (%s): "
+                           "writing %s instead", key ? key : "(unnamed)",
+                           floe_strerror(rc), g->fkey);
+            g->phase = PH_FALLBACK;
+            continue;
+        }
+        floe_log_error("error output %s refused by the store (%s)",
+                       key ? key : "(unnamed)", floe_strerror(rc));
+        return OUT_KEEP;
+    }
+}
+
+/* One delivery attempt of `g`: a put of its object, or of its error
+ * output once the object failed for good (permanent error, retry window
+ * over, stream deleted). Never sleeps: a transient failure is OUT_RETRY
+ * and the caller backs the lane off. While `stopping` nothing is retried
+ * (the WAL keeps it for the next start). */
+static enum outcome attempt(struct floe_fh_deliver *d, struct gen *g,
+                            bool stopping, bool deleted,
+                            struct libdeflate_compressor *c,
+                            struct floe_buf *z)
 {
     const void *body;
     size_t len;
-    int attempts = 0, eattempts = 0, rc;
-    struct floe_buf docs;
+    int rc;
 
+    if (g->phase != PH_PUT)
+        return error_attempt(d, g, stopping, c, z);
+    if (g->deadline == 0)
+        g->deadline = floe_mono_ms() + d->retry_window_ms;
     rc = encode(g, g->key, g->data.data, g->data.len, c, z, &body, &len);
     if (rc != FLOE_OK) {
-        floe_log_error("%s: cannot compress %zu bytes: %s",
-                       g->key ? g->key : "object", g->data.len,
-                       floe_strerror(rc));
-        return false;
+        floe_log_error("%s: cannot compress %zu bytes: %s", g->lane->name,
+                       g->data.len, floe_strerror(rc));
+        return OUT_KEEP;
     }
-    rc = put_retry(d, g->key, body, len, floe_mono_ms() + d->retry_window_ms,
-                   &attempts);
+    rc = g->key ? floe_store_put(d->store, g->key, body, len) : FLOE_ENOMEM;
+    g->attempts++;
     if (rc == FLOE_OK) {
         floe_log_debug("delivered %s (%zu bytes, %zu stored)", g->key,
                        g->data.len, len);
         floe_counter_add(d->objects, 1);
         floe_counter_add(d->bytes, g->data.len);
-        return true;
+        return OUT_DONE;
     }
-    if (rc == FLOE_EAGAIN)
-        return false;
-    floe_buf_init(&docs, FLOE_BUF_UNLIMITED);
-    rc = error_docs(g, attempts, rc, &docs);
-    if (rc == FLOE_OK)
-        rc = encode(g, g->ekey, docs.data ? docs.data : "", docs.len, c, z,
-                    &body, &len);
-    if (rc == FLOE_OK)
-        rc = put_retry(d, g->ekey, body, len, -1, &eattempts);
-    if (rc == FLOE_OK) {
-        floe_log_error("%zu records (%zu bytes) of %s could not be delivered "
-                       "after %d attempts: written to the error output %s",
-                       g->nrec, g->data.len, g->key ? g->key : "an object",
-                       attempts, g->ekey);
-        floe_counter_add(d->error_records, g->nrec);
-        floe_counter_add(d->error_objects, 1);
+    floe_counter_add(d->put_failures, 1);
+    g->store_rc = rc;
+    if (g->key != NULL && floe_store_transient(rc)) {
+        if (stopping) {
+            floe_log_warn("put %s failed (%s) while stopping", g->key,
+                          floe_strerror(rc));
+            return OUT_KEEP;
+        }
+        if (!deleted && floe_mono_ms() < g->deadline) {
+            floe_log_warn("put %s failed (%s); retrying (attempt %d)",
+                          g->key, floe_strerror(rc), g->attempts);
+            return OUT_RETRY;
+        }
+        floe_log_warn("put %s failed (%s): %s after %d attempts", g->key,
+                      floe_strerror(rc),
+                      deleted ? "stream deleted" : "retry window over",
+                      g->attempts);
+    } else {
+        floe_log_warn("put %s refused by the store (%s, permanent): "
+                      "writing the error output", g->key ? g->key
+                                                         : "(unnamed)",
+                      floe_strerror(rc));
     }
-    floe_buf_free(&docs);
-    return rc == FLOE_OK;
+    g->phase = PH_ERROR;
+    return error_attempt(d, g, stopping, c, z);
+}
+
+/* The first queued gen that may be attempted now (unlinked), or NULL;
+ * *out_wake is the earliest end of a backoff among the others (-1 =
+ * none). A gen waiting on its lane's backoff while stopping or aborted
+ * is taken to be given up (skip). d->qmu held. */
+static struct gen *take(struct floe_fh_deliver *d, int64_t now,
+                        int64_t *out_wake)
+{
+    struct gen **pp, *prev = NULL;
+    bool abort = atomic_load(&d->abort);
+
+    *out_wake = -1;
+    for (pp = &d->qhead; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+        struct gen *g = *pp;
+        struct lane *l = g->lane;
+        /* A lane backing off probes with one gen at a time. */
+        bool waiting = l->not_before > now ||
+                       (l->backoff_ms > 0 && l->inflight > 0);
+
+        if (waiting && !abort && !d->stopping) {
+            if (l->not_before > now &&
+                (*out_wake < 0 || l->not_before < *out_wake))
+                *out_wake = l->not_before;
+            continue;
+        }
+        *pp = g->next;
+        if (d->qtail == g)
+            d->qtail = prev;
+        g->next = NULL;
+        g->skip = abort || waiting;
+        return g;
+    }
+    return NULL;
+}
+
+/* Wait for work, or until `wake` (monotonic ms, -1 = no deadline). */
+static void wait_work(struct floe_fh_deliver *d, int64_t wake)
+{
+    struct timespec ts;
+
+    if (wake < 0) {
+        pthread_cond_wait(&d->qcv, &d->qmu);
+        return;
+    }
+    ts.tv_sec = (time_t)(wake / 1000);
+    ts.tv_nsec = (long)(wake % 1000) * 1000000L;
+    pthread_cond_timedwait(&d->qcv, &d->qmu, &ts);
+}
+
+/* Record `out` for `g`'s lane: success clears its backoff, a transient
+ * failure doubles it (with jitter) and requeues `g`. d->qmu held. */
+static void settle(struct floe_fh_deliver *d, struct gen *g,
+                   enum outcome out)
+{
+    struct lane *l = g->lane;
+
+    l->inflight--;
+    if (out != OUT_RETRY)
+        atomic_fetch_sub(&l->queued_bytes, (int64_t)g->data.len);
+    if (out == OUT_DONE) {
+        l->backoff_ms = 0;
+        l->not_before = 0;
+        atomic_store(&l->failing, false);
+    } else if (out == OUT_RETRY) {
+        int64_t b = l->backoff_ms * 2;
+        /* never longer than the window it waits in */
+        int64_t max = d->retry_window_ms < BACKOFF_MAX_MS ? d->retry_window_ms
+                                                          : BACKOFF_MAX_MS;
+
+        b = b < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : b > max ? max : b;
+        l->backoff_ms = b;
+        atomic_store(&l->failing, true);
+        /* Jitter: wait between half and the whole backoff. */
+        l->not_before = floe_mono_ms() + b / 2 +
+                        (int64_t)(rand_r(&d->jitter) % (unsigned)(b / 2 + 1));
+        enqueue(d, g);
+    }
+    /* Others may wait on this lane's backoff or probe. */
+    pthread_cond_broadcast(&d->qcv);
+}
+
+/* A gen given up on for now: its WAL references stay pinned, so the next
+ * start replays and delivers it. */
+static void keep(struct floe_fh_deliver *d, struct gen *g)
+{
+    floe_counter_add(d->kept, 1);
+    floe_log_error("%s: %zu records (%zu bytes) not delivered%s",
+                   g->lane->name, g->nrec, g->data.len,
+                   d->wal ? ": kept in the write-ahead log, delivered at "
+                            "the next start"
+                          : " and LOST (no write-ahead log)");
 }
 
 static void *worker_main(void *arg)
@@ -632,42 +870,48 @@ static void *worker_main(void *arg)
     struct floe_buf z;
 
     floe_buf_init(&z, FLOE_BUF_UNLIMITED);
+    pthread_mutex_lock(&d->qmu);
     for (;;) {
         struct gen *g;
-        bool ok;
+        enum outcome out;
+        bool stopping, deleted;
+        int64_t wake;
 
-        pthread_mutex_lock(&d->qmu);
-        while (d->qhead == NULL && !d->exit_workers)
-            pthread_cond_wait(&d->qcv, &d->qmu);
-        g = d->qhead;
-        if (g == NULL) { /* exit_workers and nothing left */
-            pthread_mutex_unlock(&d->qmu);
-            break;
+        g = take(d, floe_mono_ms(), &wake);
+        if (g == NULL) {
+            if (d->exit_workers && d->qhead == NULL)
+                break;
+            wait_work(d, wake);
+            continue;
         }
-        d->qhead = g->next;
-        if (d->qhead == NULL)
-            d->qtail = NULL;
         d->inflight++;
+        g->lane->inflight++;
+        stopping = d->stopping;
+        deleted = g->lane->deleted;
         pthread_mutex_unlock(&d->qmu);
 
-        ok = c != NULL && deliver_one(d, g, c, &z);
-        if (ok) {
-            if (d->wal != NULL && g->nrefs > 0)
-                floe_fh_wal_done(d->wal, g->refs, g->nrefs);
-        } else {
-            floe_log_error("%s: %zu bytes not delivered%s",
-                           g->key ? g->key : "object", g->data.len,
-                           d->wal ? " (kept in the WAL for the next start)"
-                                  : " (LOST: no WAL)");
-        }
-        floe_gauge_add(d->buffered, -(int64_t)g->data.len);
-        gen_free(g);
+        if (g->skip || c == NULL)
+            out = OUT_KEEP;
+        else
+            out = attempt(d, g, stopping, deleted, c, &z);
+        if (out == OUT_DONE && d->wal != NULL && g->nrefs > 0)
+            floe_fh_wal_done(d->wal, g->refs, g->nrefs);
+        if (out == OUT_KEEP)
+            keep(d, g);
+        if (out != OUT_RETRY)
+            floe_gauge_add(d->buffered, -(int64_t)g->data.len);
+
         pthread_mutex_lock(&d->qmu);
+        settle(d, g, out);
+        if (out != OUT_RETRY) {
+            lane_unref(g->lane);
+            gen_free(g);
+        }
         d->inflight--;
         if (d->qhead == NULL && d->inflight == 0)
             pthread_cond_broadcast(&d->drained);
-        pthread_mutex_unlock(&d->qmu);
     }
+    pthread_mutex_unlock(&d->qmu);
     floe_buf_free(&z);
     if (c != NULL)
         libdeflate_free_compressor(c);
@@ -695,12 +939,18 @@ static int register_metrics(struct floe_fh_deliver *d, struct floe_metrics *m)
         "Store puts that failed (and were retried).");
     d->error_records = floe_metrics_counter(
         m, "floe_firehose_error_output_records_total", NULL,
-        "Records written to the error output after the retry window.");
+        "Records written to the error output (the store refused their object, "
+        "or the retry window ran out).");
     d->error_objects = floe_metrics_counter(
         m, "floe_firehose_error_output_objects_total", NULL,
         "Error-output objects written.");
+    d->kept = floe_metrics_counter(
+        m, "floe_firehose_undelivered_objects_total", NULL,
+        "Objects given up on until the next start (the store and the "
+        "error output both failing, or the store failing at shutdown): "
+        "their records stay in the write-ahead log.");
     return d->buffered && d->objects && d->bytes && d->put_failures &&
-                   d->error_records && d->error_objects
+                   d->error_records && d->error_objects && d->kept
                ? FLOE_OK
                : FLOE_ENOMEM;
 }
@@ -726,7 +976,15 @@ int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
                                                   : 24LL * 3600 * 1000;
     pthread_mutex_init(&d->slots_mu, NULL);
     pthread_mutex_init(&d->qmu, NULL);
-    pthread_cond_init(&d->qcv, NULL);
+    {   /* timed waits on the monotonic clock (backoff ends) */
+        pthread_condattr_t attr;
+
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&d->qcv, &attr);
+        pthread_condattr_destroy(&attr);
+    }
+    d->jitter = (unsigned int)floe_mono_ms();
     pthread_cond_init(&d->drained, NULL);
     pthread_mutex_init(&d->tick_mu, NULL);
     pthread_cond_init(&d->tick_cv, NULL);
@@ -755,14 +1013,18 @@ int floe_fh_deliver_start(const struct floe_fh_deliver_cfg *cfg,
 void floe_fh_deliver_abort(struct floe_fh_deliver *d)
 {
     atomic_store(&d->abort, true);
+    pthread_mutex_lock(&d->qmu);
+    pthread_cond_broadcast(&d->qcv);
+    pthread_mutex_unlock(&d->qmu);
 }
 
-void floe_fh_deliver_stop(struct floe_fh_deliver *d)
+void floe_fh_deliver_finish(struct floe_fh_deliver *d)
 {
     int i;
 
-    if (d == NULL)
+    if (d == NULL || d->finished)
         return;
+    d->finished = true;
     if (d->ticker_started) {
         pthread_mutex_lock(&d->tick_mu);
         d->stop_ticker = true;
@@ -772,6 +1034,8 @@ void floe_fh_deliver_stop(struct floe_fh_deliver *d)
     }
     sweep(d, true);
     pthread_mutex_lock(&d->qmu);
+    d->stopping = true;
+    pthread_cond_broadcast(&d->qcv);
     while (d->nworkers > 0 && (d->qhead != NULL || d->inflight > 0))
         pthread_cond_wait(&d->drained, &d->qmu);
     d->exit_workers = true;
@@ -784,10 +1048,18 @@ void floe_fh_deliver_stop(struct floe_fh_deliver *d)
                   (long long)floe_counter_get(d->objects),
                   (long long)floe_counter_get(d->bytes),
                   (long long)floe_gauge_get(d->buffered));
+}
+
+void floe_fh_deliver_stop(struct floe_fh_deliver *d)
+{
+    if (d == NULL)
+        return;
+    floe_fh_deliver_finish(d);
     while (d->qhead != NULL) { /* only when no worker ever started */
         struct gen *g = d->qhead;
 
         d->qhead = g->next;
+        lane_unref(g->lane);
         gen_free(g);
     }
     free(d->workers);

@@ -2,8 +2,9 @@
  * credentials and the delivery retry window), start-up and graceful
  * shutdown. Start-up: stream registry, object store, WAL replay
  * into fresh buffers, HTTP server, ready file. SIGTERM/SIGINT: stop
- * accepting, finish requests, flush every buffer, wait until delivered,
- * exit 0; a second signal stops retrying (the WAL keeps what is left).
+ * accepting, finish requests, flush every buffer, try each object once
+ * more, exit 0 (what the store refuses now stays in the WAL and is
+ * delivered at the next start); a second signal stops trying at once.
  * WAL failures: a failed write refuses the put (retryable) and fails GET
  * /ready until a write succeeds; a failed fdatasync exits at once with
  * status FH_EXIT_WAL (crash-only: a restart replays what is on disk). */
@@ -13,6 +14,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +80,9 @@ static const struct floe_opt fh_opts[] = {
     { "max-buffered", FLOE_OPT_SIZE, "1G", F(max_buffered), 8 << 20,
       1099511627776.0, 0,
       "Bytes (all streams) buffered or awaiting delivery; past it puts get "
-      "ServiceUnavailableException (back-pressure)." },
+      "ServiceUnavailableException (back-pressure). A stream whose store "
+      "puts keep failing may hold a quarter of it; then its own puts are "
+      "refused so the other streams keep room." },
     { "max-request", FLOE_OPT_SIZE, "8M", F(max_request), 1 << 20, 64 << 20,
       0, "Largest request body accepted; a larger Content-Length is "
       "refused unread (413, then the connection is closed)." },
@@ -110,10 +115,18 @@ static const struct floe_opt fh_opts[] = {
       1 << 30, 0, "Size at which the write-ahead log starts a new segment." },
     { "retry-window", FLOE_OPT_MS, "24h", F(retry_window), 100,
       7 * 86400000.0, 0,
-      "How long a failing store put is retried (backoff 0.1-5 s) before "
-      "the object's records are written under the stream's "
+      "How long a store put failing with a transient error (I/O, "
+      "throttling, 5xx) is retried (backoff 0.1-5 s but at most this "
+      "window, per stream, with jitter; a failing stream never holds a delivery thread while it "
+      "waits) before the object's records are written under the stream's "
       "ErrorOutputPrefix instead (one JSON document per record, "
-      "error-output-type s3-delivery-failed). AWS keeps data 24 h." },
+      "error-output-type s3-delivery-failed). A permanent error (a key or "
+      "bucket the store refuses, access denied) goes to the error output "
+      "at once. When the store refuses the error output too, the records "
+      "go to <bucket>/s3-delivery-failed/yyyy/MM/dd/HH/; error-output puts "
+      "are tried 8 times, then the records stay in the write-ahead log "
+      "until the next start (floe_firehose_undelivered_objects_total). AWS "
+      "keeps data 24 h." },
     { "access-key-id", FLOE_OPT_STR, NULL, F(access_key_id), 0, 0, 0,
       "When set (with --secret-access-key), every API request must be "
       "signed with AWS Signature V4 by this key for service firehose (any "
@@ -143,7 +156,9 @@ static const struct floe_cmd fh_cmd = {
     "stream's CustomTimeZone. A put is acknowledged once it is in the "
     "write-ahead log; an object that cannot be stored within --retry-window "
     "goes to the ErrorOutputPrefix as JSON lines; SIGTERM flushes "
-    "everything and exits 0. With --access-key-id every request must be "
+    "every buffer, tries each object once more and exits 0 (objects the "
+    "store refuses then stay in the write-ahead log and are delivered at "
+    "the next start). With --access-key-id every request must be "
     "SigV4-signed. GET /metrics serves Prometheus counters; GET /ready "
     "answers 200, or 503 while the write-ahead log cannot be written.\n\n"
     "Write-ahead log failures. A failed write (disk full, quota, file "
@@ -209,18 +224,31 @@ static void wal_fatal(void *ud, const char *msg)
     _exit(FH_EXIT_WAL);
 }
 
+/* Watches for a second SIGTERM/SIGINT while the first one's graceful stop
+ * runs. Joinable: main wakes it (SIGUSR1, `done` set) and joins it before
+ * the deliverer it borrows is freed. */
+struct watcher {
+    pthread_t thread;
+    struct floe_fh_deliver *dlv; /* borrowed */
+    atomic_bool done;
+};
+
 static void *second_signal(void *arg)
 {
-    struct floe_fh_deliver *dlv = arg;
+    struct watcher *w = arg;
     sigset_t set;
     int sig;
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (sigwait(&set, &sig) == 0) {
-        floe_log_warn("second signal: giving up on undelivered objects");
-        floe_fh_deliver_abort(dlv);
+    sigaddset(&set, SIGUSR1);
+    while (sigwait(&set, &sig) != 0)
+        ;
+    if (!atomic_load(&w->done) && sig != SIGUSR1) {
+        floe_log_warn("second signal: giving up on undelivered objects "
+                      "(the write-ahead log keeps them)");
+        floe_fh_deliver_abort(w->dlv);
     }
     return NULL;
 }
@@ -260,8 +288,9 @@ int floe_firehose_main(int argc, char **argv)
     struct floe_buf wal_dir, pem_cert, pem_key;
     struct floe_fh_wal_replay_stats rs;
     sigset_t set;
-    pthread_t watcher;
-    size_t i;
+    struct watcher watcher;
+    bool watching = false;
+    size_t i, nstreams;
     int sig = 0, rc, status;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -295,7 +324,9 @@ int floe_firehose_main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1); /* wakes the second-signal watcher */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigdelset(&set, SIGUSR1);
     signal(SIGPIPE, SIG_IGN);
     /* A file size limit (ulimit -f) is then a failed write (EFBIG), which
      * the WAL survives, not a killed process. */
@@ -372,6 +403,8 @@ int floe_firehose_main(int argc, char **argv)
     hcfg.tls_cert = pem_cert.data;
     hcfg.tls_key = pem_key.data;
     hcfg.metrics = metrics;
+    /* Counted now: once the server runs, requests change the registry. */
+    nstreams = floe_fh_registry_count(reg);
     rc = floe_http_server_start(&hcfg, floe_fh_api_handle, &api, &srv, err);
     if (rc != FLOE_OK) {
         floe_log_error("%s", err);
@@ -379,8 +412,8 @@ int floe_firehose_main(int argc, char **argv)
     }
     floe_log_info("listening on %s:%d (%s%zu streams, lake %s, WAL %s, "
                   "SigV4 %s)", cfg.bind, floe_http_server_port(srv),
-                  cfg.tls_cert ? "HTTPS, " : "",
-                  floe_fh_registry_count(reg), floe_store_url(store),
+                  cfg.tls_cert ? "HTTPS, " : "", nstreams,
+                  floe_store_url(store),
                   wal ? "on" : "off",
                   api.auth.access_key_id ? "required" : "off");
     if (cfg.ready_file != NULL) {
@@ -395,8 +428,10 @@ int floe_firehose_main(int argc, char **argv)
         ;
     floe_log_info("%s: stopping (finishing requests, flushing buffers)",
                   sig == SIGINT ? "SIGINT" : "SIGTERM");
-    if (pthread_create(&watcher, NULL, second_signal, dlv) == 0)
-        pthread_detach(watcher);
+    watcher.dlv = dlv;
+    atomic_init(&watcher.done, false);
+    watching = pthread_create(&watcher.thread, NULL, second_signal,
+                              &watcher) == 0;
     floe_http_server_quiesce(srv);
     floe_http_server_stop(srv);
     srv = NULL;
@@ -405,8 +440,16 @@ cleanup:
     floe_http_server_stop(srv);
     if (dlv != NULL) {
         detach_all(reg, dlv);
-        floe_fh_deliver_stop(dlv); /* waits until everything landed */
+        /* Each object is tried once more; what the store refuses now
+         * stays in the WAL for the next start. */
+        floe_fh_deliver_finish(dlv);
     }
+    if (watching) { /* it may still use dlv: join it before the free */
+        atomic_store(&watcher.done, true);
+        pthread_kill(watcher.thread, SIGUSR1);
+        pthread_join(watcher.thread, NULL);
+    }
+    floe_fh_deliver_stop(dlv);
     floe_fh_wal_close(wal);
     floe_fh_registry_close(reg);
     floe_store_close(store);

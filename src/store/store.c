@@ -102,6 +102,15 @@ int floe_store_key_check(const char *key)
     return FLOE_OK;
 }
 
+int floe_store_zone_check(const char *zone)
+{
+    if (strcmp(zone, FLOE_ZONE_PROCESSING) == 0 ||
+        strcmp(zone, FLOE_ZONE_PROCESSED) == 0 ||
+        strncmp(zone, ".floe", 5) == 0)
+        return FLOE_EINVAL;
+    return FLOE_OK;
+}
+
 int floe_store_put(struct floe_store *st, const char *key, const void *data,
                    size_t len)
 {

@@ -102,6 +102,12 @@ static inline bool floe_store_transient(int rc)
  * FLOE_STORE_TMP_DIR. */
 int floe_store_key_check(const char *key);
 
+/* FLOE_OK when the zone (a key's first segment, e.g. a Firehose bucket)
+ * may be written by others than Floe's DAG; FLOE_EINVAL for the zones the
+ * DAG owns (processing, processed) and for names the store keeps for
+ * itself (any starting with ".floe", e.g. the fs backend's .floe-tmp). */
+int floe_store_zone_check(const char *zone);
+
 extern const struct floe_store_ops floe_store_fs_ops;
 
 #endif

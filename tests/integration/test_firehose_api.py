@@ -459,7 +459,12 @@ def test_metrics_endpoint(firehose):
     raw(firehose, "PutRecord", {"DeliveryStreamName": "orders",
                                 "Record": {"Data": b64(b"m\n")}})
     landed(firehose, "landing/orders/")
-    with urllib.request.urlopen(firehose.endpoint + "/metrics") as r:
-        text = r.read().decode()
+
+    def metrics():
+        with urllib.request.urlopen(firehose.endpoint + "/metrics") as r:
+            return r.read().decode()
+    # The object is visible a moment before the worker counts it.
+    text = wait_for(lambda: (lambda t: t if re.search(
+        r"floe_firehose_objects_delivered_total [1-9]", t) else None)(
+            metrics()), what="the delivery counted")
     assert "floe_firehose_records_total 1" in text
-    assert re.search(r"floe_firehose_objects_delivered_total [1-9]", text)

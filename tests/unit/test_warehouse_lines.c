@@ -154,7 +154,6 @@ static void test_scan_gzip_bomb(void)
         char err[FLOE_ERR_LEN];
         z_stream z;
         long rss0;
-        int64_t t0;
         int i, rc = Z_OK;
 
         CHECK(block != NULL);
@@ -180,7 +179,6 @@ static void test_scan_gzip_bomb(void)
         deflateEnd(&z);
         free(block);
         rss0 = max_rss_kb();
-        t0 = floe_mono_ms();
         CHECK(floe_wh_scan(in.data, in.len, FLOE_WH_LINE_MAX,
                            k == 0 ? FLOE_WH_OBJECT_MAX : 64 << 20, &sc,
                            err) == FLOE_ETOOBIG);
@@ -190,7 +188,8 @@ static void test_scan_gzip_bomb(void)
         CHECK(k == 0 ? sc.bytes <= (int64_t)FLOE_WH_LINE_MAX + (1 << 16)
                      : sc.bytes <= (64 << 20) + (1 << 16));
         CHECK(max_rss_kb() - rss0 < 4096); /* no inflated copy kept */
-        CHECK(floe_mono_ms() - t0 < 5000);
+        /* No time limit here: sc.bytes above proves it stopped early, and
+         * a timed check fails on a loaded machine or under TSan. */
         floe_buf_free(&in);
     }
 }
