@@ -35,7 +35,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 
 PARTS = ("agent", "firehose", "run")
