@@ -602,18 +602,19 @@ static const struct floe_cmd reconcile_cmd = {
     "reconcile",
     "floe reconcile --truth FILE [--lake DIR] [--json]",
     "Proves, record id by record id, that the processed zone holds every "
-    "valid\nrecord 'floe emit' wrote exactly once: each valid order "
-    "event_id in\nprocessed/orders and each valid customer version "
-    "(customer_id, updated_at)\nin processed/customer_versions. Prints "
-    "emitted (valid, invalid, duplicate\nlines), pending (records and "
-    "objects still in landing/, not yet claimed by\nthe DAG), processed "
-    "rows per table, quarantined rows, and:\n  lost        valid ids "
-    "absent from the processed tables\n  doubled     extra rows of an "
-    "id present more than once\n  unexpected  processed ids the truth "
-    "file does not list as valid\nExit status 0 only when all three are "
-    "0; 1 when not, or when the lake or\nthe truth file cannot be read; "
-    "2 on a usage error. Run it once the DAG has\nprocessed everything "
-    "(pending 0), e.g. after 'floe run --once'.",
+    "valid\nrecord 'floe emit' wrote exactly once, table by table and by "
+    "its key: each\nvalid order event_id in processed/orders and "
+    "processed/orders_enriched, each\nvalid customer version (customer_id, "
+    "updated_at) in processed/customer_versions\nand each customer_id in "
+    "processed/customers. Prints emitted (valid, invalid,\nduplicate "
+    "lines), pending (records and objects still in landing/, not yet\n"
+    "claimed by the DAG), processed rows per table, quarantined rows, and:"
+    "\n  lost        valid ids absent from a table\n  doubled     extra "
+    "rows of an id present more than once in a table\n  unexpected  "
+    "processed ids the truth file does not list as valid\nExit status 0 "
+    "only when all three are 0; 1 when not, or when the lake or\nthe "
+    "truth file cannot be read; 2 on a usage error. Run it once the DAG "
+    "has\nprocessed everything (pending 0), e.g. after 'floe run --once'.",
     reconcile_opts,
     "Examples:\n"
     "  floe emit --dir logs --truth logs/truth.tsv ...   # then the "

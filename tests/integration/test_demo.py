@@ -154,15 +154,22 @@ def test_aggregated_records_split_back_into_lines(tmp_path):
                 "doubled", "unexpected"):
         assert rec[key] == summary[key], key
     assert rec["pending_records"] == 0 and rec["pending_objects"] == 0
-    parts = sorted((tmp_path / "lake" / "processed" / "orders").rglob(
-        "*.parquet"))
-    rows = pq.read_metadata(parts[0]).num_rows
-    copy = parts[0].with_name("copy-" + parts[0].name)
-    copy.write_bytes(parts[0].read_bytes())
-    rc, rec, err = reconcile()
-    assert rc == 1 and rec["doubled"] == rows and rec["lost"] == 0
-    assert "FAILED" in err
-    copy.unlink()
-    parts[0].unlink()
-    rc, rec, err = reconcile()
-    assert rc == 1 and rec["lost"] == rows and rec["doubled"] == 0
+    # every table is checked by its key: a repeated file doubles, a removed
+    # one loses, whichever table it belongs to
+    for name in ("orders", "orders_enriched", "customers"):
+        parts = sorted((tmp_path / "lake" / "processed" / name).rglob(
+            "*.parquet"))
+        rows = pq.read_metadata(parts[0]).num_rows
+        assert rows > 0
+        copy = parts[0].with_name("copy-" + parts[0].name)
+        copy.write_bytes(parts[0].read_bytes())
+        rc, rec, err = reconcile()
+        assert rc == 1 and rec["doubled"] == rows and rec["lost"] == 0, name
+        assert "FAILED" in err
+        saved = parts[0].read_bytes()
+        copy.unlink()
+        parts[0].unlink()
+        rc, rec, err = reconcile()
+        assert rc == 1 and rec["lost"] == rows and rec["doubled"] == 0, name
+        parts[0].write_bytes(saved)
+    assert reconcile()[0] == 0
