@@ -6,7 +6,7 @@ TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all floe deps test-deps demo test unit unit-asan unit-tsan integration-tsan integration bench bench-smoke clean lint
+.PHONY: all floe deps test-deps demo test unit unit-asan unit-tsan integration-tsan integration bench bench-smoke clean lint chaos chaos-smoke
 
 all: floe
 
@@ -56,7 +56,17 @@ lint:
 
 # The bench harness runs too, at smoke size (~15 s): it must not rot, but
 # benchmark numbers are never asserted in tests.
-test: lint unit unit-asan unit-tsan integration-tsan integration bench-smoke
+test: lint unit unit-asan unit-tsan integration-tsan integration bench-smoke chaos-smoke
+
+# kill -9 chaos on the whole pipeline (tests/chaos/README.md); CHAOS_SEED=N
+# repeats a run, CHAOS_ARGS adds options (see tests/chaos/chaos.py --help).
+CHAOS = nice -n 10 .venv/bin/python tests/chaos/chaos.py --floe $(BUILD)/floe
+chaos: floe test-deps
+	CHAOS_SEED=$(CHAOS_SEED) $(CHAOS) --out $(BUILD)/chaos $(CHAOS_ARGS)
+
+chaos-smoke: floe test-deps
+	CHAOS_SEED=$(CHAOS_SEED) $(CHAOS) --out $(BUILD)/chaos-smoke --orders 20000 \
+	  --customers 1000 --rate 2000 --kills 6 $(CHAOS_ARGS)
 
 # Benchmarks (bench/README.md): results in bench/results/latest.{json,md}.
 BENCH_ARGS ?=

@@ -39,6 +39,8 @@ static const struct command commands[] = {
       "Run the landing_to_processed DAG (built-in scheduler)." },
     { "task", floe_task_main,
       "Run one DAG task for one batch (what Airflow calls)." },
+    { "reconcile", floe_reconcile_main,
+      "Check by record id that nothing emitted was lost or doubled." },
     { "config", config_main,
       "Print the floe.yaml reference or check a floe.yaml file." },
     { NULL, NULL, NULL },

@@ -308,8 +308,10 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
     if (rc == FLOE_OK)
         rc = parquet_view(con, st, "p_quarantine", "processed/quarantine/",
                           "NULL::VARCHAR AS reason", err);
-    /* Customer versions are keyed by (customer_id, updated_at); compare
-     * timestamps as instants, not as text. */
+    /* Every table is checked by its key: order events in orders and
+     * orders_enriched by event_id, customer versions by (customer_id,
+     * updated_at), compared as instants, not as text, and the latest
+     * customers by customer_id. */
     if (rc == FLOE_OK)
         rc = exec(con,
                   "CREATE TABLE want AS "
@@ -319,7 +321,13 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
                   "SELECT DISTINCT 'customer', split_part(id, '|', 1) || '|' "
                   "|| CAST(CAST(split_part(id, '|', 2) AS TIMESTAMP) AS "
                   "VARCHAR) FROM truth "
-                  "WHERE kind = 'customer' AND status = 'valid'",
+                  "WHERE kind = 'customer' AND status = 'valid' "
+                  "UNION ALL "
+                  "SELECT DISTINCT 'enriched', id FROM truth "
+                  "WHERE kind = 'order' AND status = 'valid' "
+                  "UNION ALL "
+                  "SELECT DISTINCT 'latest', split_part(id, '|', 1) "
+                  "FROM truth WHERE kind = 'customer' AND status = 'valid'",
                   err);
     if (rc == FLOE_OK)
         rc = exec(con,
@@ -329,7 +337,13 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
                   "UNION ALL "
                   "SELECT 'customer', customer_id || '|' || "
                   "CAST(CAST(updated_at AS TIMESTAMP) AS VARCHAR), count(*) "
-                  "FROM p_versions GROUP BY ALL",
+                  "FROM p_versions GROUP BY ALL "
+                  "UNION ALL "
+                  "SELECT 'enriched', event_id, count(*) FROM p_enriched "
+                  "GROUP BY ALL "
+                  "UNION ALL "
+                  "SELECT 'latest', customer_id, count(*) FROM p_customers "
+                  "GROUP BY ALL",
                   err);
     if (rc == FLOE_OK)
         rc = measure(con, out, err);

@@ -2,7 +2,8 @@
  * Compares, record id by record id, what `floe emit` wrote (its truth
  * file) with what the processed zone holds, read back through the store
  * seam with DuckDB. Nothing here is derived from counters: every valid
- * emitted order event and customer version is looked up. */
+ * emitted order event and customer version is looked up in each table
+ * that must hold it. */
 #ifndef FLOE_DEMO_RECONCILE_H
 #define FLOE_DEMO_RECONCILE_H
 
@@ -20,7 +21,10 @@ struct floe_reconcile {
     int64_t processed_customers;      /* rows in customers.parquet */
     int64_t processed_enriched;       /* rows in processed/orders_enriched */
     int64_t quarantined;              /* rows in processed/quarantine */
-    int64_t lost;                     /* valid ids absent from processed */
+    /* By key, over orders and orders_enriched (event_id),
+     * customer_versions (customer_id, updated_at) and customers
+     * (customer_id): */
+    int64_t lost;                     /* valid ids absent from a table */
     int64_t doubled;                  /* extra copies of an id */
     int64_t unexpected;               /* processed ids never emitted valid */
 };

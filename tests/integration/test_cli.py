@@ -6,7 +6,7 @@ import pytest
 
 from conftest import FLOE
 
-COMMANDS = ["demo", "emit", "agent", "firehose", "run", "task"]
+COMMANDS = ["demo", "emit", "agent", "firehose", "run", "task", "reconcile"]
 
 
 def run(*args):
@@ -29,7 +29,8 @@ def test_subcommand_help(command):
     assert "--help" in r.stdout
 
 
-@pytest.mark.parametrize("command", ["demo", "emit", "firehose", "run"])
+@pytest.mark.parametrize("command", ["demo", "emit", "firehose", "run",
+                                     "reconcile"])
 def test_unknown_option_is_a_clear_error(command):
     r = run(command, "--no-such-option")
     assert r.returncode == 2

@@ -138,3 +138,38 @@ def test_aggregated_records_split_back_into_lines(tmp_path):
     parsed, sent = map(int, progress[-1])
     assert parsed == len(truth)
     assert 0 < sent * 10 < parsed, (parsed, sent)
+
+    # `floe reconcile` gives the same figures on the finished lake, and
+    # fails when a processed file is repeated (doubled) or removed (lost).
+    def reconcile():
+        r = subprocess.run([FLOE, "reconcile", "--truth",
+                            str(tmp_path / "logs" / "emit-truth.tsv"),
+                            "--lake", str(tmp_path / "lake"), "--json"],
+                           capture_output=True, text=True, timeout=120)
+        return r.returncode, json.loads(r.stdout), r.stderr
+
+    rc, rec, err = reconcile()
+    assert rc == 0, err
+    for key in ("emitted_valid", "processed_orders", "quarantined", "lost",
+                "doubled", "unexpected"):
+        assert rec[key] == summary[key], key
+    assert rec["pending_records"] == 0 and rec["pending_objects"] == 0
+    # every table is checked by its key: a repeated file doubles, a removed
+    # one loses, whichever table it belongs to
+    for name in ("orders", "orders_enriched", "customers"):
+        parts = sorted((tmp_path / "lake" / "processed" / name).rglob(
+            "*.parquet"))
+        rows = pq.read_metadata(parts[0]).num_rows
+        assert rows > 0
+        copy = parts[0].with_name("copy-" + parts[0].name)
+        copy.write_bytes(parts[0].read_bytes())
+        rc, rec, err = reconcile()
+        assert rc == 1 and rec["doubled"] == rows and rec["lost"] == 0, name
+        assert "FAILED" in err
+        saved = parts[0].read_bytes()
+        copy.unlink()
+        parts[0].unlink()
+        rc, rec, err = reconcile()
+        assert rc == 1 and rec["lost"] == rows and rec["doubled"] == 0, name
+        parts[0].write_bytes(saved)
+    assert reconcile()[0] == 0
