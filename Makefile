@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all floe deps test-deps demo test unit unit-asan integration bench bench-smoke clean lint
+.PHONY: all floe deps test-deps airflow-deps demo test unit unit-asan integration test-airflow bench bench-smoke clean lint
 
 all: floe
 
@@ -14,6 +14,10 @@ deps:
 
 test-deps:
 	@scripts/bootstrap --test
+
+# Apache Airflow (airflow/requirements.lock) in .deps/airflow-venv-<hash>.
+airflow-deps:
+	@scripts/bootstrap --airflow >/dev/null
 
 floe: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -30,8 +34,13 @@ unit-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
-integration: floe test-deps
+# Includes the Airflow DAG tests (about 1.5 min, plus about 1 min for the
+# first Airflow install); test-airflow runs them alone.
+integration: floe test-deps airflow-deps
 	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q tests/integration
+
+test-airflow: floe test-deps airflow-deps
+	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q -m airflow tests/integration
 
 lint:
 	@scripts/lint

@@ -211,6 +211,9 @@ struct selection {
     size_t n;
 };
 
+static int exclude_claimed(struct floe_dag *dag, struct floe_pending *p,
+                           char *err);
+
 static int claim_exec(struct floe_dag *dag, const char *batch,
                       const struct selection *sel,
                       struct floe_claim_counts *cc, char *err)
@@ -228,6 +231,8 @@ static int claim_exec(struct floe_dag *dag, const char *batch,
     rc = floe_state_batch_get(dag->state, batch, &b, err);
     if (rc == FLOE_OK && sel == NULL) {
         rc = floe_claim_sense(dag->store, &p, err);
+        if (rc == FLOE_OK)
+            rc = exclude_claimed(dag, &p, err); /* others' half-done claims */
         if (rc == FLOE_OK)
             rc = floe_claim_new(dag->store, batch, b.created_at, p.v,
                                 floe_claim_take(&p, 0, dag->cfg.max_objects,
@@ -714,11 +719,32 @@ static int task_locked(struct floe_dag *dag, int task, const char *batch,
 {
     struct floe_pending p = { 0 };
     struct selection sel;
+    const char *named = NULL;
     int64_t bytes = 0;
     size_t i;
     int rc;
 
-    if (task == FLOE_TASK_SENSE || (task == FLOE_TASK_CLAIM && !batch)) {
+    if (batch != NULL && floe_claim_check_id(batch) != FLOE_OK) {
+        rc = floe_err(err, FLOE_EINVAL,
+                      "'%s' is not a batch id (letters, digits, '.', '_' "
+                      "and '-', at most %d)", batch, FLOE_CLAIM_ID_MAX);
+        goto cleanup;
+    }
+    /* A caller may name a new batch (the Airflow DAG derives one from its
+     * run id, so a retried claim finishes the same batch): with no row
+     * yet it claims like an unnamed one, nothing when nothing is
+     * pending. */
+    if (task == FLOE_TASK_CLAIM && batch != NULL) {
+        struct floe_state_batch b;
+
+        rc = floe_state_batch_get(dag->state, batch, &b, err);
+        if (rc == FLOE_ENOTFOUND)
+            named = batch;
+        else if (rc != FLOE_OK)
+            goto cleanup;
+    }
+    if (task == FLOE_TASK_SENSE || (task == FLOE_TASK_CLAIM && !batch) ||
+        named != NULL) {
         rc = floe_claim_sense(dag->store, &p, err);
         if (rc == FLOE_OK)
             rc = exclude_claimed(dag, &p, err);
@@ -732,24 +758,18 @@ static int task_locked(struct floe_dag *dag, int task, const char *batch,
                                 dag->cfg.max_bytes);
         for (i = 0; i < sel.n; i++)
             bytes += p.v[i].size;
-        rc = new_batch(dag, out_batch, (int64_t)sel.n, bytes, err);
+        if (named != NULL) {
+            snprintf(out_batch, FLOE_BATCH_ID_MAX + 1, "%s", named);
+            rc = floe_state_batch_add(dag->state, named, (int64_t)sel.n,
+                                      bytes, err);
+        } else {
+            rc = new_batch(dag, out_batch, (int64_t)sel.n, bytes, err);
+        }
         if (rc == FLOE_OK)
             rc = run_task(dag, task, out_batch, &sel, sum, err);
         goto cleanup;
     }
-    if (floe_claim_check_id(batch) != FLOE_OK) {
-        rc = floe_err(err, FLOE_EINVAL,
-                      "'%s' is not a batch id (letters, digits, '.', '_' "
-                      "and '-', at most %d)", batch, FLOE_CLAIM_ID_MAX);
-        goto cleanup;
-    }
     snprintf(out_batch, FLOE_BATCH_ID_MAX + 1, "%s", batch);
-    if (task == FLOE_TASK_CLAIM) {
-        /* A caller may name a new batch (an Airflow run id, say). */
-        rc = floe_state_batch_add(dag->state, batch, 0, 0, err);
-        if (rc != FLOE_OK)
-            goto cleanup;
-    }
     rc = check_ready(dag, task, batch, err);
     if (rc == FLOE_OK)
         rc = run_task(dag, task, batch, NULL, sum, err);

@@ -1,7 +1,8 @@
 /* orchestrator.c - `floe run` (built-in scheduler) and `floe task` (one DAG
  * task, what Airflow calls): option tables, signal handling, listing and
  * the human / JSON reports. The DAG itself lives in dag.c. Exit status: 0
- * success, 1 a task failed, 2 bad usage. */
+ * success, 1 a task failed, 2 bad usage; floe task also 3 (--empty-exit)
+ * when sense or claim found nothing pending. */
 #define FLOE_LOG_MOD "orch"
 #include "orchestrator/orchestrator.h"
 
@@ -89,9 +90,10 @@ static const struct floe_opt task_opts[] = {
       "the batch's attempts." },
     { "force", FLOE_OPT_BOOL, "false", F(force), 0, 0, 0,
       "Run the task even if it already succeeded for the batch." },
-    { "empty-exit", FLOE_OPT_INT, "0", F(empty_exit), 0, 255, 0,
-      "Exit status of sense and claim when nothing is pending (99 makes "
-      "Airflow's BashOperator skip the rest of the run)." },
+    { "empty-exit", FLOE_OPT_INT, "3", F(empty_exit), 0, 255, 0,
+      "Exit status of sense and claim when nothing is pending (0 treats "
+      "it as success; 99 makes Airflow's BashOperator skip the rest of "
+      "the run)." },
     { NULL },
 };
 
@@ -156,10 +158,18 @@ static const struct floe_cmd task_cmd = {
     "nothing is pending); load, transform,\nunload and finalize need "
     "--batch and refuse to run before their predecessor\nsucceeded. A task "
     "that already succeeded is skipped unless --force. 'list'\nshows "
-    "batches and their states.",
+    "batches and their states. Every task is safe to re-run: a retried "
+    "claim of\na named batch finishes that batch, never a second one.\n\n"
+    "Exit status: 0 done (or already done), 1 the task failed (recorded "
+    "as a failed\nattempt; re-running it retries), 2 bad usage or a "
+    "predecessor has not succeeded,\n3 nothing pending (sense, claim; "
+    "--empty-exit changes it). Floe uses 99 only\nwhen --empty-exit 99 "
+    "asks for it. --json prints one object: task, batch,\nobjects, "
+    "bytes, counts per table, error.",
     task_opts,
     "Examples:\n"
-    "  id=$(floe task claim --lake ./lake --state-dir ./floe-state)\n"
+    "  id=$(floe task claim --empty-exit 0 --lake ./lake --state-dir "
+    "./floe-state)\n"
     "  floe task load --batch \"$id\" --lake ./lake --state-dir ./floe-state\n"
     "  floe task list --batch \"$id\"           # its attempts and counts",
     NULL,
@@ -314,14 +324,18 @@ cleanup:
 
 /* --- reports ------------------------------------------------------- */
 
-static void print_json(const struct floe_dag_summary *s, const char *batch)
+static void print_json(const struct floe_dag_summary *s, const char *task,
+                       const char *batch)
 {
     struct floe_buf b;
     int rc;
 
     floe_buf_init(&b, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_addf(&b,
-                       "{\"dag\":\"%s\",\"batches\":%lld,\"claimed\":%lld,"
+    rc = floe_buf_addf(&b, "{\"task\":");
+    rc = rc ? rc : task ? floe_buf_addf(&b, "\"%s\"", task)
+                        : floe_buf_adds(&b, "null");
+    rc = rc ? rc : floe_buf_addf(&b,
+                       ",\"dag\":\"%s\",\"batches\":%lld,\"claimed\":%lld,"
                        "\"objects\":%lld,\"bytes\":%lld,\"failed\":%lld,"
                        "\"skipped\":%lld,"
                        "\"pending\":%lld,\"pending_bytes\":%lld,"
@@ -473,7 +487,7 @@ int floe_run_main(int argc, char **argv)
         }
     }
     if (c.json)
-        print_json(&total, NULL);
+        print_json(&total, NULL, NULL);
     else if (c.once || total.claimed > 0)
         print_run_text(&c, &total);
 cleanup:
@@ -572,10 +586,12 @@ int floe_task_main(int argc, char **argv)
     if (rc != FLOE_OK) {
         fprintf(stderr, "floe task %s: %s\n", name, err);
         status = rc == FLOE_EINVAL ? 2 : 1;
+        if (c.json && dag != NULL && status == 1)
+            print_json(&s, name, batch); /* failed_task and error */
         goto cleanup;
     }
     if (c.json)
-        print_json(&s, batch);
+        print_json(&s, name, batch);
     else
         print_task_text(task, batch, &s);
     status = 0;

@@ -121,3 +121,47 @@ def metric(parsed, name, **labels):
     found = [v for (n, ls), v in parsed.items() if n == name and want <= ls]
     assert found, f"no series {name} {labels}"
     return sum(found)
+
+
+CUSTOMER_FIELDS = ["customer_id", "name", "email", "country", "segment",
+                   "created_at", "updated_at"]
+
+
+def fill_landing(tmp_path, orders=300, customers=60, seed=7):
+    """What `floe demo` does before its DAG runs: `floe emit` writes
+    logs/ (with a truth file; fault rates raised so that even a small set
+    has malformed and duplicate lines), `floe agent` sends them to `floe firehose`,
+    which delivers them to lake/landing/ until every emitted line landed.
+    Returns (lake, logs)."""
+    from conftest import Firehose
+
+    logs = tmp_path / "logs"
+    r = subprocess.run([FLOE, "emit", "--dir", str(logs), "--orders",
+                        str(orders), "--customers", str(customers),
+                        "--seed", str(seed), "--malformed-rate", "0.03",
+                        "--duplicate-rate", "0.03"],
+                       capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = sum(1 for _ in open(logs / "emit-truth.tsv"))
+    fh = Firehose(tmp_path).start()
+    try:
+        for stream in ("orders", "customers"):
+            make_stream(fh, stream, interval=1)
+        cfg = tmp_path / "agent.json"
+        write_agent_json(cfg, fh.endpoint, tmp_path / "agent.ckpt", [
+            flow(logs / "orders.log", "orders"),
+            flow(logs / "customers.log", "customers",
+                 {"optionName": "CSVTOJSON",
+                  "customFieldNames": CUSTOMER_FIELDS})])
+        r = run_agent(cfg)
+        assert r.returncode == 0, r.stderr
+
+        def landed_lines():
+            return sum(landed(fh, s).count(b"\n")
+                       for s in ("orders", "customers"))
+        wait_for(lambda: landed_lines() == lines,
+                 what=f"{lines} lines in landing/")
+    finally:
+        assert fh.stop() == 0, fh.proc.output()
+    return fh.lake.root, logs
