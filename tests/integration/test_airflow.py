@@ -107,10 +107,10 @@ def test_dag_processes_landing_like_the_builtin_scheduler(airflow,
     r = airflow("dags", "test", "floe_pipeline", env=dag_env(tmp_path))
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     check_processed(lake, logs)  # lost = 0, doubled = 0, values match
-    batches = floe_json("task", "list", "--state-dir",
-                        str(tmp_path / "state"))
+    batches = floe_json("runs", "--state-dir", str(tmp_path / "state"))
     assert len(batches) == 1 and batches[0]["state"] == "done", batches
     assert batches[0]["batch_id"].startswith("af-manual__")
+    assert batches[0]["failed_attempts"] == 0
     assert not list((lake / "landing").rglob("*.gz")), "all claimed"
 
 
@@ -140,13 +140,15 @@ def test_task_failing_twice_succeeds_on_third_try(airflow, tmp_path):
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     assert (tmp_path / "unloads").read_text().strip() == "3"
     check_processed(lake, logs)
-    [batch] = floe_json("task", "list", "--state-dir",
-                        str(tmp_path / "state"))
-    runs = floe_json("task", "list", "--state-dir", str(tmp_path / "state"),
+    [batch] = floe_json("runs", "--state-dir", str(tmp_path / "state"))
+    assert batch["state"] == "done"
+    assert batch["failed_attempts"] == 2
+    assert batch["attempts"] == 8  # sense..finalize once, unload 3 times
+    assert batch["records"]["raw_orders"] > 0
+    runs = floe_json("runs", "--state-dir", str(tmp_path / "state"),
                      "--batch", batch["batch_id"])
     unloads = [(a["attempt"], a["state"]) for a in runs["attempts"]
                if a["task"] == "unload"]
     assert unloads == [(1, "failed"), (2, "failed"), (3, "success")]
     assert "processed/orders" in [a["error"] for a in runs["attempts"]
                                   if a["task"] == "unload"][0]
-    assert runs["batch"]["state"] == "done"
