@@ -143,7 +143,7 @@ def test_task_failing_twice_succeeds_on_third_try(airflow, tmp_path):
     [batch] = floe_json("runs", "--state-dir", str(tmp_path / "state"))
     assert batch["state"] == "done"
     assert batch["failed_attempts"] == 2
-    assert batch["attempts"] == 8  # sense..finalize once, unload 3 times
+    assert batch["attempts"] == 7  # claim..finalize once, unload 3 times
     assert batch["records"]["raw_orders"] > 0
     runs = floe_json("runs", "--state-dir", str(tmp_path / "state"),
                      "--batch", batch["batch_id"])
