@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all floe deps test-deps airflow-deps demo test unit unit-asan integration test-airflow bench bench-smoke clean lint
+.PHONY: all floe deps test-deps airflow-deps demo test unit unit-asan integration test-airflow dist test-dist bench bench-smoke clean lint
 
 all: floe
 
@@ -37,13 +37,21 @@ unit-asan: deps
 # Includes the Airflow DAG tests (about 1.5 min, plus about 1 min for the
 # first Airflow install); test-airflow runs them alone.
 integration: floe test-deps airflow-deps
-	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q tests/integration
+	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q -m "not dist" tests/integration
 
 test-airflow: floe test-deps airflow-deps
 	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q -m airflow tests/integration
 
 lint:
 	@scripts/lint
+
+# dist/floe-<version>-linux-x86_64.tar.gz (relocatable, glibc >= 2.34:
+# Amazon Linux 2023 / MWAA), then scripts/dist-check on an unpacked copy.
+dist: deps
+	JOBS=$(JOBS) scripts/dist
+
+test-dist: deps test-deps
+	JOBS=$(JOBS) .venv/bin/python -m pytest -q -m dist tests/integration
 
 # The bench harness runs too, at smoke size (~15 s): it must not rot, but
 # benchmark numbers are never asserted in tests.
@@ -58,4 +66,4 @@ bench-smoke: floe test-deps
 	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out $(BUILD)/bench-smoke $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-dist dist

@@ -199,3 +199,6 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "airflow: runs real Apache Airflow (its own pinned "
         "environment, scripts/bootstrap --airflow)")
+    config.addinivalue_line(
+        "markers", "dist: builds the relocatable tarball (make dist) and "
+        "checks it; not part of make integration")
