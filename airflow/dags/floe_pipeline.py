@@ -13,7 +13,9 @@ a second one; claim prints it and the later tasks take it from XCom.
 Exit codes: floe task exits 3 when nothing is pending (claim then skips
 the rest of the run); Floe never exits 99, and 99 means nothing special
 here (skip_on_exit_code is set explicitly). The run id is used, never
-{{ ds }}: a manually triggered Airflow 3 run has no logical date.
+{{ ds }}: a manually triggered Airflow 3 run has no logical date. No task
+passes env= (in Airflow 3 it replaces the whole environment unless
+append_env=True): every setting goes on floe's command line, shell-quoted.
 
 Configuration, first found wins:
   per run:     DAG params (Trigger DAG w/ config): floe_bin, config, lake,
