@@ -18,6 +18,11 @@ chmod 755 "$FLOE_HOME/bin/floe"
 export FLOE_HOME
 export FLOE_BIN="$FLOE_HOME/bin/floe"
 export PATH="$FLOE_HOME/bin:$PATH"
+# The tarball's libcurl looks for CA certificates where Debian keeps them;
+# Amazon Linux keeps them here (floe agent reads AWS_CA_BUNDLE).
+if [ -z "${AWS_CA_BUNDLE:-}" ] && [ -f /etc/pki/tls/certs/ca-bundle.crt ]; then
+    export AWS_CA_BUNDLE=/etc/pki/tls/certs/ca-bundle.crt
+fi
 # Floe's state (SQLite) and warehouse (DuckDB) live on the worker's disk:
 # keep MWAA at one worker (see airflow/README.md).
 export FLOE_STATE_DIR=${FLOE_STATE_DIR:-/usr/local/airflow/floe-state}
