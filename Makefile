@@ -6,7 +6,7 @@ TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all floe deps test-deps demo test unit unit-asan unit-tsan integration-tsan integration bench bench-smoke clean lint chaos chaos-smoke
+.PHONY: all floe deps test-deps airflow-deps demo test unit unit-asan unit-tsan integration-tsan integration test-airflow dist test-dist bench bench-smoke clean lint chaos chaos-smoke
 
 all: floe
 
@@ -15,6 +15,10 @@ deps:
 
 test-deps:
 	@scripts/bootstrap --test
+
+# Apache Airflow (airflow/requirements.lock) in .deps/airflow-venv-<hash>.
+airflow-deps:
+	@scripts/bootstrap --airflow >/dev/null
 
 floe: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -48,11 +52,24 @@ integration-tsan: unit-tsan test-deps
 	TSAN_OPTIONS="suppressions=$(abspath tests/tsan.supp)" \
 	FLOE_BIN=$(abspath $(TSAN_BUILD))/floe .venv/bin/python -m pytest -q $(TSAN_INTEGRATION)
 
-integration: floe test-deps
-	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q tests/integration
+# Includes the Airflow DAG tests (about 1.5 min, plus about 1 min for the
+# first Airflow install); test-airflow runs them alone.
+integration: floe test-deps airflow-deps
+	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q -m "not dist" tests/integration
+
+test-airflow: floe test-deps airflow-deps
+	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q -m airflow tests/integration
 
 lint:
 	@scripts/lint
+
+# dist/floe-<version>-linux-x86_64.tar.gz (relocatable, glibc >= 2.34:
+# Amazon Linux 2023 / MWAA), then scripts/dist-check on an unpacked copy.
+dist: deps
+	JOBS=$(JOBS) scripts/dist
+
+test-dist: deps test-deps
+	JOBS=$(JOBS) .venv/bin/python -m pytest -q -m dist tests/integration
 
 # The bench harness runs too, at smoke size (~15 s): it must not rot, but
 # benchmark numbers are never asserted in tests.
@@ -77,4 +94,4 @@ bench-smoke: floe test-deps
 	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out $(BUILD)/bench-smoke $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-dist dist

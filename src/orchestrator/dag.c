@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "orchestrator/backfill.h"
 
 #define LOCK_NAME "orchestrator.lock"
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
@@ -211,6 +212,9 @@ struct selection {
     size_t n;
 };
 
+static int exclude_claimed(struct floe_dag *dag, struct floe_pending *p,
+                           char *err);
+
 static int claim_exec(struct floe_dag *dag, const char *batch,
                       const struct selection *sel,
                       struct floe_claim_counts *cc, char *err)
@@ -228,6 +232,8 @@ static int claim_exec(struct floe_dag *dag, const char *batch,
     rc = floe_state_batch_get(dag->state, batch, &b, err);
     if (rc == FLOE_OK && sel == NULL) {
         rc = floe_claim_sense(dag->store, &p, err);
+        if (rc == FLOE_OK)
+            rc = exclude_claimed(dag, &p, err); /* others' half-done claims */
         if (rc == FLOE_OK)
             rc = floe_claim_new(dag->store, batch, b.created_at, p.v,
                                 floe_claim_take(&p, 0, dag->cfg.max_objects,
@@ -599,14 +605,50 @@ static int exclude_claimed(struct floe_dag *dag, struct floe_pending *p,
     return rc;
 }
 
+/* Claim the objects of `p` (landing keys) into new batches of at most
+ * max_objects / max_bytes, each run through finalize; `why_stop` says
+ * what a stop signal leaves behind. */
+static int run_batches(struct floe_dag *dag, const struct floe_pending *p,
+                       const char *why_stop, struct floe_dag_summary *sum,
+                       char *err)
+{
+    char id[FLOE_BATCH_ID_MAX + 1];
+    size_t i, from, k;
+    int rc = FLOE_OK;
+
+    for (from = 0; from < p->n && rc == FLOE_OK; from += k) {
+        struct selection sel;
+        int64_t bytes = 0;
+
+        if (stopped(dag))
+            return floe_err(err, FLOE_EAGAIN, "%s", why_stop);
+        k = floe_claim_take(p, from, dag->cfg.max_objects,
+                            dag->cfg.max_bytes);
+        for (i = from; i < from + k; i++)
+            bytes += p->v[i].size;
+        rc = new_batch(dag, id, (int64_t)k, bytes, err);
+        if (rc != FLOE_OK)
+            break;
+        sel.v = p->v + from;
+        sel.n = k;
+        if (dag->cfg.progress)
+            fprintf(stderr, "batch %s: %zu object%s, %lld bytes\n", id, k,
+                    k == 1 ? "" : "s", (long long)bytes);
+        else
+            floe_log_debug("batch %s: %zu objects, %lld bytes", id, k,
+                           (long long)bytes);
+        rc = run_batch(dag, id, FLOE_TASK_CLAIM, &sel, sum, err);
+    }
+    return rc;
+}
+
 static int run_pass(struct floe_dag *dag, struct floe_dag_summary *sum,
                     char *err)
 {
     struct id_list ids = { 0 };
     struct floe_pending p = { 0 };
-    char id[FLOE_BATCH_ID_MAX + 1];
     int64_t failed = 0;
-    size_t i, from, k;
+    size_t i;
     int rc;
 
     rc = floe_state_batch_list(dag->state, FLOE_STATE_FAILED, count_only,
@@ -636,28 +678,7 @@ static int run_pass(struct floe_dag *dag, struct floe_dag_summary *sum,
     if (rc != FLOE_OK)
         goto cleanup;
     note_landing(dag, &p, sum);
-    for (from = 0; from < p.n && rc == FLOE_OK; from += k) {
-        struct selection sel;
-        int64_t bytes = 0;
-
-        if (stopped(dag)) {
-            rc = floe_err(err, FLOE_EAGAIN, "stopped before claiming");
-            break;
-        }
-        k = floe_claim_take(&p, from, dag->cfg.max_objects,
-                            dag->cfg.max_bytes);
-        for (i = from; i < from + k; i++)
-            bytes += p.v[i].size;
-        rc = new_batch(dag, id, (int64_t)k, bytes, err);
-        if (rc != FLOE_OK)
-            break;
-        sel.v = p.v + from;
-        sel.n = k;
-        if (dag->cfg.progress)
-            fprintf(stderr, "batch %s: %zu object%s, %lld bytes\n", id, k,
-                    k == 1 ? "" : "s", (long long)bytes);
-        rc = run_batch(dag, id, FLOE_TASK_CLAIM, &sel, sum, err);
-    }
+    rc = run_batches(dag, &p, "stopped before claiming", sum, err);
 cleanup:
     free(ids.v);
     floe_pending_free(&p);
@@ -676,6 +697,159 @@ int floe_dag_run_once(struct floe_dag *dag, struct floe_dag_summary *out,
     rc = run_pass(dag, out, err);
     if (!dag->cfg.hold || rc != FLOE_OK)
         unlock(dag);
+    return rc;
+}
+
+/* --- backfill -------------------------------------------------------- */
+
+static int collect_done(const struct floe_state_batch *b, void *ud)
+{
+    return strcmp(b->state, FLOE_BATCH_DONE) == 0 ? collect_id(b, ud) : 0;
+}
+
+static int cmp_obj_source(const void *a, const void *b)
+{
+    return strcmp(((const struct floe_claim_obj *)a)->source,
+                  ((const struct floe_claim_obj *)b)->source);
+}
+
+/* Add the objects of manifest `m` whose hour overlaps [from, to) to `p`:
+ * source = the landing key, key = the copy in processing/ (both owned). */
+static int pick_in_range(const struct floe_manifest *m, int64_t from,
+                         int64_t to, struct floe_pending *p, char *err)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++) {
+        const struct floe_claim_obj *o = &m->v[i];
+        struct floe_claim_obj *dst;
+        int64_t hour;
+
+        if (o->missing || o->reason != NULL ||
+            floe_backfill_key_hour(o->source, &hour) != FLOE_OK ||
+            hour >= to || hour + FLOE_HOUR_MS <= from)
+            continue;
+        if (p->n == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 64;
+            void *v = realloc(p->v, cap * sizeof(*p->v));
+
+            if (v == NULL)
+                return floe_err(err, FLOE_ENOMEM, "out of memory");
+            p->v = v;
+            p->cap = cap;
+        }
+        dst = &p->v[p->n];
+        memset(dst, 0, sizeof(*dst));
+        dst->source = strdup(o->source);
+        dst->key = strdup(o->key);
+        dst->size = o->size;
+        p->n++; /* owned by p from here, even half-built */
+        if (dst->source == NULL || dst->key == NULL)
+            return floe_err(err, FLOE_ENOMEM, "out of memory");
+        p->bytes += o->size;
+    }
+    return FLOE_OK;
+}
+
+/* Sort by landing key and keep one of each (an object re-processed by an
+ * earlier backfill is listed by two batches). */
+static void unique_sources(struct floe_pending *p)
+{
+    size_t i, w = 0;
+
+    if (p->n > 1)
+        qsort(p->v, p->n, sizeof(*p->v), cmp_obj_source);
+    for (i = 0; i < p->n; i++) {
+        if (w > 0 && strcmp(p->v[w - 1].source, p->v[i].source) == 0) {
+            p->bytes -= p->v[i].size;
+            free(p->v[i].source);
+            free(p->v[i].key);
+            continue;
+        }
+        p->v[w++] = p->v[i];
+    }
+    p->n = w;
+}
+
+/* Put each object back at its landing key (a copy; an object already
+ * there, from a backfill that stopped half-way, stays). */
+static int reland(struct floe_dag *dag, const struct floe_pending *p,
+                  char *err)
+{
+    struct floe_obj_info info;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < p->n; i++) {
+        rc = floe_store_head(dag->store, p->v[i].source, &info);
+        if (rc == FLOE_OK && info.size == p->v[i].size)
+            continue;
+        if (rc != FLOE_OK && rc != FLOE_ENOTFOUND)
+            return floe_err(err, rc, "cannot check %s: %s", p->v[i].source,
+                            floe_strerror(rc));
+        rc = floe_store_copy(dag->store, p->v[i].key, p->v[i].source);
+        if (rc != FLOE_OK)
+            return floe_err(err, rc, "cannot copy %s back to %s: %s",
+                            p->v[i].key, p->v[i].source, floe_strerror(rc));
+    }
+    return FLOE_OK;
+}
+
+static int backfill_locked(struct floe_dag *dag, int64_t from, int64_t to,
+                           bool dry_run, struct floe_dag_summary *sum,
+                           char *err)
+{
+    struct id_list ids = { 0 };
+    struct floe_pending p = { 0 };
+    struct floe_manifest m;
+    size_t i;
+    int rc;
+
+    rc = floe_state_batch_list(dag->state, FLOE_STATE_ALL, collect_done,
+                               &ids, err);
+    for (i = 0; rc == FLOE_OK && i < ids.n; i++) {
+        rc = floe_manifest_read(dag->store, ids.v[i], &m, err);
+        if (rc == FLOE_ENOTFOUND) {
+            floe_log_warn("batch %s has no manifest; its objects cannot be "
+                          "re-processed", ids.v[i]);
+            rc = FLOE_OK;
+            continue;
+        }
+        if (rc == FLOE_OK) {
+            rc = pick_in_range(&m, from, to, &p, err);
+            floe_manifest_free(&m);
+        }
+    }
+    if (rc != FLOE_OK)
+        goto cleanup;
+    unique_sources(&p);
+    sum->pending = (int64_t)p.n;
+    sum->pending_bytes = p.bytes;
+    if (dry_run || p.n == 0)
+        goto cleanup;
+    rc = reland(dag, &p, err);
+    if (rc == FLOE_OK)
+        rc = run_batches(dag, &p, "stopped; the objects put back in "
+                         "landing/ go with the next run", sum, err);
+cleanup:
+    free(ids.v);
+    floe_pending_free(&p);
+    return rc;
+}
+
+int floe_dag_backfill(struct floe_dag *dag, int64_t from_ms, int64_t to_ms,
+                      bool dry_run, struct floe_dag_summary *out, char *err)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (to_ms <= from_ms)
+        return floe_err(err, FLOE_EINVAL, "--to must be later than --from");
+    rc = lock(dag, err);
+    if (rc != FLOE_OK)
+        return rc;
+    rc = backfill_locked(dag, from_ms, to_ms, dry_run, out, err);
+    unlock(dag);
     return rc;
 }
 
@@ -714,11 +888,32 @@ static int task_locked(struct floe_dag *dag, int task, const char *batch,
 {
     struct floe_pending p = { 0 };
     struct selection sel;
+    const char *named = NULL;
     int64_t bytes = 0;
     size_t i;
     int rc;
 
-    if (task == FLOE_TASK_SENSE || (task == FLOE_TASK_CLAIM && !batch)) {
+    if (batch != NULL && floe_claim_check_id(batch) != FLOE_OK) {
+        rc = floe_err(err, FLOE_EINVAL,
+                      "'%s' is not a batch id (letters, digits, '.', '_' "
+                      "and '-', at most %d)", batch, FLOE_CLAIM_ID_MAX);
+        goto cleanup;
+    }
+    /* A caller may name a new batch (the Airflow DAG derives one from its
+     * run id, so a retried claim finishes the same batch): with no row
+     * yet it claims like an unnamed one, nothing when nothing is
+     * pending. */
+    if (task == FLOE_TASK_CLAIM && batch != NULL) {
+        struct floe_state_batch b;
+
+        rc = floe_state_batch_get(dag->state, batch, &b, err);
+        if (rc == FLOE_ENOTFOUND)
+            named = batch;
+        else if (rc != FLOE_OK)
+            goto cleanup;
+    }
+    if (task == FLOE_TASK_SENSE || (task == FLOE_TASK_CLAIM && !batch) ||
+        named != NULL) {
         rc = floe_claim_sense(dag->store, &p, err);
         if (rc == FLOE_OK)
             rc = exclude_claimed(dag, &p, err);
@@ -732,24 +927,18 @@ static int task_locked(struct floe_dag *dag, int task, const char *batch,
                                 dag->cfg.max_bytes);
         for (i = 0; i < sel.n; i++)
             bytes += p.v[i].size;
-        rc = new_batch(dag, out_batch, (int64_t)sel.n, bytes, err);
+        if (named != NULL) {
+            snprintf(out_batch, FLOE_BATCH_ID_MAX + 1, "%s", named);
+            rc = floe_state_batch_add(dag->state, named, (int64_t)sel.n,
+                                      bytes, err);
+        } else {
+            rc = new_batch(dag, out_batch, (int64_t)sel.n, bytes, err);
+        }
         if (rc == FLOE_OK)
             rc = run_task(dag, task, out_batch, &sel, sum, err);
         goto cleanup;
     }
-    if (floe_claim_check_id(batch) != FLOE_OK) {
-        rc = floe_err(err, FLOE_EINVAL,
-                      "'%s' is not a batch id (letters, digits, '.', '_' "
-                      "and '-', at most %d)", batch, FLOE_CLAIM_ID_MAX);
-        goto cleanup;
-    }
     snprintf(out_batch, FLOE_BATCH_ID_MAX + 1, "%s", batch);
-    if (task == FLOE_TASK_CLAIM) {
-        /* A caller may name a new batch (an Airflow run id, say). */
-        rc = floe_state_batch_add(dag->state, batch, 0, 0, err);
-        if (rc != FLOE_OK)
-            goto cleanup;
-    }
     rc = check_ready(dag, task, batch, err);
     if (rc == FLOE_OK)
         rc = run_task(dag, task, batch, NULL, sum, err);

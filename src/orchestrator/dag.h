@@ -90,6 +90,19 @@ const char *floe_dag_task_name(int task);
  * batch under way is finished by the next pass). */
 int floe_dag_run_once(struct floe_dag *dag, struct floe_dag_summary *out,
                       char *err);
+/* Re-process what done batches took from landing/ in [from_ms, to_ms):
+ * every object of theirs whose key carries an hour overlapping the range
+ * (objects set aside or missing at claim excepted) is copied from its
+ * batch's processing/ folder back to its landing key, then claimed into
+ * new batches (by max_objects / max_bytes) and run through finalize, as
+ * floe run would. The warehouse keeps the first occurrence of every
+ * record, so rows it holds are never doubled and rows it lacks come back;
+ * the old batches keep their objects (still a replay source). Failed and
+ * unfinished batches are left alone. With dry_run only counts: out->
+ * pending objects (pending_bytes) would be re-processed. */
+int floe_dag_backfill(struct floe_dag *dag, int64_t from_ms, int64_t to_ms,
+                      bool dry_run, struct floe_dag_summary *out, char *err);
+
 /* Let go of what cfg->hold kept: close the warehouse (DuckDB checkpoints
  * its write-ahead log then) and release the runner lock, so other runners
  * and tools can open the state directory. No-op when nothing is held. */

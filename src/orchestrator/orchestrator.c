@@ -1,7 +1,8 @@
 /* orchestrator.c - `floe run` (built-in scheduler) and `floe task` (one DAG
  * task, what Airflow calls): option tables, signal handling, listing and
  * the human / JSON reports. The DAG itself lives in dag.c. Exit status: 0
- * success, 1 a task failed, 2 bad usage. */
+ * success, 1 a task failed, 2 bad usage; floe task also 3 (--empty-exit)
+ * when sense or claim found nothing pending. */
 #define FLOE_LOG_MOD "orch"
 #include "orchestrator/orchestrator.h"
 
@@ -17,6 +18,7 @@
 #include "core/log.h"
 #include "core/opt.h"
 #include "core/util.h"
+#include "orchestrator/backfill.h"
 #include "orchestrator/dag.h"
 
 struct orch_cfg {
@@ -31,7 +33,10 @@ struct orch_cfg {
     int64_t retries;
     int64_t retry_delay_ms;
     int64_t empty_exit;
+    char *from;
+    char *to;
     bool once;
+    bool dry_run;
     bool json;
     bool list;
     bool force;
@@ -89,9 +94,31 @@ static const struct floe_opt task_opts[] = {
       "the batch's attempts." },
     { "force", FLOE_OPT_BOOL, "false", F(force), 0, 0, 0,
       "Run the task even if it already succeeded for the batch." },
-    { "empty-exit", FLOE_OPT_INT, "0", F(empty_exit), 0, 255, 0,
-      "Exit status of sense and claim when nothing is pending (99 makes "
-      "Airflow's BashOperator skip the rest of the run)." },
+    { "empty-exit", FLOE_OPT_INT, "3", F(empty_exit), 0, 255, 0,
+      "Exit status of sense and claim when nothing is pending (0 treats "
+      "it as success; 99 makes Airflow's BashOperator skip the rest of "
+      "the run)." },
+    { NULL },
+};
+
+static const struct floe_opt backfill_opts[] = {
+    COMMON_OPTS,
+    { "from", FLOE_OPT_STR, NULL, F(from), 0, 0, FLOE_OPT_REQUIRED,
+      "Start of the period, UTC: YYYY-MM-DD[THH[:MM[:SS]]][Z]." },
+    { "to", FLOE_OPT_STR, NULL, F(to), 0, 0, FLOE_OPT_REQUIRED,
+      "End of the period (excluded), same form as --from." },
+    { "dry-run", FLOE_OPT_BOOL, "false", F(dry_run), 0, 0, 0,
+      "Only count the objects that would be re-processed." },
+    { NULL },
+};
+
+static const struct floe_opt runs_opts[] = {
+    { "state-dir", FLOE_OPT_STR, "./floe-state", F(state_dir), 0, 0, 0,
+      "Directory of the state database (orchestrator.db)." },
+    { "batch", FLOE_OPT_STR, NULL, F(batch), 0, 0, 0,
+      "Show this batch and every attempt of its tasks." },
+    { "json", FLOE_OPT_BOOL, "false", F(json), 0, 0, 0,
+      "Print JSON on stdout instead of text." },
     { NULL },
 };
 
@@ -126,6 +153,48 @@ static int check_task(const void *cfg, char *err)
     return check_section("task", cfg, err);
 }
 
+static int check_backfill(const void *cfg, char *err)
+{
+    return check_section("backfill", cfg, err);
+}
+
+static const struct floe_cmd backfill_cmd = {
+    "backfill", "floe backfill --from T --to T [options]",
+    "Re-process what landed in a past period: every object that finished "
+    "batches took\nfrom landing/ whose key carries an hour in [--from, "
+    "--to) is put back at its\nlanding key (copied from processing/) and "
+    "claimed into new batches, which run\nthrough finalize like 'floe "
+    "run'. The warehouse keeps the first occurrence of\nevery record (by "
+    "event id, customer version and quarantined line), so records\nit "
+    "holds are never doubled in processed/ and records it lacks (a batch "
+    "lost\nwith its warehouse, say) come back. Failed and unfinished "
+    "batches are left\nalone: finish them with 'floe run' or 'floe "
+    "task' first. Exit status: 0 done\n(also when nothing was in the "
+    "period), 1 a batch failed, 2 bad usage.",
+    backfill_opts,
+    "Examples:\n"
+    "  floe backfill --from 2026-11-24T19 --to 2026-11-24T20   # one hour\n"
+    "  floe backfill --from 2026-11-24 --to 2026-11-25 --dry-run --json",
+    NULL,
+    check_backfill,
+};
+
+static const struct floe_cmd runs_cmd = {
+    "runs", "floe runs [--batch ID] [--json] [--state-dir DIR]",
+    "The run history in the state database: per batch its state, task "
+    "attempts (and\nhow many failed), start, duration (first attempt's "
+    "start to last attempt's\nend), objects, records per table (counts of "
+    "its last successful load, transform\nand unload) and last error. "
+    "With --batch: that batch and every attempt of its\ntasks. 'floe "
+    "task list' and 'floe run --list' show the plain batch list.",
+    runs_opts,
+    "Examples:\n"
+    "  floe runs --state-dir ./floe-state\n"
+    "  floe runs --batch 20261124T195600Z-0a1b2c --json",
+    NULL,
+    NULL,
+};
+
 static const struct floe_cmd run_cmd = {
     "run", "floe run [options]",
     "Run the landing_to_processed DAG with the built-in scheduler: sense "
@@ -156,10 +225,18 @@ static const struct floe_cmd task_cmd = {
     "nothing is pending); load, transform,\nunload and finalize need "
     "--batch and refuse to run before their predecessor\nsucceeded. A task "
     "that already succeeded is skipped unless --force. 'list'\nshows "
-    "batches and their states.",
+    "batches and their states. Every task is safe to re-run: a retried "
+    "claim of\na named batch finishes that batch, never a second one.\n\n"
+    "Exit status: 0 done (or already done), 1 the task failed (recorded "
+    "as a failed\nattempt; re-running it retries), 2 bad usage or a "
+    "predecessor has not succeeded,\n3 nothing pending (sense, claim; "
+    "--empty-exit changes it). Floe uses 99 only\nwhen --empty-exit 99 "
+    "asks for it. --json prints one object: task, batch,\nobjects, "
+    "bytes, counts per table, error.",
     task_opts,
     "Examples:\n"
-    "  id=$(floe task claim --lake ./lake --state-dir ./floe-state)\n"
+    "  id=$(floe task claim --empty-exit 0 --lake ./lake --state-dir "
+    "./floe-state)\n"
     "  floe task load --batch \"$id\" --lake ./lake --state-dir ./floe-state\n"
     "  floe task list --batch \"$id\"           # its attempts and counts",
     NULL,
@@ -312,16 +389,113 @@ cleanup:
     return rc == FLOE_OK ? 0 : 1;
 }
 
+/* --- floe runs ------------------------------------------------------ */
+
+static int runs_row(const struct floe_state_history *h, void *ud)
+{
+    struct list_ctx *l = ud;
+    const struct floe_state_batch *b = h->batch;
+    int rc;
+
+    if (!l->json) {
+        if (l->n++ == 0)
+            printf("%-24s %-11s %8s %-24s %9s %7s  %s\n", "BATCH", "STATE",
+                   "ATTEMPTS", "STARTED", "SECONDS", "OBJECTS",
+                   "RECORDS / ERROR");
+        printf("%-24s %-11s %4d (%d) %-24s %9.2f %7lld  %s\n", b->batch_id,
+               b->state, h->attempts, h->failures,
+               h->started_at[0] ? h->started_at : "-",
+               (double)h->duration_ms / 1000.0, (long long)b->objects,
+               b->error[0] ? b->error : h->records);
+        return 0;
+    }
+    rc = floe_buf_adds(&l->out, l->n++ ? ",{\"batch_id\":" : "{\"batch_id\":");
+    rc = rc ? rc : floe_buf_add_json_str(&l->out, b->batch_id,
+                                         strlen(b->batch_id));
+    rc = rc ? rc : floe_buf_addf(&l->out, ",\"state\":\"%s\",\"attempts\":%d,"
+                                 "\"failed_attempts\":%d,\"started_at\":",
+                                 b->state, h->attempts, h->failures);
+    rc = rc ? rc : h->started_at[0] ? floe_buf_addf(&l->out, "\"%s\"",
+                                                    h->started_at)
+                                    : floe_buf_adds(&l->out, "null");
+    rc = rc ? rc : floe_buf_addf(&l->out, ",\"duration_ms\":%lld,"
+                                 "\"objects\":%lld,\"bytes\":%lld,"
+                                 "\"records\":%s,\"error\":",
+                                 (long long)h->duration_ms,
+                                 (long long)b->objects, (long long)b->bytes,
+                                 h->records);
+    rc = rc ? rc : b->error[0] ? floe_buf_add_json_str(&l->out, b->error,
+                                                       strlen(b->error))
+                               : floe_buf_adds(&l->out, "null");
+    return rc ? rc : floe_buf_addc(&l->out, '}');
+}
+
+static int do_runs(const struct orch_cfg *c)
+{
+    struct floe_state *st = NULL;
+    struct list_ctx l = { c->json, 0, { 0 } };
+    char err[FLOE_ERR_LEN] = "";
+    int rc;
+
+    floe_buf_init(&l.out, FLOE_BUF_UNLIMITED);
+    rc = floe_state_open(c->state_dir, &st, err);
+    if (rc != FLOE_OK)
+        goto cleanup;
+    if (c->json)
+        rc = floe_buf_adds(&l.out, c->batch ? "{\"batch\":" : "[");
+    if (rc == FLOE_OK)
+        rc = floe_state_history(st, c->batch, runs_row, &l, err);
+    if (rc == FLOE_OK && c->batch != NULL) {
+        if (c->json)
+            rc = floe_buf_adds(&l.out, ",\"attempts\":[");
+        l.n = 0;
+        if (rc == FLOE_OK)
+            rc = floe_state_task_list(st, c->batch, list_run, &l, err);
+        if (rc == FLOE_OK && c->json)
+            rc = floe_buf_addc(&l.out, ']');
+    }
+    if (rc == FLOE_OK && c->json)
+        rc = floe_buf_addc(&l.out, c->batch ? '}' : ']');
+    if (rc == FLOE_OK && c->json)
+        printf("%s\n", l.out.data);
+    else if (rc == FLOE_OK && l.n == 0 && c->batch == NULL)
+        printf("no batches yet in %s/%s\n", c->state_dir, FLOE_STATE_DB);
+cleanup:
+    if (rc != FLOE_OK)
+        fprintf(stderr, "floe runs: %s\n",
+                err[0] && rc != FLOE_ENOMEM ? err : floe_strerror(rc));
+    floe_buf_free(&l.out);
+    floe_state_close(st);
+    return rc == FLOE_OK ? 0 : 1;
+}
+
+int floe_runs_main(int argc, char **argv)
+{
+    struct orch_cfg c;
+    int status;
+
+    memset(&c, 0, sizeof(c));
+    status = floe_opt_main(&runs_cmd, &c, argc, argv, NULL);
+    if (status == FLOE_OPT_GO)
+        status = do_runs(&c);
+    floe_opt_free(runs_opts, &c);
+    return status;
+}
+
 /* --- reports ------------------------------------------------------- */
 
-static void print_json(const struct floe_dag_summary *s, const char *batch)
+static void print_json(const struct floe_dag_summary *s, const char *task,
+                       const char *batch)
 {
     struct floe_buf b;
     int rc;
 
     floe_buf_init(&b, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_addf(&b,
-                       "{\"dag\":\"%s\",\"batches\":%lld,\"claimed\":%lld,"
+    rc = floe_buf_addf(&b, "{\"task\":");
+    rc = rc ? rc : task ? floe_buf_addf(&b, "\"%s\"", task)
+                        : floe_buf_adds(&b, "null");
+    rc = rc ? rc : floe_buf_addf(&b,
+                       ",\"dag\":\"%s\",\"batches\":%lld,\"claimed\":%lld,"
                        "\"objects\":%lld,\"bytes\":%lld,\"failed\":%lld,"
                        "\"skipped\":%lld,"
                        "\"pending\":%lld,\"pending_bytes\":%lld,"
@@ -473,7 +647,7 @@ int floe_run_main(int argc, char **argv)
         }
     }
     if (c.json)
-        print_json(&total, NULL);
+        print_json(&total, NULL, NULL);
     else if (c.once || total.claimed > 0)
         print_run_text(&c, &total);
 cleanup:
@@ -572,10 +746,12 @@ int floe_task_main(int argc, char **argv)
     if (rc != FLOE_OK) {
         fprintf(stderr, "floe task %s: %s\n", name, err);
         status = rc == FLOE_EINVAL ? 2 : 1;
+        if (c.json && dag != NULL && status == 1)
+            print_json(&s, name, batch); /* failed_task and error */
         goto cleanup;
     }
     if (c.json)
-        print_json(&s, batch);
+        print_json(&s, name, batch);
     else
         print_task_text(task, batch, &s);
     status = 0;
@@ -587,5 +763,61 @@ int floe_task_main(int argc, char **argv)
 cleanup:
     floe_dag_close(dag);
     floe_opt_free(task_opts, &c);
+    return status;
+}
+
+/* --- floe backfill -------------------------------------------------- */
+
+int floe_backfill_main(int argc, char **argv)
+{
+    struct orch_cfg c;
+    struct floe_dag_cfg dc;
+    struct floe_dag *dag = NULL;
+    struct floe_dag_summary s;
+    char err[FLOE_ERR_LEN];
+    int64_t from, to;
+    int status, rc;
+
+    memset(&c, 0, sizeof(c));
+    status = floe_opt_main(&backfill_cmd, &c, argc, argv, NULL);
+    if (status != FLOE_OPT_GO)
+        goto cleanup;
+    status = 2;
+    if (check_backfill(&c, err) != FLOE_OK) {
+        fprintf(stderr, "floe backfill: %s\n", err);
+        goto cleanup;
+    }
+    if (floe_backfill_parse_time(c.from, &from) != FLOE_OK ||
+        floe_backfill_parse_time(c.to, &to) != FLOE_OK) {
+        fprintf(stderr, "floe backfill: --from and --to take a UTC time "
+                        "YYYY-MM-DD[THH[:MM[:SS]]][Z], got '%s' and '%s'\n",
+                c.from, c.to);
+        goto cleanup;
+    }
+    dag_cfg_of(&c, &dc);
+    rc = floe_dag_open(&dc, &dag, err);
+    if (rc == FLOE_OK) {
+        catch_signals();
+        rc = floe_dag_backfill(dag, from, to, c.dry_run, &s, err);
+    }
+    if (rc != FLOE_OK) {
+        fprintf(stderr, "floe backfill: %s\n", err);
+        status = rc == FLOE_EINVAL ? 2 : 1;
+        goto cleanup;
+    }
+    status = 0;
+    if (c.json) {
+        print_json(&s, NULL, NULL);
+    } else if (c.dry_run || s.pending == 0) {
+        printf("%lld object%s (%lld bytes) from %s to %s%s\n",
+               (long long)s.pending, plural(s.pending, "s"),
+               (long long)s.pending_bytes, c.from, c.to,
+               c.dry_run ? " would be re-processed" : ": nothing to do");
+    } else {
+        print_run_text(&c, &s);
+    }
+cleanup:
+    floe_dag_close(dag);
+    floe_opt_free(backfill_opts, &c);
     return status;
 }

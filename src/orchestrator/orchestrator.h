@@ -9,5 +9,8 @@
  * Exit status: 0 success, 1 a task failed, 2 bad usage. */
 int floe_run_main(int argc, char **argv);
 int floe_task_main(int argc, char **argv);
+/* 'floe backfill' (re-process a past period) and 'floe runs' (history). */
+int floe_backfill_main(int argc, char **argv);
+int floe_runs_main(int argc, char **argv);
 
 #endif

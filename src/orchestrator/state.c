@@ -272,6 +272,70 @@ int floe_state_batch_last(struct floe_state *s,
     return rc;
 }
 
+/* Per batch: its attempts, their span, and the counts of the last
+ * successful load, transform and unload (a forced re-run replaces, never
+ * adds to, what a task reported). */
+#define HISTORY_SQL                                                         \
+    "SELECT b.batch_id, b.created_at, b.state, b.objects, b.bytes,"         \
+    " b.updated_at, b.error,"                                               \
+    " (SELECT count(*) FROM task_runs t WHERE t.batch_id = b.batch_id),"    \
+    " (SELECT count(*) FROM task_runs t WHERE t.batch_id = b.batch_id"      \
+    "   AND t.state = 'failed'),"                                           \
+    " (SELECT min(started_at) FROM task_runs t"                             \
+    "   WHERE t.batch_id = b.batch_id),"                                    \
+    " (SELECT max(ended_at) FROM task_runs t WHERE t.batch_id = b.batch_id),"\
+    " (SELECT CAST(round((julianday(max(ended_at)) -"                       \
+    "   julianday(min(started_at))) * 86400000) AS INTEGER)"                \
+    "   FROM task_runs t WHERE t.batch_id = b.batch_id),"                   \
+    " (SELECT json_group_object(k, v) FROM (SELECT j.key AS k,"             \
+    "   sum(j.value) AS v FROM task_runs t, json_each(t.counts) j"          \
+    "   WHERE t.batch_id = b.batch_id AND t.state = 'success'"              \
+    "   AND t.task IN ('load', 'transform', 'unload')"                      \
+    "   AND t.id = (SELECT max(id) FROM task_runs u"                        \
+    "     WHERE u.batch_id = t.batch_id AND u.task = t.task"                \
+    "     AND u.state = 'success')"                                         \
+    "   GROUP BY j.key HAVING sum(j.value) != 0 ORDER BY j.key))"           \
+    " FROM batches b WHERE ?1 IS NULL OR b.batch_id = ?1"                   \
+    " ORDER BY b.batch_id"
+
+int floe_state_history(struct floe_state *s, const char *batch,
+                       floe_state_history_cb cb, void *ud, char *err)
+{
+    sqlite3_stmt *st;
+    int rc, step, n = 0;
+
+    rc = prepare(s, &st, err, HISTORY_SQL, "s", batch);
+    if (rc != FLOE_OK)
+        return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct floe_state_batch b;
+        struct floe_state_history h;
+
+        fill_batch(st, &b);
+        h.batch = &b;
+        h.attempts = sqlite3_column_int(st, 7);
+        h.failures = sqlite3_column_int(st, 8);
+        h.started_at = col_text(st, 9);
+        h.ended_at = col_text(st, 10);
+        h.duration_ms = sqlite3_column_int64(st, 11);
+        h.records = col_text(st, 12);
+        if (h.records[0] == '\0')
+            h.records = "{}";
+        n++;
+        rc = cb(&h, ud);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_err(s, err, "list batch history");
+    else if (rc == 0 && n == 0 && batch != NULL)
+        rc = floe_err(err, FLOE_ENOTFOUND,
+                      "no batch '%s' in the state database (see 'floe "
+                      "runs')", batch);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int floe_state_batch_list(struct floe_state *s, int which,
                           floe_state_batch_cb cb, void *ud, char *err)
 {

@@ -82,6 +82,26 @@ typedef int (*floe_state_batch_cb)(const struct floe_state_batch *b,
 int floe_state_batch_list(struct floe_state *s, int which,
                           floe_state_batch_cb cb, void *ud, char *err);
 
+/* A batch with its attempts summed up (what 'floe runs' shows). */
+struct floe_state_history {
+    const struct floe_state_batch *batch; /* all borrowed: valid during
+                                             the callback */
+    int attempts;            /* task attempts, every task */
+    int failures;            /* of those, failed ones */
+    const char *started_at;  /* first attempt's start, "" when none */
+    const char *ended_at;    /* last attempt's end, "" when none */
+    int64_t duration_ms;     /* first start to last end */
+    const char *records;     /* JSON object: the non-zero counts of the
+                                last successful load, transform and
+                                unload, summed ("{}" when none) */
+};
+typedef int (*floe_state_history_cb)(const struct floe_state_history *h,
+                                     void *ud);
+/* Batches in id order (only `batch` when not NULL; FLOE_ENOTFOUND when
+ * there is no such batch), with their history. */
+int floe_state_history(struct floe_state *s, const char *batch,
+                       floe_state_history_cb cb, void *ud, char *err);
+
 /* Start an attempt of `task` for `batch`: attempts of it still marked
  * running (a process that died) are closed as failed first. On FLOE_OK
  * *out_run names the attempt for floe_state_task_end and *out_attempt is

@@ -345,9 +345,19 @@ static int transform_counts(struct floe_duck *d, const char *batch,
         "   WHERE _batch_id = $b),"
         " (SELECT count(*) FROM quarantine.customers WHERE batch_id = $b),"
         " (SELECT count(*) FROM raw.orders WHERE batch_id = $b),"
-        " (SELECT count(*) FROM raw.customers WHERE batch_id = $b)";
+        " (SELECT count(*) FROM raw.customers WHERE batch_id = $b),"
+        /* rejected lines in no quarantine row (this batch's or, for an
+         * object re-processed by floe backfill, an earlier one's) */
+        " (SELECT count(*) FROM _stg_orders s WHERE reason IS NOT NULL"
+        "   AND NOT EXISTS (SELECT 1 FROM quarantine.orders q"
+        "     WHERE q.line_no = s.line_no AND _landing_key(q.source_key) ="
+        "       _landing_key(s.source_key))),"
+        " (SELECT count(*) FROM _stg_customers s WHERE reason IS NOT NULL"
+        "   AND NOT EXISTS (SELECT 1 FROM quarantine.customers q"
+        "     WHERE q.line_no = s.line_no AND _landing_key(q.source_key) ="
+        "       _landing_key(s.source_key)))";
     struct floe_buf q;
-    int64_t v[11];
+    int64_t v[13];
     char *at;
     int rc;
 
@@ -365,7 +375,7 @@ static int transform_counts(struct floe_duck *d, const char *batch,
             rc = floe_duck_add_str(&q, batch);
     }
     if (rc == FLOE_OK)
-        rc = floe_duck_i64(d, q.data, v, 11, err);
+        rc = floe_duck_i64(d, q.data, v, 13, err);
     floe_buf_free(&q);
     if (rc != FLOE_OK)
         return rc;
@@ -376,17 +386,23 @@ static int transform_counts(struct floe_duck *d, const char *batch,
     out->new_customer_versions = v[7];
     out->duplicate_customers = v[6] - v[7];
     out->quarantined_customers = v[8];
-    if (v[0] != v[9] || v[1] + v[3] != v[0] || v[5] != v[10] ||
-        v[6] + v[8] != v[5] || v[4] != v[2] || v[2] > v[1] || v[7] > v[6])
+    /* Every staged line is valid or rejected, and every rejected one is
+     * quarantined once: by this batch, or before (a re-processed object's
+     * lines are not quarantined again). */
+    if (v[0] != v[9] || v[1] + v[3] > v[0] || v[11] != 0 ||
+        v[5] != v[10] || v[6] + v[8] > v[5] || v[12] != 0 ||
+        v[4] != v[2] || v[2] > v[1] || v[7] > v[6])
         return floe_err(err, FLOE_ECORRUPT,
                         "batch %s: counts do not add up (orders raw %lld "
-                        "staged %lld valid %lld quarantined %lld new %lld "
-                        "enriched %lld; customers raw %lld staged %lld valid "
-                        "%lld quarantined %lld new %lld)", batch,
+                        "staged %lld valid %lld quarantined %lld, not "
+                        "quarantined %lld, new %lld enriched %lld; customers "
+                        "raw %lld staged %lld valid %lld quarantined %lld, "
+                        "not quarantined %lld, new %lld)", batch,
                         (long long)v[9], (long long)v[0], (long long)v[1],
-                        (long long)v[3], (long long)v[2], (long long)v[4],
-                        (long long)v[10], (long long)v[5], (long long)v[6],
-                        (long long)v[8], (long long)v[7]);
+                        (long long)v[3], (long long)v[11], (long long)v[2],
+                        (long long)v[4], (long long)v[10], (long long)v[5],
+                        (long long)v[6], (long long)v[8], (long long)v[12],
+                        (long long)v[7]);
     return FLOE_OK;
 }
 

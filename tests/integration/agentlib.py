@@ -121,3 +121,53 @@ def metric(parsed, name, **labels):
     found = [v for (n, ls), v in parsed.items() if n == name and want <= ls]
     assert found, f"no series {name} {labels}"
     return sum(found)
+
+
+CUSTOMER_FIELDS = ["customer_id", "name", "email", "country", "segment",
+                   "created_at", "updated_at"]
+
+
+def fill_landing(tmp_path, orders=300, customers=60, seed=7, rounds=1):
+    """What `floe demo` does before its DAG runs: `floe emit` writes
+    logs/ (with a truth file; fault rates raised so that even a small set
+    has malformed and duplicate lines), `floe agent` sends them to
+    `floe firehose`, which delivers them to lake/landing/ until every
+    emitted line landed. Each further round appends as many orders and
+    runs the agent again, so landing/ holds at least two objects per
+    round. Returns (lake, logs)."""
+    from conftest import Firehose
+
+    logs = tmp_path / "logs"
+    fh = Firehose(tmp_path).start()
+    try:
+        for stream in ("orders", "customers"):
+            make_stream(fh, stream, interval=1)
+        cfg = tmp_path / "agent.json"
+        write_agent_json(cfg, fh.endpoint, tmp_path / "agent.ckpt", [
+            flow(logs / "orders.log", "orders"),
+            flow(logs / "customers.log", "customers",
+                 {"optionName": "CSVTOJSON",
+                  "customFieldNames": CUSTOMER_FIELDS})])
+        for i in range(rounds):
+            r = subprocess.run([FLOE, "emit", "--dir", str(logs),
+                                "--orders", str(orders), "--customers",
+                                str(customers), "--seed", str(seed + i),
+                                "--malformed-rate", "0.03",
+                                "--duplicate-rate", "0.03"] +
+                               (["--append"] if i else []),
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            lines = sum(1 for _ in open(logs / "emit-truth.tsv"))
+            r = run_agent(cfg)
+            assert r.returncode == 0, r.stderr
+
+            def landed_lines():
+                return sum(landed(fh, s).count(b"\n")
+                           for s in ("orders", "customers"))
+            wait_for(lambda: landed_lines() == lines,
+                     what=f"{lines} lines in landing/")
+            # the next round's objects are new ones, never appended to
+            # this round's (one object per buffer flush)
+    finally:
+        assert fh.stop() == 0, fh.proc.output()
+    return fh.lake.root, logs

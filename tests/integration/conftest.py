@@ -193,3 +193,12 @@ def moto_server(tmp_path):
     wait_for(up, what="moto to listen")
     yield f"http://127.0.0.1:{port}"
     proc.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "airflow: runs real Apache Airflow (its own pinned "
+        "environment, scripts/bootstrap --airflow)")
+    config.addinivalue_line(
+        "markers", "dist: builds the relocatable tarball (make dist) and "
+        "checks it; not part of make integration")

@@ -6,7 +6,8 @@ import pytest
 
 from conftest import FLOE
 
-COMMANDS = ["demo", "emit", "agent", "firehose", "run", "task", "reconcile"]
+COMMANDS = ["demo", "emit", "agent", "firehose", "run", "task", "reconcile",
+            "backfill", "runs"]
 
 
 def run(*args):
@@ -30,7 +31,7 @@ def test_subcommand_help(command):
 
 
 @pytest.mark.parametrize("command", ["demo", "emit", "firehose", "run",
-                                     "reconcile"])
+                                     "reconcile", "backfill", "runs"])
 def test_unknown_option_is_a_clear_error(command):
     r = run(command, "--no-such-option")
     assert r.returncode == 2
@@ -40,3 +41,14 @@ def test_unknown_option_is_a_clear_error(command):
 def test_unknown_command():
     r = run("frobnicate")
     assert r.returncode == 2 and "unknown command" in r.stderr
+
+
+def test_backfill_needs_a_period_it_can_read(tmp_path):
+    r = run("backfill", "--state-dir", str(tmp_path), "--lake", str(tmp_path))
+    assert r.returncode == 2 and "--from" in r.stderr
+    r = run("backfill", "--from", "2026-11-24T19", "--to", "yesterday",
+            "--state-dir", str(tmp_path), "--lake", str(tmp_path))
+    assert r.returncode == 2 and "'yesterday'" in r.stderr
+    r = run("backfill", "--from", "2026-11-24T19", "--to", "2026-11-24T19",
+            "--state-dir", str(tmp_path), "--lake", str(tmp_path))
+    assert r.returncode == 2 and "later" in r.stderr

@@ -1,9 +1,22 @@
--- 30_quarantine.sql - every rejected line, verbatim, with its reason.
+-- 30_quarantine.sql - every rejected line, verbatim, with its reason; once.
+-- A line is known by its object's key below processing/batch=<id>/ (the
+-- landing key without landing/) and its line number, so re-processing an
+-- object (floe backfill) does not quarantine its lines a second time.
+CREATE OR REPLACE TEMP MACRO _landing_key(k) AS
+    regexp_replace(k, '^processing/batch=[^/]*/', '');
 INSERT INTO quarantine.orders
-    SELECT 'orders', batch_id, source_key, line_no, line, reason
-    FROM _stg_orders WHERE reason IS NOT NULL
-    ORDER BY source_key, line_no;
+    SELECT 'orders', s.batch_id, s.source_key, s.line_no, s.line, s.reason
+    FROM _stg_orders s WHERE s.reason IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM quarantine.orders q
+                      WHERE q.line_no = s.line_no
+                        AND _landing_key(q.source_key) =
+                            _landing_key(s.source_key))
+    ORDER BY s.source_key, s.line_no;
 INSERT INTO quarantine.customers
-    SELECT 'customers', batch_id, source_key, line_no, line, reason
-    FROM _stg_customers WHERE reason IS NOT NULL
-    ORDER BY source_key, line_no;
+    SELECT 'customers', s.batch_id, s.source_key, s.line_no, s.line, s.reason
+    FROM _stg_customers s WHERE s.reason IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM quarantine.customers q
+                      WHERE q.line_no = s.line_no
+                        AND _landing_key(q.source_key) =
+                            _landing_key(s.source_key))
+    ORDER BY s.source_key, s.line_no;
