@@ -71,7 +71,7 @@ struct putter {
     struct rig *r;
     int id;
     const char *stream;
-    int acked;     /* records acknowledged */
+    atomic_int acked; /* records acknowledged (read while running) */
     int bad;       /* answers other than 200 / ResourceNotFound */
 };
 
@@ -102,7 +102,7 @@ static void *put_loop(void *arg)
         st = floe_fh_api_call(&p->r->api, "PutRecordBatch", body.data,
                               body.len, &out, &type);
         if (st == 200 && strstr(out.data, "\"FailedPutCount\":0"))
-            p->acked += PER_PUT;
+            atomic_fetch_add(&p->acked, PER_PUT);
         else if (!(st == 400 && type != NULL &&
                    strcmp(type, "ResourceNotFoundException") == 0))
             p->bad++;
@@ -166,14 +166,21 @@ static void run_putters(struct rig *r, struct putter *p, pthread_t *t)
     }
 }
 
-/* A rig with stream "orders" and PUTTERS threads putting into it. */
+/* A rig with stream "orders" and PUTTERS threads putting into it; returns
+ * once one put was acknowledged, so the race starts with puts under way
+ * however the threads are scheduled (at most 30 s). */
 static void race_start(struct rig *r, struct putter *p, pthread_t *t)
 {
+    int64_t until;
+
     memset(r, 0, sizeof(*r));
     memset(p, 0, sizeof(*p) * PUTTERS);
     CHECK(rig_up(r, false) == 0);
     CHECK(create(r, "orders", "orders/") == 200);
     run_putters(r, p, t);
+    until = floe_mono_ms() + 30000;
+    while (atomic_load(&p[0].acked) == 0 && floe_mono_ms() < until)
+        usleep(1000);
 }
 
 static long join_putters(struct putter *p, pthread_t *t)
@@ -184,7 +191,7 @@ static long join_putters(struct putter *p, pthread_t *t)
     for (i = 0; i < PUTTERS; i++) {
         pthread_join(t[i], NULL);
         CHECK(p[i].bad == 0);
-        acked += p[i].acked;
+        acked += atomic_load(&p[i].acked);
     }
     return acked;
 }
