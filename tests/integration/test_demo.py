@@ -5,6 +5,8 @@ import json
 import re
 import subprocess
 
+import pyarrow.parquet as pq
+
 from conftest import FLOE
 from truth import check_processed, read_truth
 
