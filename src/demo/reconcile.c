@@ -111,7 +111,7 @@ static int parquet_view(duckdb_connection con, struct floe_store *st,
     if (rc == FLOE_OK)
         rc = exec(con, sql.data, err);
     else
-        floe_err(err, rc, "listing %s: %s", prefix, floe_strerror(rc));
+        floe_err(err, rc, "listing %s: %s", prefix, floe_store_strerror(rc));
     floe_buf_free(&fl.sql);
     floe_buf_free(&sql);
     return rc;
@@ -183,7 +183,7 @@ static int count_one(const struct floe_obj_info *info, void *ud)
             c->records += count_newlines((unsigned char *)obj.data, obj.len);
     }
     if (c->rc != FLOE_OK)
-        floe_log_error("cannot read %s: %s", info->key, floe_strerror(c->rc));
+        floe_log_error("cannot read %s: %s", info->key, floe_store_strerror(c->rc));
     c->objects++;
     floe_buf_free(&obj);
     return c->rc != FLOE_OK;
@@ -202,7 +202,7 @@ int floe_reconcile_count_records(struct floe_store *st, const char *prefix,
     *out_objects = c.objects;
     if (rc != FLOE_OK)
         return floe_err(err, rc, "counting records under %s: %s", prefix,
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     return FLOE_OK;
 }
 

@@ -515,12 +515,12 @@ static int put_retry(struct floe_fh_deliver *d, const char *key,
         if (left <= 0) {
             floe_log_warn("put %s failed (%s); retry window over after %d "
                           "attempts", key ? key : "(unnamed)",
-                          floe_strerror(rc), *attempts);
+                          floe_store_strerror(rc), *attempts);
             return rc;
         }
         wait = left < backoff ? left : backoff;
         floe_log_warn("put %s failed (%s); retrying in %lld ms",
-                      key ? key : "(unnamed)", floe_strerror(rc),
+                      key ? key : "(unnamed)", floe_store_strerror(rc),
                       (long long)wait);
         if (atomic_load(&d->abort))
             return FLOE_EAGAIN;
@@ -541,7 +541,7 @@ static int error_docs(const struct gen *g, int attempts, int store_rc,
     int rc = FLOE_OK;
 
     snprintf(msg, sizeof(msg), "could not put %s into the store: %s",
-             g->key ? g->key : "the object", floe_strerror(store_rc));
+             g->key ? g->key : "the object", floe_store_strerror(store_rc));
     floe_buf_reset(out);
     for (r = 0; r < g->nrec && rc == FLOE_OK; r++) {
         size_t n = g->lens[r];
