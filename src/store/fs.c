@@ -194,13 +194,29 @@ static int fs_put_new(void *ctx, const char *key, const void *data,
     return rc;
 }
 
+/* Copy what is left of `in` into `out`. */
+static int copy_fd(int in, int out)
+{
+    char chunk[1 << 16];
+    ssize_t got;
+    int rc = FLOE_OK;
+
+    while (rc == FLOE_OK && (got = read(in, chunk, sizeof(chunk))) != 0) {
+        if (got < 0) {
+            if (errno != EINTR)
+                rc = FLOE_EIO;
+            continue;
+        }
+        rc = floe_write_all(out, chunk, (size_t)got);
+    }
+    return rc;
+}
+
 /* Copy file `src` to a new durable temp file; *out_tmp names it. */
 static int copy_to_tmp(struct fs *fs, const char *src, char *out_tmp,
                        size_t n)
 {
-    char chunk[1 << 16];
     int in, out, rc;
-    ssize_t got;
 
     rc = tmp_path(fs, out_tmp, n);
     if (rc != FLOE_OK)
@@ -213,14 +229,8 @@ static int copy_to_tmp(struct fs *fs, const char *src, char *out_tmp,
         close(in);
         return FLOE_EIO;
     }
-    while (rc == FLOE_OK && (got = read(in, chunk, sizeof(chunk))) != 0) {
-        if (got < 0) {
-            if (errno != EINTR)
-                rc = FLOE_EIO;
-            continue;
-        }
-        rc = floe_write_all(out, chunk, (size_t)got);
-    }
+    if (rc == FLOE_OK)
+        rc = copy_fd(in, out);
     if (rc == FLOE_OK && fsync(out) != 0)
         rc = FLOE_EIO;
     close(in);
@@ -277,9 +287,8 @@ static int fs_get(void *ctx, const char *key, struct floe_buf *out)
 
 static int fs_get_file(void *ctx, const char *key, const char *path)
 {
-    char src[PATH_MAX], chunk[1 << 16];
+    char src[PATH_MAX];
     int in, out, rc = path_of(ctx, key, src, sizeof(src));
-    ssize_t got;
 
     if (rc != FLOE_OK)
         return rc;
@@ -292,14 +301,8 @@ static int fs_get_file(void *ctx, const char *key, const char *path)
         close(in);
         return FLOE_EIO;
     }
-    while (rc == FLOE_OK && (got = read(in, chunk, sizeof(chunk))) != 0) {
-        if (got < 0) {
-            if (errno != EINTR)
-                rc = FLOE_EIO;
-            continue;
-        }
-        rc = floe_write_all(out, chunk, (size_t)got);
-    }
+    if (rc == FLOE_OK)
+        rc = copy_fd(in, out);
     close(in);
     if (close(out) != 0 && rc == FLOE_OK)
         rc = FLOE_EIO;

@@ -609,19 +609,28 @@ static int s3_put_file(void *ctx, const char *key, const char *path,
     return rc;
 }
 
-static int get_any(struct s3 *s, const char *key, struct floe_buf *out,
-                   int fd)
+/* Perform `r` on the object `key` (the store prefix added here). */
+static int key_do(struct s3 *s, const char *key, struct s3_req *r)
 {
     char *fk = full_key(s, key);
-    struct s3_req r = { .method = "GET", .key = fk, .out = out,
-                        .out_fd = fd, .what = key };
     int rc;
 
     if (fk == NULL)
         return FLOE_ENOMEM;
-    rc = s3_do(&s->c, &r);
+    r->key = fk;
+    r->what = key;
+    rc = s3_do(&s->c, r);
     free(fk);
+    r->key = NULL;
     return rc;
+}
+
+static int get_any(struct s3 *s, const char *key, struct floe_buf *out,
+                   int fd)
+{
+    struct s3_req r = { .method = "GET", .out = out, .out_fd = fd };
+
+    return key_do(s, key, &r);
 }
 
 static int s3_get(void *ctx, const char *key, struct floe_buf *out)
@@ -650,16 +659,9 @@ static int s3_get_file(void *ctx, const char *key, const char *path)
 
 static int s3_head(void *ctx, const char *key, struct floe_obj_info *out)
 {
-    struct s3 *s = ctx;
-    char *fk = full_key(s, key);
-    struct s3_req r = { .method = "HEAD", .key = fk, .out_fd = -1,
-                        .what = key };
-    int rc;
+    struct s3_req r = { .method = "HEAD", .out_fd = -1 };
+    int rc = key_do(ctx, key, &r);
 
-    if (fk == NULL)
-        return FLOE_ENOMEM;
-    rc = s3_do(&s->c, &r);
-    free(fk);
     if (rc == FLOE_OK) {
         out->key = NULL;
         out->size = r.size < 0 ? 0 : r.size;
@@ -866,16 +868,9 @@ static int s3_copy(void *ctx, const char *src_key, const char *dst_key)
 
 static int s3_del(void *ctx, const char *key)
 {
-    struct s3 *s = ctx;
-    char *fk = full_key(s, key);
-    struct s3_req r = { .method = "DELETE", .key = fk, .out_fd = -1,
-                        .what = key };
-    int rc;
+    struct s3_req r = { .method = "DELETE", .out_fd = -1 };
+    int rc = key_do(ctx, key, &r);
 
-    if (fk == NULL)
-        return FLOE_ENOMEM;
-    rc = s3_do(&s->c, &r);
-    free(fk);
     return rc == FLOE_ENOTFOUND ? FLOE_OK : rc;
 }
 
