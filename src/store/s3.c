@@ -6,7 +6,9 @@
  * signing and retries: s3req.c. Settings come from the AWS environment and
  * shared files (aws/creds.h) and the URL's query:
  *   s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=r
- *     &addressing=path|virtual&part_size=8M&attempts=4 */
+ *     &addressing=path|virtual&part_size=8M&attempts=4&copy_max=5G
+ * A copy above copy_max (S3's CopyObject limit, 5 GiB) is a multipart
+ * upload of UploadPartCopy ranges. */
 #define FLOE_LOG_MOD "store.s3"
 #include "store/store.h"
 
@@ -30,10 +32,13 @@
 #define PARTS_IN_FLIGHT 4
 #define ATTEMPTS_DEFAULT 4
 #define XML_MAX (16 << 20)
+#define COPY_MAX_S3 ((uint64_t)5 << 30) /* CopyObject's limit */
+#define COPY_PART ((size_t)512 << 20)
 
 struct s3 {
     struct s3_conn c;
     size_t part_size; /* objects above this go up in parts of this size */
+    uint64_t copy_max; /* objects above this are copied in parts */
 };
 
 /* --- opening ----------------------------------------------------------------- */
@@ -97,6 +102,14 @@ static int apply_query(struct s3 *s, char *q, char **addressing, char *err)
                 s->part_size < PART_MIN)
                 return floe_err(err, FLOE_EINVAL,
                                 "S3 URL: part_size '%s' (at least 5M)", v);
+        } else if (strcmp(kv, "copy_max") == 0) {
+            size_t n;
+
+            if (parse_size(v, &n) != FLOE_OK || n < PART_MIN ||
+                n > COPY_MAX_S3)
+                return floe_err(err, FLOE_EINVAL,
+                                "S3 URL: copy_max '%s' (5M..5G)", v);
+            s->copy_max = n;
         } else if (strcmp(kv, "attempts") == 0) {
             s->c.attempts = (int)strtol(v, NULL, 10);
             if (s->c.attempts < 1 || s->c.attempts > 20)
@@ -105,7 +118,8 @@ static int apply_query(struct s3 *s, char *q, char **addressing, char *err)
         } else {
             return floe_err(err, FLOE_EINVAL,
                             "S3 URL: unknown setting '%s' (endpoint, "
-                            "region, addressing, part_size, attempts)", kv);
+                            "region, addressing, part_size, attempts, "
+                            "copy_max)", kv);
         }
     }
     return rc;
@@ -229,6 +243,7 @@ static int s3_open(const char *location, void **out_ctx, char *err)
     pthread_mutex_init(&s->c.mu, NULL);
     s->part_size = PART_DEFAULT;
     s->c.attempts = ATTEMPTS_DEFAULT;
+    s->copy_max = COPY_MAX_S3;
     rc = floe_aws_env_load("S3", &s->c.env);
     if (rc != FLOE_OK) {
         floe_err(err, rc, "out of memory");
@@ -339,7 +354,8 @@ struct upload {
     const char *fk, *what;
     char *id_enc;          /* the upload id, URL-encoded */
     const char *mem;       /* the body in memory, or */
-    int fd;                /* read parts from this file */
+    int fd;                /* read parts from this file, or */
+    const char *copy_src;  /* copy ranges of this x-amz-copy-source */
     size_t len, part;
     int nparts, next, rc;
     char (*etags)[256];
@@ -357,19 +373,27 @@ static int upload_id_cb(void *ud, const char *path, const char *text)
     return 0;
 }
 
+static int copy_etag_cb(void *ud, const char *path, const char *text)
+{
+    if (strcmp(path, "CopyPartResult/ETag") == 0)
+        snprintf(ud, 256, "%s", text);
+    return 0;
+}
+
 static void *part_worker(void *arg)
 {
     struct upload *u = arg;
-    struct floe_buf q;
+    struct floe_buf q, xml;
     char *buf = NULL;
 
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
+    floe_buf_init(&xml, XML_MAX);
     for (;;) {
         struct s3_req r = { .method = "PUT", .key = u->fk, .out_fd = -1,
                             .what = u->what };
         size_t off, n;
         int i, rc = FLOE_OK;
-        char ebuf[128];
+        char ebuf[128], range[64];
 
         pthread_mutex_lock(&u->mu);
         i = u->rc == FLOE_OK && u->next < u->nparts ? u->next++ : -1;
@@ -378,7 +402,16 @@ static void *part_worker(void *arg)
             break;
         off = (size_t)i * u->part;
         n = u->len - off < u->part ? u->len - off : u->part;
-        if (u->mem != NULL) {
+        if (u->copy_src != NULL) {
+            snprintf(range, sizeof(range), "bytes=%zu-%zu", off, off + n - 1);
+            r.extra[r.nextra++] =
+                (struct floe_sigv4_hdr){ "x-amz-copy-source", u->copy_src };
+            r.extra[r.nextra++] =
+                (struct floe_sigv4_hdr){ "x-amz-copy-source-range", range };
+            floe_buf_reset(&xml);
+            r.out = &xml; /* the ETag comes in CopyPartResult */
+            n = 0;
+        } else if (u->mem != NULL) {
             r.body = u->mem + off;
         } else {
             if (buf == NULL && (buf = malloc(u->part)) == NULL)
@@ -409,6 +442,8 @@ static void *part_worker(void *arg)
         r.query = q.data;
         if (rc == FLOE_OK)
             rc = s3_do(&u->s->c, &r);
+        if (rc == FLOE_OK && u->copy_src != NULL)
+            (void)s3_xml_walk(xml.data, xml.len, copy_etag_cb, r.etag);
         if (rc == FLOE_OK && r.etag[0] == '\0') {
             rc = FLOE_EREMOTE;
             floe_store_set_error("S3 %s: part %d answered without an ETag",
@@ -425,6 +460,7 @@ static void *part_worker(void *arg)
     }
     free(buf);
     floe_buf_free(&q);
+    floe_buf_free(&xml);
     return NULL;
 }
 
@@ -440,14 +476,17 @@ static int complete_body(const struct upload *u, struct floe_buf *b)
     return rc;
 }
 
-/* Upload `len` bytes from memory or `fd` in parts, several in flight;
- * complete (If-None-Match with `if_absent`), or abort on any failure so
- * nothing half-written stays behind. */
+/* Upload `len` bytes from memory, `fd` or (`copy_src`) ranges of another
+ * object in parts, several in flight; complete (If-None-Match with
+ * `if_absent`), or abort on any failure so nothing half-written stays
+ * behind. */
 static int multipart(struct s3 *s, const char *fk, const char *mem, int fd,
-                     size_t len, bool if_absent, const char *what)
+                     const char *copy_src, size_t len, bool if_absent,
+                     const char *what)
 {
     struct upload u = { .s = s, .fk = fk, .what = what, .mem = mem,
-                        .fd = fd, .len = len, .part = s->part_size };
+                        .fd = fd, .copy_src = copy_src, .len = len,
+                        .part = s->part_size };
     struct s3_req r = { .method = "POST", .key = fk, .query = "uploads=",
                         .out_fd = -1, .what = what };
     pthread_t th[PARTS_IN_FLIGHT];
@@ -459,6 +498,8 @@ static int multipart(struct s3 *s, const char *fk, const char *mem, int fd,
     floe_buf_init(&out, XML_MAX);
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
     floe_buf_init(&body, FLOE_BUF_UNLIMITED);
+    if (copy_src != NULL && s->copy_max >= COPY_MAX_S3)
+        u.part = COPY_PART; /* nothing goes through us: big ranges */
     while ((len + u.part - 1) / u.part > PARTS_MAX)
         u.part *= 2;
     u.nparts = (int)((len + u.part - 1) / u.part);
@@ -550,7 +591,7 @@ static int put_any(void *ctx, const char *key, const void *data, size_t len,
     if (fk == NULL)
         return FLOE_ENOMEM;
     if (len > s->part_size)
-        rc = multipart(s, fk, data, -1, len, if_absent, key);
+        rc = multipart(s, fk, data, -1, NULL, len, if_absent, key);
     else
         rc = put_one(s, fk, data, len, if_absent, key);
     free(fk);
@@ -599,7 +640,8 @@ static int s3_put_file(void *ctx, const char *key, const char *path,
         floe_buf_free(&b);
     } else {
         fk = full_key(s, key);
-        rc = fk ? multipart(s, fk, NULL, fd, (size_t)st.st_size, false, key)
+        rc = fk ? multipart(s, fk, NULL, fd, NULL, (size_t)st.st_size, false,
+                            key)
                 : FLOE_ENOMEM;
         free(fk);
         close(fd);
@@ -843,7 +885,9 @@ static int s3_copy(void *ctx, const char *src_key, const char *dst_key)
     char *src = full_key(s, src_key), *dst = full_key(s, dst_key);
     struct s3_req r = { .method = "PUT", .key = dst, .out_fd = -1,
                         .what = dst_key };
+    struct floe_obj_info info = { 0 };
     struct floe_buf from, out;
+    bool parts = false;
     int rc = src && dst ? FLOE_OK : FLOE_ENOMEM;
 
     floe_buf_init(&from, FLOE_BUF_UNLIMITED);
@@ -852,13 +896,34 @@ static int s3_copy(void *ctx, const char *src_key, const char *dst_key)
         rc = floe_buf_addf(&from, "/%s/", s->c.bucket);
     if (rc == FLOE_OK)
         rc = s3_uri_encode(&from, src, true);
-    if (rc == FLOE_OK) {
+    /* Below S3's limit a copy is one CopyObject; a lower copy_max asks
+     * for the size first. */
+    if (rc == FLOE_OK && s->copy_max < COPY_MAX_S3) {
+        rc = s3_head(s, src_key, &info);
+        parts = rc == FLOE_OK && (uint64_t)info.size > s->copy_max;
+    }
+    if (rc == FLOE_OK && !parts) {
         /* A 200 may still carry an <Error>: s3_do reads the body. */
         r.out = &out;
         r.extra[r.nextra++] =
             (struct floe_sigv4_hdr){ "x-amz-copy-source", from.data };
         rc = s3_do(&s->c, &r);
+        if (rc == FLOE_EREMOTE && (strcmp(r.code, "InvalidRequest") == 0 ||
+                                   strcmp(r.code, "EntityTooLarge") == 0)) {
+            char keep[FLOE_ERR_LEN];
+
+            snprintf(keep, sizeof(keep), "%s", floe_store_strerror(rc));
+            parts = s3_head(s, src_key, &info) == FLOE_OK &&
+                    (uint64_t)info.size > COPY_MAX_S3;
+            if (!parts)
+                floe_store_set_error("%s", keep);
+            else
+                rc = FLOE_OK;
+        }
     }
+    if (rc == FLOE_OK && parts)
+        rc = multipart(s, dst, NULL, -1, from.data, (size_t)info.size, false,
+                       dst_key);
     free(src);
     free(dst);
     floe_buf_free(&from);
