@@ -209,3 +209,18 @@ def test_run_killed_mid_claim_completes_once(s3, tmp_path, marker, n):
     rows = processed_orders(s3, prefix, tmp_path)
     ids = [r["event_id"] for r in rows]
     assert sorted(ids) == sorted(want)  # each exactly once
+
+
+@pytest.mark.parametrize("cmd", ["firehose", "run"])
+def test_refused_lake_stops_at_start_with_the_s3_reason(s3, tmp_path, cmd):
+    """A wrong secret or a missing bucket is said at once, not retried."""
+    args = [FLOE, cmd, "--state-dir", str(tmp_path / "st")] + (
+        ["--port", "0"] if cmd == "firehose" else ["--once"])
+    r = subprocess.run(args + ["--lake", s3.url("x")], capture_output=True,
+                       env=s3.env(secret="wrong-secret"), timeout=60)
+    assert r.returncode != 0
+    assert b"SignatureDoesNotMatch" in r.stderr, r.stderr
+    r = subprocess.run(args + ["--lake", "s3://floe-no-such-bucket/x"],
+                       capture_output=True, env=s3.env(), timeout=60)
+    assert r.returncode != 0
+    assert b"NoSuchBucket" in r.stderr, r.stderr
