@@ -109,7 +109,8 @@ class MotoS3(S3Server):
         iam.create_user(UserName="floe")
         iam.put_user_policy(UserName="floe", PolicyName="s3", PolicyDocument=
                             json.dumps({"Version": "2012-10-17", "Statement": [
-                                {"Effect": "Allow", "Action": "s3:*",
+                                {"Effect": "Allow",
+                                 "Action": ["s3:*", "iam:*", "sts:*"],
                                  "Resource": "*"}]}))
         key = iam.create_access_key(UserName="floe")["AccessKey"]
         self.access_key = key["AccessKeyId"]
@@ -120,6 +121,31 @@ class MotoS3(S3Server):
         urllib.request.urlopen(req, timeout=10).read()
         self.client().create_bucket(Bucket=BUCKET)
         return self
+
+    def session_env(self):
+        """Temporary credentials from STS AssumeRole: the environment with
+        AWS_SESSION_TOKEN, which moto checks."""
+        import boto3
+        kw = dict(endpoint_url=self.endpoint, region_name=REGION,
+                  aws_access_key_id=self.access_key,
+                  aws_secret_access_key=self.secret_key)
+        iam = boto3.client("iam", **kw)
+        arn = iam.create_role(RoleName="floe-role", AssumeRolePolicyDocument=
+                              json.dumps({"Version": "2012-10-17", "Statement": [
+                                  {"Effect": "Allow", "Principal": {"AWS": "*"},
+                                   "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="floe-role", PolicyName="s3",
+                            PolicyDocument=json.dumps({
+                                "Version": "2012-10-17", "Statement": [
+                                    {"Effect": "Allow", "Action": "s3:*",
+                                     "Resource": "*"}]}))
+        c = boto3.client("sts", **kw).assume_role(
+            RoleArn=arn, RoleSessionName="floe-session")["Credentials"]
+        env = self.env()
+        env.update(AWS_ACCESS_KEY_ID=c["AccessKeyId"],
+                   AWS_SECRET_ACCESS_KEY=c["SecretAccessKey"],
+                   AWS_SESSION_TOKEN=c["SessionToken"])
+        return env
 
     def restart(self):
         """moto keeps nothing: a new server, keys and bucket."""

@@ -189,6 +189,21 @@ def test_wrong_secret_is_refused_at_once(backend):
     assert b"tries" not in r.stderr  # refused once, not retried
 
 
+def test_session_token(backend):
+    if not hasattr(backend, "session_env"):
+        pytest.skip("no STS here: moto's server has it")
+    t = Tool(backend, "sts")
+    env = backend.session_env()
+    assert t.put("k", b"v").returncode == 0
+    assert t("list", "", env=env).stdout.startswith(b"k\t")
+    env["AWS_SESSION_TOKEN"] = "not-a-token"
+    r = t("list", "", env=env, check=False)
+    assert r.returncode == 2 and b"InvalidToken" in r.stderr, r.stderr
+    del env["AWS_SESSION_TOKEN"]  # temporary keys need their token
+    r = t("list", "", env=env, check=False)
+    assert r.returncode == 2 and b"InvalidAccessKeyId" in r.stderr, r.stderr
+
+
 class CutProxy:
     """Forwards TCP to the server until `limit` bytes went up, then kills
     the server: it stops in the middle of an upload."""
