@@ -16,6 +16,7 @@ import pathlib
 import signal
 import socket
 import subprocess
+import threading
 import urllib.request
 
 from conftest import ROOT, VENV_BIN, Proc, free_port, wait_for
@@ -187,3 +188,71 @@ class StrictS3(S3Server):
 
 
 SERVERS = {"moto": MotoS3, "strict": StrictS3}
+
+
+class FaultProxy:
+    """A TCP proxy in front of an S3 server. `fire(chunk)` sees every chunk
+    going up (under a lock); when it returns True, `action()` runs (kill
+    the server, or the client), that chunk is not forwarded and the proxy
+    stops: its connections close and new ones are refused."""
+
+    def __init__(self, port, fire, action):
+        self.target, self.fire, self.action = port, fire, action
+        self.fired = threading.Event()
+        self.lock = threading.Lock()
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            if self.fired.is_set():
+                c.close()
+                return
+            try:
+                s = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                c.close()
+                continue
+            for a, b, up in ((c, s, True), (s, c, False)):
+                threading.Thread(target=self._pipe, args=(a, b, up),
+                                 daemon=True).start()
+
+    def _pipe(self, a, b, up):
+        try:
+            while True:
+                data = a.recv(1 << 16)
+                if not data:
+                    break
+                if up:
+                    with self.lock:
+                        cut = not self.fired.is_set() and self.fire(data)
+                        if cut:
+                            self.fired.set()
+                    if cut:
+                        self.action()
+                        self.close()
+                        break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):  # shutdown wakes the other direction's recv()
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def close(self):
+        try:  # wakes accept(); new connections are refused
+            self.lsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.lsock.close()

@@ -7,15 +7,13 @@ in the middle of a claim is completed exactly once by the next pass."""
 import gzip
 import json
 import signal
-import socket
 import subprocess
-import threading
 
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import FLOE, Proc, wait_for
-from s3lib import BUCKET, StrictS3
+from s3lib import BUCKET, FaultProxy, StrictS3
 
 ROLE = "arn:aws:iam::123456789012:role/firehose"
 
@@ -115,62 +113,6 @@ def test_demo_on_strict_s3(s3, tmp_path):
     assert r.returncode != 0 and b"already holds objects" in r.stderr
 
 
-class KillProxy:
-    """Forwards TCP to the S3 server; when the `n`-th request carrying
-    `marker` goes by, kills the client process before forwarding it."""
-
-    def __init__(self, port, marker, n):
-        self.port, self.marker, self.n, self.seen = port, marker, n, 0
-        self.victim = None
-        self.fired = threading.Event()
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(16)
-        self.listen_port = self.lsock.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            s = socket.create_connection(("127.0.0.1", self.port))
-            threading.Thread(target=self.pipe, args=(c, s, True),
-                             daemon=True).start()
-            threading.Thread(target=self.pipe, args=(s, c, False),
-                             daemon=True).start()
-
-    def pipe(self, a, b, up):
-        try:
-            while True:
-                data = a.recv(1 << 16)
-                if not data:
-                    break
-                if up and not self.fired.is_set():
-                    self.seen += data.count(self.marker)
-                    if self.seen >= self.n:
-                        self.fired.set()
-                        self.victim.send_signal(signal.SIGKILL)
-                        break
-                b.sendall(data)
-        except OSError:
-            pass
-        for x in (a, b):
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            x.close()
-
-    def close(self):
-        try:
-            self.lsock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.lsock.close()
-
-
 @pytest.mark.parametrize("marker,n", [(b"x-amz-copy-source:", 2),
                                       (b"DELETE /", 1),
                                       (b"DELETE /", 3)])
@@ -187,13 +129,19 @@ def test_run_killed_mid_claim_completes_once(s3, tmp_path, marker, n):
                      f"19/orders-1-2026-11-24-19-56-0{obj}-x{obj}.gz",
                      Body=gzip.compress(body))
     state = tmp_path / "state"
-    proxy = KillProxy(s3.port, marker, n)
+    seen, victim = [0], []
+
+    def nth_request(chunk):  # the n-th request with marker goes no further
+        seen[0] += chunk.count(marker)
+        return seen[0] >= n
+    proxy = FaultProxy(s3.port, nth_request,
+                       lambda: victim[0].send_signal(signal.SIGKILL))
     try:
         run = subprocess.Popen(
             [FLOE, "run", "--once", "--lake", lake, "--state-dir",
              str(state)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env=s3.env(endpoint=f"http://127.0.0.1:{proxy.listen_port}"))
-        proxy.victim = run
+            env=s3.env(endpoint=proxy.endpoint))
+        victim.append(run)
         run.wait(timeout=120)
         assert proxy.fired.is_set() and run.returncode == -9, \
             run.stderr.read().decode()

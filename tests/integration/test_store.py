@@ -8,14 +8,12 @@ store_tool exits 0 on success, 2 when the store cannot be opened, else
 """
 import os
 import pathlib
-import socket
 import subprocess
-import threading
 
 import pytest
 
-from conftest import FLOE, free_port
-from s3lib import BUCKET, SERVERS
+from conftest import FLOE
+from s3lib import BUCKET, SERVERS, FaultProxy
 
 TOOL = str(pathlib.Path(FLOE).parent / "store_tool")
 EAGAIN, ENOTFOUND, EEXIST = 15, 16, 17
@@ -204,83 +202,22 @@ def test_session_token(backend):
     assert r.returncode == 2 and b"InvalidAccessKeyId" in r.stderr, r.stderr
 
 
-class CutProxy:
-    """Forwards TCP to the server until `limit` bytes went up, then kills
-    the server: it stops in the middle of an upload."""
-
-    def __init__(self, backend, limit):
-        self.backend, self.limit, self.sent = backend, limit, 0
-        self.port = free_port()
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", self.port))
-        self.lsock.listen(16)
-        self.killed = threading.Event()
-        self.lock = threading.Lock()
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while not self.killed.is_set():
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            if self.killed.is_set():
-                c.close()
-                return
-            try:
-                s = socket.create_connection(("127.0.0.1", self.backend.port))
-            except OSError:
-                c.close()
-                continue
-            threading.Thread(target=self.pipe, args=(c, s, True),
-                             daemon=True).start()
-            threading.Thread(target=self.pipe, args=(s, c, False),
-                             daemon=True).start()
-
-    def pipe(self, a, b, up):
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                b.sendall(data)
-                if up:
-                    with self.lock:
-                        self.sent += len(data)
-                        cut = self.sent >= self.limit and not self.killed.is_set()
-                        if cut:
-                            self.killed.set()
-                    if cut:
-                        self.backend.kill()
-                        try:  # wakes accept(); new connections are refused
-                            self.lsock.shutdown(socket.SHUT_RDWR)
-                        except OSError:
-                            pass
-                        self.lsock.close()
-                        break
-        except OSError:
-            pass
-        for s in (a, b):  # shutdown wakes the other direction's recv()
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-
 @pytest.mark.parametrize("name", ["fs", "moto", "strict"])
 def test_server_stopped_mid_upload_then_clear_error(name, tmp_path):
     if name == "fs":
         pytest.skip("no server to stop")
     b = start_backend(name, tmp_path)
     try:
-        proxy = CutProxy(b, limit=PART + PART // 2)  # inside the 2nd part
-        t = Tool(b, "cut", part_size="5M", attempts=3,
-                 endpoint=f"http://127.0.0.1:{proxy.port}")
+        sent = [0]
+
+        def inside_2nd_part(chunk):
+            sent[0] += len(chunk)
+            return sent[0] >= PART + PART // 2
+        proxy = FaultProxy(b.port, inside_2nd_part, b.kill)
+        t = Tool(b, "cut", part_size="5M", attempts=3, endpoint=proxy.endpoint)
         body = os.urandom(3 * PART + 7)
         r = t.put("big/cut.bin", body)
-        assert proxy.killed.is_set()
+        assert proxy.fired.is_set()
         assert r.returncode == EAGAIN, r.stderr
         assert b"after 3 tries" in r.stderr, r.stderr
         b.restart()
