@@ -173,7 +173,9 @@ class StrictS3(S3Server):
 
     def _run(self):
         self.proc = Proc([VERSITYGW, "--access", self.access_key, "--secret",
-                          self.secret_key, "--region", REGION, "--quiet", "--port",
+                          self.secret_key, "--region", REGION, "--quiet",
+                          # bucket.localhost: virtual-hosted requests too
+                          "--virtual-domain", "localhost", "--port",
                           f"127.0.0.1:{self.port}", "posix", str(self.data)],
                          self.tmp / f"versitygw-{self.port}.log")
         wait_for(lambda: _listening(self.port) or self.proc.p.poll() is not None,

@@ -187,6 +187,21 @@ def test_wrong_secret_is_refused_at_once(backend):
     assert b"tries" not in r.stderr  # refused once, not retried
 
 
+def test_virtual_hosted_addressing(backend):
+    if backend.name == "fs":
+        pytest.skip("no addressing")
+    # curl sends any *.localhost name to loopback: floe-lake.localhost:PORT
+    t = Tool(backend, "vh", addressing="virtual")
+    env = backend.env(endpoint=f"http://localhost:{backend.port}")
+    f = backend.tmp / "vh.body"
+    f.write_bytes(b"hosted")
+    t("put", "a b/c+d", f, env=env)
+    t("copy", "a b/c+d", "e", env=env)
+    assert t("list", "", env=env).stdout == b"a b/c+d\t6\ne\t6\n"
+    seen = backend.client().list_objects_v2(Bucket=BUCKET, Prefix="vh/")
+    assert [o["Key"] for o in seen["Contents"]] == ["vh/a b/c+d", "vh/e"]
+
+
 def test_session_token(backend):
     if not hasattr(backend, "session_env"):
         pytest.skip("no STS here: moto's server has it")
