@@ -40,8 +40,8 @@ struct orch_cfg {
 #define COMMON_OPTS                                                         \
     { "lake", FLOE_OPT_STR, "./lake", F(lake), 0, 0, 0,                     \
       "Object store holding landing/, processing/ and processed/: a "       \
-      "directory, file:///dir or s3://bucket/prefix (objects are streamed " \
-      "through Floe; DuckDB reads local copies)." },                        \
+      "directory, file:///dir or s3://bucket/prefix (Floe reads and "      \
+      "writes the objects itself; DuckDB never touches the network)." },    \
     { "state-dir", FLOE_OPT_STR, "./floe-state", F(state_dir), 0, 0, 0,     \
       "Directory of the state database (orchestrator.db), the runner "      \
       "lock and the warehouse." },                                          \
