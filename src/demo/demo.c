@@ -37,6 +37,7 @@ struct demo_cfg {
     int64_t orders;
     int64_t customers;
     char *dir;
+    char *lake;
     int64_t seed;
     bool json;
     int64_t interval_s;
@@ -52,6 +53,10 @@ static const struct floe_opt demo_opts[] = {
       "Distinct customers to emit." },
     { "dir", FLOE_OPT_STR, "demo", F(dir), 0, -1, 0,
       "Working directory: logs/, lake/, state/ are (re)created inside." },
+    { "lake", FLOE_OPT_STR, NULL, F(lake), 0, -1, 0,
+      "Object store instead of <dir>/lake, e.g. s3://bucket/prefix (AWS "
+      "credentials, region and endpoint from the environment or ~/.aws). "
+      "It must hold no object yet: the demo reconciles all of it." },
     { "seed", FLOE_OPT_INT, "1", F(seed), 0, 9e18, 0,
       "Generator seed (same seed, same data)." },
     { "json", FLOE_OPT_BOOL, "false", F(json), 0, -1, 0,
@@ -70,7 +75,7 @@ static const struct floe_opt demo_opts[] = {
 
 static const struct floe_cmd demo_cmd = {
     "demo",
-    "floe demo [--orders N] [--customers M] [--dir D] [--json]",
+    "floe demo [--orders N] [--customers M] [--dir D] [--lake URL] [--json]",
     "Runs the whole pipeline on this machine: emits customers.log and\n"
     "orders.log (with malformed lines and duplicate events), starts the\n"
     "Firehose server and the agent, waits until everything is delivered to\n"
@@ -413,6 +418,32 @@ static int emitted_summary(const char *emit_out, char *line, size_t n)
     return FLOE_OK;
 }
 
+static int any_object(const struct floe_obj_info *info, void *ud)
+{
+    (void)info;
+    (void)ud;
+    return 1;
+}
+
+/* A --lake store must be empty: its objects would be reconciled too. */
+static int lake_is_empty(const char *url, char *err)
+{
+    struct floe_store *st = NULL;
+    int rc = floe_store_open(url, &st, err);
+
+    if (rc != FLOE_OK)
+        return rc;
+    rc = floe_store_list(st, "", any_object, NULL);
+    if (rc == 1)
+        rc = floe_err(err, FLOE_EEXIST,
+                      "--lake %s already holds objects: the demo needs an "
+                      "empty one (another prefix will do)", url);
+    else if (rc != FLOE_OK)
+        floe_err(err, rc, "--lake %s: %s", url, floe_store_strerror(rc));
+    floe_store_close(st);
+    return rc;
+}
+
 static int pipeline(struct demo *d, struct floe_reconcile *r,
                     int64_t *landed, int64_t *objects, char *err)
 {
@@ -427,6 +458,12 @@ static int pipeline(struct demo *d, struct floe_reconcile *r,
 
     path(d, logs, "logs");
     path(d, lake, "lake");
+    if (d->cfg.lake != NULL && d->cfg.lake[0] != '\0') {
+        snprintf(lake, sizeof(lake), "%s", d->cfg.lake);
+        rc = lake_is_empty(lake, err);
+        if (rc != FLOE_OK)
+            return rc;
+    }
     path(d, st_dir, "state");
     path(d, st_fh, "state/firehose");
     path(d, ready, "state/firehose.port");

@@ -1,15 +1,20 @@
 /* reconcile.c - lost/doubled by record id, with DuckDB as the reader.
  * The truth file is loaded into a table; the processed Parquet files are
- * listed through the store seam and read with read_parquet; anti-joins
+ * listed through the store seam and read with read_parquet (downloaded
+ * to a temporary directory first when the store is S3); anti-joins
  * and group counts give lost, doubled and unexpected ids. */
 #define FLOE_LOG_MOD "demo.reconcile"
 #include "demo/reconcile.h"
 
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "warehouse/duckapi.h"
 
 static int exec(duckdb_connection con, const char *sql, char *err)
@@ -58,8 +63,10 @@ static int scalar(duckdb_connection con, const char *sql, int64_t *out,
 
 struct file_list {
     struct floe_store *st;
+    const char *tmp; /* where objects of a store without files go (S3) */
+    const char *view;
     struct floe_buf sql; /* "['a','b']" */
-    int n;
+    int n, seq;
     int rc;
 };
 
@@ -73,6 +80,12 @@ static int add_parquet(const struct floe_obj_info *info, void *ud)
     if (klen < 8 || strcmp(info->key + klen - 8, ".parquet") != 0)
         return 0;
     fl->rc = floe_store_local_path(fl->st, info->key, path, sizeof(path));
+    if (fl->rc == FLOE_ENOTSUP) {
+        /* DuckDB reads local files only: Floe downloads the object. */
+        snprintf(path, sizeof(path), "%s/%s-%d.parquet", fl->tmp, fl->view,
+                 fl->seq++);
+        fl->rc = floe_store_get_file(fl->st, info->key, path);
+    }
     if (fl->rc != FLOE_OK)
         return 1;
     fl->rc = floe_buf_adds(&fl->sql, fl->n++ ? ",'" : "'");
@@ -87,10 +100,12 @@ static int add_parquet(const struct floe_obj_info *info, void *ud)
 /* CREATE VIEW <name> over the Parquet files under `prefix`; a zone with no
  * files gives an empty view with `empty_cols`. */
 static int parquet_view(duckdb_connection con, struct floe_store *st,
-                        const char *name, const char *prefix,
-                        const char *empty_cols, char *err)
+                        const char *tmp, const char *name,
+                        const char *prefix, const char *empty_cols,
+                        char *err)
 {
-    struct file_list fl = { st, { 0 }, 0, FLOE_OK };
+    struct file_list fl = { .st = st, .tmp = tmp, .view = name,
+                            .rc = FLOE_OK };
     struct floe_buf sql;
     int rc;
 
@@ -111,7 +126,7 @@ static int parquet_view(duckdb_connection con, struct floe_store *st,
     if (rc == FLOE_OK)
         rc = exec(con, sql.data, err);
     else
-        floe_err(err, rc, "listing %s: %s", prefix, floe_strerror(rc));
+        floe_err(err, rc, "reading %s: %s", prefix, floe_store_strerror(rc));
     floe_buf_free(&fl.sql);
     floe_buf_free(&sql);
     return rc;
@@ -183,7 +198,7 @@ static int count_one(const struct floe_obj_info *info, void *ud)
             c->records += count_newlines((unsigned char *)obj.data, obj.len);
     }
     if (c->rc != FLOE_OK)
-        floe_log_error("cannot read %s: %s", info->key, floe_strerror(c->rc));
+        floe_log_error("cannot read %s: %s", info->key, floe_store_strerror(c->rc));
     c->objects++;
     floe_buf_free(&obj);
     return c->rc != FLOE_OK;
@@ -202,7 +217,7 @@ int floe_reconcile_count_records(struct floe_store *st, const char *prefix,
     *out_objects = c.objects;
     if (rc != FLOE_OK)
         return floe_err(err, rc, "counting records under %s: %s", prefix,
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     return FLOE_OK;
 }
 
@@ -256,7 +271,7 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
     duckdb_connection con = NULL;
     duckdb_config cfg = NULL;
     struct floe_buf sql;
-    char *derr = NULL;
+    char *derr = NULL, tmp[PATH_MAX] = "";
     int rc = FLOE_OK;
 
     memset(out, 0, sizeof(*out));
@@ -266,6 +281,16 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
     floe_buf_init(&sql, FLOE_BUF_UNLIMITED);
     if (duckdb_create_config(&cfg) == DuckDBError)
         return floe_err(err, FLOE_ENOMEM, "DuckDB config");
+    {
+        const char *t = getenv("TMPDIR");
+
+        snprintf(tmp, sizeof(tmp), "%s/floe-reconcile-XXXXXX",
+                 t && t[0] ? t : "/tmp");
+        if (mkdtemp(tmp) == NULL) {
+            duckdb_destroy_config(&cfg);
+            return floe_err(err, FLOE_EIO, "cannot create %s", tmp);
+        }
+    }
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
     duckdb_set_config(cfg, "autoload_known_extensions", "false");
     if (duckdb_open_ext(NULL, &db, cfg, &derr) == DuckDBError) {
@@ -292,21 +317,21 @@ int floe_reconcile_run(const char *truth_path, struct floe_store *st,
     if (rc == FLOE_OK)
         rc = exec(con, sql.data, err);
     if (rc == FLOE_OK)
-        rc = parquet_view(con, st, "p_orders", "processed/orders/",
+        rc = parquet_view(con, st, tmp, "p_orders", "processed/orders/",
                           "NULL::VARCHAR AS event_id", err);
     if (rc == FLOE_OK)
-        rc = parquet_view(con, st, "p_versions",
+        rc = parquet_view(con, st, tmp, "p_versions",
                           "processed/customer_versions/",
                           "NULL::VARCHAR AS customer_id, "
                           "NULL::TIMESTAMP AS updated_at", err);
     if (rc == FLOE_OK)
-        rc = parquet_view(con, st, "p_customers", "processed/customers/",
+        rc = parquet_view(con, st, tmp, "p_customers", "processed/customers/",
                           "NULL::VARCHAR AS customer_id", err);
     if (rc == FLOE_OK)
-        rc = parquet_view(con, st, "p_enriched", "processed/orders_enriched/",
+        rc = parquet_view(con, st, tmp, "p_enriched", "processed/orders_enriched/",
                           "NULL::VARCHAR AS event_id", err);
     if (rc == FLOE_OK)
-        rc = parquet_view(con, st, "p_quarantine", "processed/quarantine/",
+        rc = parquet_view(con, st, tmp, "p_quarantine", "processed/quarantine/",
                           "NULL::VARCHAR AS reason", err);
     /* Every table is checked by its key: order events in orders and
      * orders_enriched by event_id, customer versions by (customer_id,
@@ -354,5 +379,6 @@ cleanup:
     if (db != NULL)
         duckdb_close(&db);
     duckdb_destroy_config(&cfg);
+    floe_rmtree(tmp);
     return rc;
 }

@@ -89,6 +89,7 @@ struct gen {
     int attempts;        /* primary puts tried */
     int eattempts;       /* error-output puts tried */
     int store_rc;        /* the last primary put's error */
+    char reason[FLOE_ERR_LEN]; /* its words (floe_store_strerror) */
     int64_t deadline;    /* monotonic end of the retry window; 0 = unset */
     bool skip;           /* give up without an attempt (abort, stopping) */
     struct gen *next;
@@ -601,16 +602,16 @@ static int encode(const struct gen *g, const char *key, const void *in,
 }
 
 /* The error-output document of every record of `g`, one JSON per line. */
-static int error_docs(const struct gen *g, int attempts, int store_rc,
+static int error_docs(const struct gen *g, int attempts,
                       struct floe_buf *out)
 {
     size_t r = 0, off = 0, run = 0, in_run = 0, i;
     int64_t now = floe_now_ms();
-    char msg[FLOE_ERR_LEN];
+    char msg[FLOE_STORE_KEY_MAX + FLOE_ERR_LEN + 64];
     int rc = FLOE_OK;
 
     snprintf(msg, sizeof(msg), "could not put %s into the store: %s",
-             g->key ? g->key : "the object", floe_strerror(store_rc));
+             g->key ? g->key : "the object", g->reason);
     floe_buf_reset(out);
     for (r = 0; r < g->nrec && rc == FLOE_OK; r++) {
         size_t n = g->lens[r];
@@ -662,7 +663,7 @@ static enum outcome error_attempt(struct floe_fh_deliver *d, struct gen *g,
         const char *key = g->phase == PH_ERROR ? g->ekey : g->fkey;
 
         floe_buf_init(&docs, FLOE_BUF_UNLIMITED);
-        rc = error_docs(g, g->attempts, g->store_rc, &docs);
+        rc = error_docs(g, g->attempts, &docs);
         if (rc == FLOE_OK)
             rc = encode(g, key, docs.data ? docs.data : "", docs.len, c, z,
                         &body, &len);
@@ -682,7 +683,7 @@ static enum outcome error_attempt(struct floe_fh_deliver *d, struct gen *g,
                            "delivered after %d attempts (%s): written to "
                            "the error output %s", g->nrec, g->data.len,
                            g->key ? g->key : "an object", g->attempts,
-                           floe_strerror(g->store_rc), key);
+                           g->reason, key);
             floe_counter_add(d->error_records, g->nrec);
             floe_counter_add(d->error_objects, 1);
             return OUT_DONE;
@@ -691,22 +692,22 @@ static enum outcome error_attempt(struct floe_fh_deliver *d, struct gen *g,
         if (key != NULL && floe_store_transient(rc)) {
             if (!stopping && g->eattempts < FLOE_FH_ERROR_ATTEMPTS) {
                 floe_log_warn("error output %s failed (%s); retrying",
-                              key, floe_strerror(rc));
+                              key, floe_store_strerror(rc));
                 return OUT_RETRY;
             }
             floe_log_error("error output %s failed (%s) after %d attempts",
-                           key, floe_strerror(rc), g->eattempts);
+                           key, floe_store_strerror(rc), g->eattempts);
             return OUT_KEEP;
         }
         if (g->phase == PH_ERROR && g->fkey != NULL) {
             floe_log_error("error output %s refused by the store (%s): "
                            "writing %s instead", key ? key : "(unnamed)",
-                           floe_strerror(rc), g->fkey);
+                           floe_store_strerror(rc), g->fkey);
             g->phase = PH_FALLBACK;
             continue;
         }
         floe_log_error("error output %s refused by the store (%s)",
-                       key ? key : "(unnamed)", floe_strerror(rc));
+                       key ? key : "(unnamed)", floe_store_strerror(rc));
         return OUT_KEEP;
     }
 }
@@ -746,26 +747,27 @@ static enum outcome attempt(struct floe_fh_deliver *d, struct gen *g,
     }
     floe_counter_add(d->put_failures, 1);
     g->store_rc = rc;
+    snprintf(g->reason, sizeof(g->reason), "%s", floe_store_strerror(rc));
     if (g->key != NULL && floe_store_transient(rc)) {
         if (stopping) {
             floe_log_warn("put %s failed (%s) while stopping", g->key,
-                          floe_strerror(rc));
+                          g->reason);
             return OUT_KEEP;
         }
         if (!deleted && floe_mono_ms() < g->deadline) {
             floe_log_warn("put %s failed (%s); retrying (attempt %d)",
-                          g->key, floe_strerror(rc), g->attempts);
+                          g->key, g->reason, g->attempts);
             return OUT_RETRY;
         }
         floe_log_warn("put %s failed (%s): %s after %d attempts", g->key,
-                      floe_strerror(rc),
+                      g->reason,
                       deleted ? "stream deleted" : "retry window over",
                       g->attempts);
     } else {
         floe_log_warn("put %s refused by the store (%s, permanent): "
                       "writing the error output", g->key ? g->key
                                                          : "(unnamed)",
-                      floe_strerror(rc));
+                      g->reason);
     }
     g->phase = PH_ERROR;
     return error_attempt(d, g, stopping, c, z);

@@ -114,7 +114,7 @@ int floe_claim_sense(struct floe_store *st, struct floe_pending *out,
     if (rc != FLOE_OK)
         return floe_err(err, rc, "listing %s in %s failed: %s",
                         LANDING_PREFIX, floe_store_url(st),
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     return FLOE_OK;
 }
 
@@ -358,7 +358,7 @@ int floe_manifest_read(struct floe_store *st, const char *batch,
         goto cleanup;
     }
     if (rc != FLOE_OK) {
-        rc = floe_err(err, rc, "cannot read %s: %s", key, floe_strerror(rc));
+        rc = floe_err(err, rc, "cannot read %s: %s", key, floe_store_strerror(rc));
         goto cleanup;
     }
     rc = parse_manifest(batch, b.data ? b.data : "", b.len, out, why);
@@ -418,7 +418,7 @@ int floe_manifest_write(struct floe_store *st, const struct floe_manifest *m,
     rc = floe_store_put(st, key, b.data, b.len);
     if (rc != FLOE_OK)
         rc = floe_err(err, rc, "cannot write %s: %s", key,
-                      floe_strerror(rc));
+                      floe_store_strerror(rc));
 cleanup:
     floe_buf_free(&b);
     return rc;
@@ -454,11 +454,11 @@ static int move_one(struct floe_store *st, struct floe_claim_obj *o,
     rc = floe_store_head(st, o->key, &dst);
     if (rc != FLOE_OK && rc != FLOE_ENOTFOUND)
         return floe_err(err, rc, "cannot check %s: %s", o->key,
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     src_rc = floe_store_head(st, o->source, &src);
     if (src_rc != FLOE_OK && src_rc != FLOE_ENOTFOUND)
         return floe_err(err, src_rc, "cannot check %s: %s", o->source,
-                        floe_strerror(src_rc));
+                        floe_store_strerror(src_rc));
     if (src_rc == FLOE_ENOTFOUND) {
         if (rc == FLOE_ENOTFOUND && !o->missing) {
             floe_log_warn("%s vanished from landing/ before it was copied "
@@ -476,14 +476,14 @@ static int move_one(struct floe_store *st, struct floe_claim_obj *o,
         rc = floe_store_copy(st, o->source, o->key);
         if (rc != FLOE_OK)
             return floe_err(err, rc, "cannot copy %s to %s: %s", o->source,
-                            o->key, floe_strerror(rc));
+                            o->key, floe_store_strerror(rc));
         c->copied++;
     }
     o->missing = false;
     rc = floe_store_delete(st, o->source);
     if (rc != FLOE_OK)
         return floe_err(err, rc, "cannot delete %s: %s", o->source,
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     c->deleted++;
     return FLOE_OK;
 }
@@ -523,7 +523,7 @@ static int quarantine(struct floe_store *st, const char *batch,
         rc = FLOE_ENOMEM;
     if (rc != FLOE_OK) {
         rc = floe_err(err, rc, "cannot quarantine %s as %s: %s", o->key,
-                      qkey, floe_strerror(rc));
+                      qkey, floe_store_strerror(rc));
         goto cleanup;
     }
     floe_log_warn("batch %s: %s cannot be loaded (%s); set aside as %s, the "
@@ -547,7 +547,7 @@ static int check_one(struct floe_store *st, const char *batch,
     rc = floe_store_get(st, o->key, &b);
     if (rc != FLOE_OK) {
         rc = floe_err(err, rc, "cannot read %s: %s", o->key,
-                      floe_strerror(rc));
+                      floe_store_strerror(rc));
         goto cleanup;
     }
     why[0] = '\0';
@@ -610,7 +610,7 @@ static int move_all(struct floe_store *st, struct floe_manifest *m,
         rc = floe_store_delete(st, m->v[i].key);
         if (rc != FLOE_OK)
             return floe_err(err, rc, "cannot delete %s: %s", m->v[i].key,
-                            floe_strerror(rc));
+                            floe_store_strerror(rc));
     }
     return FLOE_OK;
 }

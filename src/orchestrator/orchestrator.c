@@ -45,8 +45,9 @@ struct orch_cfg {
 #define F(m) offsetof(struct orch_cfg, m)
 #define COMMON_OPTS                                                         \
     { "lake", FLOE_OPT_STR, "./lake", F(lake), 0, 0, 0,                     \
-      "Object store: a directory or file:///dir holding landing/, "         \
-      "processing/ and processed/." },                                      \
+      "Object store holding landing/, processing/ and processed/: a "       \
+      "directory, file:///dir or s3://bucket/prefix (Floe reads and "      \
+      "writes the objects itself; DuckDB never touches the network)." },    \
     { "state-dir", FLOE_OPT_STR, "./floe-state", F(state_dir), 0, 0, 0,     \
       "Directory of the state database (orchestrator.db), the runner "      \
       "lock and the warehouse." },                                          \

@@ -238,13 +238,13 @@ static int publish(const struct fs *fs, const char *tmp, const char *key)
     return FLOE_EIO;
 }
 
-static int fs_put(void *ctx, const char *key, const void *data, size_t len)
+/* Write `data` to a new durable temp file; *tmp names it. */
+static int write_tmp(struct fs *fs, const void *data, size_t len, char *tmp,
+                     size_t n)
 {
-    struct fs *fs = ctx;
-    char tmp[PATH_MAX];
     int fd, rc;
 
-    rc = tmp_path(fs, tmp, sizeof(tmp));
+    rc = tmp_path(fs, tmp, n);
     if (rc != FLOE_OK)
         return rc;
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -257,11 +257,78 @@ static int fs_put(void *ctx, const char *key, const void *data, size_t len)
         rc = FLOE_EIO;
     if (close(fd) != 0 && rc == FLOE_OK)
         rc = FLOE_EIO;
-    if (rc == FLOE_OK)
-        rc = publish(fs, tmp, key);
-    if (rc != FLOE_OK) {
-        floe_log_errno("put %s", key);
+    if (rc != FLOE_OK)
         unlink(tmp);
+    return rc;
+}
+
+static int fs_put(void *ctx, const char *key, const void *data, size_t len)
+{
+    struct fs *fs = ctx;
+    char tmp[PATH_MAX];
+    int rc;
+
+    rc = write_tmp(fs, data, len, tmp, sizeof(tmp));
+    if (rc == FLOE_OK) {
+        rc = publish(fs, tmp, key);
+        if (rc != FLOE_OK)
+            unlink(tmp);
+    }
+    if (rc != FLOE_OK)
+        floe_log_errno("put %s", key);
+    return rc;
+}
+
+/* link() fails with EEXIST when the key exists: an atomic create. */
+static int fs_put_new(void *ctx, const char *key, const void *data,
+                      size_t len)
+{
+    struct fs *fs = ctx;
+    char tmp[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
+    int rc, attempt;
+
+    rc = path_of(fs, key, dst, sizeof(dst));
+    if (rc == FLOE_OK)
+        rc = parent_dir(dst, dir, sizeof(dir));
+    if (rc == FLOE_OK)
+        rc = write_tmp(fs, data, len, tmp, sizeof(tmp));
+    if (rc != FLOE_OK)
+        return rc;
+    rc = FLOE_EIO;
+    for (attempt = 0; attempt < 5; attempt++) { /* see publish() */
+        if (floe_mkdirs(dir) != FLOE_OK)
+            break;
+        if (link(tmp, dst) == 0) {
+            rc = floe_fsync_dir(dir);
+            break;
+        }
+        if (errno == EEXIST) {
+            rc = FLOE_EEXIST;
+            break;
+        }
+        if (errno != ENOENT) {
+            floe_log_errno("link to %s", dst);
+            break;
+        }
+    }
+    unlink(tmp);
+    return rc;
+}
+
+/* Copy what is left of `in` into `out`. */
+static int copy_fd(int in, int out)
+{
+    char chunk[1 << 16];
+    ssize_t got;
+    int rc = FLOE_OK;
+
+    while (rc == FLOE_OK && (got = read(in, chunk, sizeof(chunk))) != 0) {
+        if (got < 0) {
+            if (errno != EINTR)
+                rc = FLOE_EIO;
+            continue;
+        }
+        rc = floe_write_all(out, chunk, (size_t)got);
     }
     return rc;
 }
@@ -270,9 +337,7 @@ static int fs_put(void *ctx, const char *key, const void *data, size_t len)
 static int copy_to_tmp(struct fs *fs, const char *src, char *out_tmp,
                        size_t n)
 {
-    char chunk[1 << 16];
     int in, out, rc;
-    ssize_t got;
 
     rc = tmp_path(fs, out_tmp, n);
     if (rc != FLOE_OK)
@@ -285,14 +350,8 @@ static int copy_to_tmp(struct fs *fs, const char *src, char *out_tmp,
         close(in);
         return FLOE_EIO;
     }
-    while (rc == FLOE_OK && (got = read(in, chunk, sizeof(chunk))) != 0) {
-        if (got < 0) {
-            if (errno != EINTR)
-                rc = FLOE_EIO;
-            continue;
-        }
-        rc = floe_write_all(out, chunk, (size_t)got);
-    }
+    if (rc == FLOE_OK)
+        rc = copy_fd(in, out);
     if (rc == FLOE_OK && fsync(out) != 0)
         rc = FLOE_EIO;
     close(in);
@@ -345,6 +404,32 @@ static int fs_get(void *ctx, const char *key, struct floe_buf *out)
     int rc = path_of(ctx, key, path, sizeof(path));
 
     return rc == FLOE_OK ? floe_read_file(path, out) : rc;
+}
+
+static int fs_get_file(void *ctx, const char *key, const char *path)
+{
+    char src[PATH_MAX];
+    int in, out, rc = path_of(ctx, key, src, sizeof(src));
+
+    if (rc != FLOE_OK)
+        return rc;
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO;
+    out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        floe_log_errno("create %s", path);
+        close(in);
+        return FLOE_EIO;
+    }
+    if (rc == FLOE_OK)
+        rc = copy_fd(in, out);
+    close(in);
+    if (close(out) != 0 && rc == FLOE_OK)
+        rc = FLOE_EIO;
+    if (rc != FLOE_OK)
+        unlink(path);
+    return rc;
 }
 
 static int fs_head(void *ctx, const char *key, struct floe_obj_info *out)
@@ -540,7 +625,9 @@ const struct floe_store_ops floe_store_fs_ops = {
     .close = fs_close,
     .put = fs_put,
     .put_file = fs_put_file,
+    .put_new = fs_put_new,
     .get = fs_get,
+    .get_file = fs_get_file,
     .head = fs_head,
     .list = fs_list,
     .copy = fs_copy,

@@ -1,6 +1,8 @@
 /* store.c - backend dispatch and key rules shared by every backend. */
 #include "store/store.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,40 @@ struct floe_store {
 
 static const struct floe_store_ops *const backends[] = {
     &floe_store_fs_ops,
+    &floe_store_s3_ops,
 };
+
+/* The reason behind the last failed call, like errno: per thread because
+ * stores are shared by delivery workers and the codes alone cannot carry
+ * an S3 error code and message. */
+static _Thread_local char last_err[FLOE_ERR_LEN];
+
+void floe_store_set_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_err, sizeof(last_err), fmt, ap);
+    va_end(ap);
+}
+
+const char *floe_store_strerror(int rc)
+{
+    return last_err[0] != '\0' ? last_err : floe_strerror(rc);
+}
+
+/* Every entry point starts clean and checks the key. */
+static int begin(const char *key)
+{
+    last_err[0] = '\0';
+    if (key != NULL && floe_store_key_check(key) != FLOE_OK) {
+        floe_store_set_error("invalid object key '%.300s' (1..1024 bytes, "
+                             "no leading '/', no empty, '.' or '..' "
+                             "segment, no control byte)", key);
+        return FLOE_EINVAL;
+    }
+    return FLOE_OK;
+}
 
 int floe_store_open(const char *url, struct floe_store **out, char *err)
 {
@@ -37,8 +72,8 @@ int floe_store_open(const char *url, struct floe_store **out, char *err)
         }
         if (ops == NULL)
             return floe_err(err, FLOE_ENOTSUP,
-                            "store URL '%s': unknown scheme (use file:///dir "
-                            "or a directory path)", url);
+                            "store URL '%s': unknown scheme (use file:///dir, "
+                            "a directory path or s3://bucket/prefix)", url);
         location = sep + 3;
     }
     st = calloc(1, sizeof(*st));
@@ -114,62 +149,82 @@ int floe_store_zone_check(const char *zone)
 int floe_store_put(struct floe_store *st, const char *key, const void *data,
                    size_t len)
 {
-    if (floe_store_key_check(key) != FLOE_OK)
-        return FLOE_EINVAL;
-    return st->ops->put(st->ctx, key, data, len);
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->put(st->ctx, key, data, len);
 }
 
 int floe_store_put_file(struct floe_store *st, const char *key,
                         const char *path, bool move)
 {
-    if (floe_store_key_check(key) != FLOE_OK)
-        return FLOE_EINVAL;
-    return st->ops->put_file(st->ctx, key, path, move);
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->put_file(st->ctx, key, path, move);
+}
+
+int floe_store_put_new(struct floe_store *st, const char *key,
+                       const void *data, size_t len)
+{
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->put_new(st->ctx, key, data, len);
 }
 
 int floe_store_get(struct floe_store *st, const char *key,
                    struct floe_buf *out)
 {
-    if (floe_store_key_check(key) != FLOE_OK)
-        return FLOE_EINVAL;
-    return st->ops->get(st->ctx, key, out);
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->get(st->ctx, key, out);
+}
+
+int floe_store_get_file(struct floe_store *st, const char *key,
+                        const char *path)
+{
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->get_file(st->ctx, key, path);
 }
 
 int floe_store_head(struct floe_store *st, const char *key,
                     struct floe_obj_info *out)
 {
-    if (floe_store_key_check(key) != FLOE_OK)
-        return FLOE_EINVAL;
-    return st->ops->head(st->ctx, key, out);
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->head(st->ctx, key, out);
 }
 
 int floe_store_list(struct floe_store *st, const char *prefix,
                     floe_store_list_cb cb, void *ud)
 {
+    begin(NULL);
     return st->ops->list(st->ctx, prefix ? prefix : "", cb, ud);
 }
 
 int floe_store_copy(struct floe_store *st, const char *src_key,
                     const char *dst_key)
 {
-    if (floe_store_key_check(src_key) != FLOE_OK ||
-        floe_store_key_check(dst_key) != FLOE_OK)
-        return FLOE_EINVAL;
-    return st->ops->copy(st->ctx, src_key, dst_key);
+    int rc = begin(src_key);
+
+    if (rc == FLOE_OK)
+        rc = begin(dst_key);
+    return rc != FLOE_OK ? rc : st->ops->copy(st->ctx, src_key, dst_key);
 }
 
 int floe_store_delete(struct floe_store *st, const char *key)
 {
-    if (floe_store_key_check(key) != FLOE_OK)
-        return FLOE_EINVAL;
-    return st->ops->del(st->ctx, key);
+    int rc = begin(key);
+
+    return rc != FLOE_OK ? rc : st->ops->del(st->ctx, key);
 }
 
 int floe_store_local_path(struct floe_store *st, const char *key, char *out,
                           size_t n)
 {
-    if (floe_store_key_check(key) != FLOE_OK)
-        return FLOE_EINVAL;
+    int rc = begin(key);
+
+    if (rc != FLOE_OK)
+        return rc;
     if (st->ops->local_path == NULL)
         return FLOE_ENOTSUP;
     return st->ops->local_path(st->ctx, key, out, n);

@@ -5,7 +5,9 @@
  * whole object or none) and durable when they return; list is sorted by
  * key bytes; copy then delete is how objects move between zones. A backend
  * is one file filling one struct floe_store_ops: fs.c (file:// or a plain
- * path, the default) and later s3.c (s3://bucket/prefix). */
+ * path, the default) and s3.c (s3://bucket/prefix, any S3 API).
+ * A failed call returns a code (floe_store_transient says what to do with
+ * it) and leaves the reason in floe_store_strerror(), per thread. */
 #ifndef FLOE_STORE_STORE_H
 #define FLOE_STORE_STORE_H
 
@@ -44,7 +46,9 @@ struct floe_store_ops {
     void (*close)(void *ctx);
     int (*put)(void *ctx, const char *key, const void *data, size_t len);
     int (*put_file)(void *ctx, const char *key, const char *path, bool move);
+    int (*put_new)(void *ctx, const char *key, const void *data, size_t len);
     int (*get)(void *ctx, const char *key, struct floe_buf *out);
+    int (*get_file)(void *ctx, const char *key, const char *path);
     int (*head)(void *ctx, const char *key, struct floe_obj_info *out);
     int (*list)(void *ctx, const char *prefix, floe_store_list_cb cb,
                 void *ud);
@@ -67,9 +71,17 @@ int floe_store_put(struct floe_store *st, const char *key, const void *data,
  * consumed (renamed into place when the backend can). */
 int floe_store_put_file(struct floe_store *st, const char *key,
                         const char *path, bool move);
+/* Conditional create: put only if no object has `key` (S3 If-None-Match:
+ * *). FLOE_EEXIST when one exists; never replaces it. */
+int floe_store_put_new(struct floe_store *st, const char *key,
+                       const void *data, size_t len);
 /* Append the object's bytes to `out` (out->max applies). FLOE_ENOTFOUND. */
 int floe_store_get(struct floe_store *st, const char *key,
                    struct floe_buf *out);
+/* Stream the object into the local file `path` (created or truncated;
+ * left incomplete or removed on error). FLOE_ENOTFOUND. */
+int floe_store_get_file(struct floe_store *st, const char *key,
+                        const char *path);
 /* Size and time of one object; out->key is left NULL. FLOE_ENOTFOUND. */
 int floe_store_head(struct floe_store *st, const char *key,
                     struct floe_obj_info *out);
@@ -97,6 +109,14 @@ static inline bool floe_store_transient(int rc)
     return rc == FLOE_EAGAIN || rc == FLOE_EIO;
 }
 
+/* The reason the last floe_store_* call of this thread failed (for S3:
+ * the operation, key, HTTP status, S3 error code and message), or
+ * floe_strerror(rc) when the backend said nothing more. Valid until the
+ * thread's next store call. */
+const char *floe_store_strerror(int rc);
+/* For backends: set that reason (printf-style). */
+void floe_store_set_error(const char *fmt, ...) FLOE_PRINTF(1, 2);
+
 /* FLOE_OK when `key` is a valid object key: 1..1024 bytes, no leading '/',
  * no empty, "." or ".." segments, no NUL or control bytes, and not under
  * FLOE_STORE_TMP_DIR. */
@@ -109,5 +129,6 @@ int floe_store_key_check(const char *key);
 int floe_store_zone_check(const char *zone);
 
 extern const struct floe_store_ops floe_store_fs_ops;
+extern const struct floe_store_ops floe_store_s3_ops;
 
 #endif

@@ -66,7 +66,7 @@ static int fetch(struct floe_store *st, const char *key, struct floe_buf *out,
         rc = floe_store_get(st, key, out);
     if (rc != FLOE_OK)
         return floe_err(err, rc, "cannot read %s: %s", key,
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     return FLOE_OK;
 }
 
@@ -315,7 +315,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     rc = floe_store_list(st, prefix, collect_key, &keys);
     if (rc != FLOE_OK) {
         rc = floe_err(err, rc, "cannot list %s: %s", prefix,
-                      floe_strerror(rc));
+                      floe_store_strerror(rc));
         goto cleanup;
     }
     rc = floe_duck_exec(d, "begin", "BEGIN TRANSACTION", err);

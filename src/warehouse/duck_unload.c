@@ -129,7 +129,7 @@ static int put(struct floe_store *st, const char *key, const char *path,
 
     if (rc != FLOE_OK)
         return floe_err(err, rc, "cannot store %s: %s", key,
-                        floe_strerror(rc));
+                        floe_store_strerror(rc));
     (*files)++;
     return FLOE_OK;
 }
@@ -245,7 +245,7 @@ static int unload_file(struct floe_duck *d, struct floe_store *st,
         rc = floe_store_delete(st, key);
         return rc == FLOE_OK ? rc
                              : floe_err(err, rc, "cannot delete %s: %s", key,
-                                        floe_strerror(rc));
+                                        floe_store_strerror(rc));
     }
     return put(st, key, file, files, err);
 }

@@ -106,6 +106,51 @@ static void test_put_file_move(void)
     floe_rmtree(dir);
 }
 
+static void test_put_new_and_get_file(void)
+{
+    struct floe_store *st = NULL;
+    char dir[256], path[300], err[FLOE_ERR_LEN];
+    struct floe_buf b;
+
+    CHECK(test_tmpdir(dir, sizeof(dir)) != NULL);
+    CHECK(floe_store_open(dir, &st, err) == FLOE_OK);
+    CHECK(floe_store_put_new(st, "processing/batch=1/_m", "one", 3) ==
+          FLOE_OK);
+    CHECK(floe_store_put_new(st, "processing/batch=1/_m", "two", 3) ==
+          FLOE_EEXIST);
+    snprintf(path, sizeof(path), "%s/copy", dir);
+    CHECK(floe_store_get_file(st, "processing/batch=1/_m", path) == FLOE_OK);
+    floe_buf_init(&b, 64);
+    CHECK(floe_read_file(path, &b) == FLOE_OK && b.len == 3 &&
+          memcmp(b.data, "one", 3) == 0);
+    CHECK(floe_store_get_file(st, "processing/none", path) ==
+          FLOE_ENOTFOUND);
+    floe_buf_free(&b);
+    /* a refused key says why */
+    CHECK(floe_store_put(st, "a//b", "x", 1) == FLOE_EINVAL);
+    CHECK(strstr(floe_store_strerror(FLOE_EINVAL), "a//b") != NULL);
+    floe_store_close(st);
+    floe_rmtree(dir);
+}
+
+static void test_s3_url_errors(void)
+{
+    struct floe_store *st = NULL;
+    char err[FLOE_ERR_LEN];
+
+    /* Refused before any request is made. */
+    CHECK(floe_store_open("s3://x/p", &st, err) == FLOE_EINVAL);
+    CHECK(strstr(err, "bucket name") != NULL);
+    CHECK(floe_store_open("s3://bucket/p?colour=red", &st, err) ==
+          FLOE_EINVAL);
+    CHECK(strstr(err, "colour") != NULL);
+    CHECK(floe_store_open("s3://bucket/p?part_size=1M", &st, err) ==
+          FLOE_EINVAL);
+    CHECK(floe_store_open("s3://bucket/p?endpoint=ftp://h", &st, err) ==
+          FLOE_EINVAL);
+    CHECK(st == NULL);
+}
+
 static void test_bad_url(void)
 {
     struct floe_store *st = NULL;
@@ -195,4 +240,6 @@ FLOE_TESTS({ "put_get_list_copy_delete", test_put_get_list_copy_delete },
            { "crash_leftovers", test_crash_leftovers_cleaned_at_open },
            { "key_rules", test_key_rules },
            { "put_file_move", test_put_file_move },
+           { "put_new_and_get_file", test_put_new_and_get_file },
+           { "s3_url_errors", test_s3_url_errors },
            { "bad_url", test_bad_url })
