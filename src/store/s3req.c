@@ -381,12 +381,35 @@ static void backoff(int tried)
         ;
 }
 
+/* Bytes of the answer's body received so far by `r`. */
+static int64_t received(const struct s3_req *r, size_t out_start,
+                        off_t fd_start)
+{
+    off_t at;
+
+    if (r->out != NULL)
+        return (int64_t)(r->out->len - out_start);
+    if (r->out_fd < 0)
+        return 0;
+    at = lseek(r->out_fd, 0, SEEK_CUR);
+    return at > fd_start ? (int64_t)(at - fd_start) : 0;
+}
+
 int s3_do(struct s3_conn *c, struct s3_req *r)
 {
     struct xfer x = { .r = r };
     size_t out_start = r->out ? r->out->len : 0;
     off_t fd_start = r->out_fd >= 0 ? lseek(r->out_fd, 0, SEEK_CUR) : 0;
     char reason[400] = "";
+    /* A GET cut short resumes where it stopped (Range), as long as the
+     * object is the same one (If-Match on its ETag). */
+    bool resumable = strcmp(r->method, "GET") == 0 &&
+                     (r->out != NULL || r->out_fd >= 0) &&
+                     r->nextra + 2 <= S3_MAX_EXTRA;
+    size_t nextra0 = r->nextra;
+    char etag0[sizeof(r->etag)] = "", range[48];
+    int64_t have = 0;
+    bool ranged;
     int rc = FLOE_OK, tries;
 
     if (floe_http_global_init(c->origin) != FLOE_OK)
@@ -405,15 +428,29 @@ int s3_do(struct s3_conn *c, struct s3_req *r)
         r->etag[0] = r->code[0] = '\0';
         x.overflow = x.ioerr = 0;
         floe_buf_reset(&x.err);
-        if (r->out != NULL)
-            r->out->len = out_start;
-        if (r->out_fd >= 0 && (lseek(r->out_fd, fd_start, SEEK_SET) < 0 ||
-                               ftruncate(r->out_fd, fd_start) != 0)) {
-            rc = FLOE_EIO;
-            snprintf(reason, sizeof(reason), "cannot rewind the local file");
-            break;
+        r->nextra = nextra0;
+        have = resumable && etag0[0] != '\0'
+                   ? received(r, out_start, fd_start) : 0;
+        ranged = have > 0;
+        if (ranged) {
+            snprintf(range, sizeof(range), "bytes=%lld-", (long long)have);
+            r->extra[r->nextra++] = (struct floe_sigv4_hdr){ "range", range };
+            r->extra[r->nextra++] =
+                (struct floe_sigv4_hdr){ "if-match", etag0 };
+        } else {
+            if (r->out != NULL)
+                r->out->len = out_start;
+            if (r->out_fd >= 0 &&
+                (lseek(r->out_fd, fd_start, SEEK_SET) < 0 ||
+                 ftruncate(r->out_fd, fd_start) != 0)) {
+                rc = FLOE_EIO;
+                snprintf(reason, sizeof(reason),
+                         "cannot rewind the local file");
+                break;
+            }
         }
         rc = attempt(c, r, &x, &cc);
+        r->nextra = nextra0;
         if (rc != FLOE_OK) {
             snprintf(reason, sizeof(reason), "%s", floe_strerror(rc));
             break;
@@ -431,6 +468,13 @@ int s3_do(struct s3_conn *c, struct s3_req *r)
             snprintf(reason, sizeof(reason), "writing the local file: %s",
                      strerror_r(x.ioerr, ebuf, sizeof(ebuf)));
             break;
+        }
+        if (resumable && !ranged) {
+            long st = 0;
+
+            curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &st);
+            if (st == 200 && r->etag[0] != '\0')
+                memcpy(etag0, r->etag, sizeof(etag0));
         }
         if (cc != CURLE_OK) {
             rc = FLOE_EAGAIN;
@@ -452,7 +496,22 @@ int s3_do(struct s3_conn *c, struct s3_req *r)
                                  : (r->out ? r->out->len - out_start : 0);
             if (body != NULL && blen > 0 && memmem(body, blen, "<Error", 6))
                 (void)s3_xml_walk(body, blen, err_cb, &e);
+            if (ranged && (r->status == 412 ||
+                           (r->status / 100 == 2 && r->status != 206 &&
+                            !e.is_error))) {
+                /* The whole object again (Range ignored), or it changed
+                 * (412): start over from its first byte. */
+                etag0[0] = '\0';
+                rc = FLOE_EAGAIN;
+                snprintf(reason, sizeof(reason), "HTTP %ld to a resumed "
+                         "download: starting it again", r->status);
+                if (tries >= c->attempts)
+                    break;
+                continue;
+            }
             if (r->status / 100 == 2 && !e.is_error) {
+                if (ranged)
+                    r->size += have; /* the whole object's length */
                 rc = FLOE_OK;
                 break;
             }

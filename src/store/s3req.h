@@ -4,7 +4,9 @@
  * set, keys encoded once per segment, the query sorted. Transient
  * failures (no answer, a reset, 5xx, SlowDown, RequestTimeout) are tried
  * again with exponential backoff and full jitter, up to `attempts` in all;
- * permanent ones return at once. The answer's S3 error code and message
+ * permanent ones return at once. A GET cut short resumes with Range and
+ * If-Match on the first answer's ETag (the whole object again if it
+ * changed). The answer's S3 error code and message
  * become the store's error text (floe_store_set_error). */
 #ifndef FLOE_STORE_S3REQ_H
 #define FLOE_STORE_S3REQ_H

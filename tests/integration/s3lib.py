@@ -192,15 +192,12 @@ class StrictS3(S3Server):
 SERVERS = {"moto": MotoS3, "strict": StrictS3}
 
 
-class FaultProxy:
-    """A TCP proxy in front of an S3 server. `fire(chunk)` sees every chunk
-    going up (under a lock); when it returns True, `action()` runs (kill
-    the server, or the client), that chunk is not forwarded and the proxy
-    stops: its connections close and new ones are refused."""
+class _Proxy:
+    """A TCP proxy on loopback in front of port `target`: each connection
+    gets two threads running self._pipe(a, b, up), up = client -> server."""
 
-    def __init__(self, port, fire, action):
-        self.target, self.fire, self.action = port, fire, action
-        self.fired = threading.Event()
+    def __init__(self, target):
+        self.target = target
         self.lock = threading.Lock()
         self.lsock = socket.socket()
         self.lsock.bind(("127.0.0.1", 0))
@@ -209,13 +206,16 @@ class FaultProxy:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self._accept, daemon=True).start()
 
+    def _refuse(self):
+        return False
+
     def _accept(self):
         while True:
             try:
                 c, _ = self.lsock.accept()
             except OSError:
                 return
-            if self.fired.is_set():
+            if self._refuse():
                 c.close()
                 return
             try:
@@ -226,6 +226,37 @@ class FaultProxy:
             for a, b, up in ((c, s, True), (s, c, False)):
                 threading.Thread(target=self._pipe, args=(a, b, up),
                                  daemon=True).start()
+
+    @staticmethod
+    def _close_both(a, b):
+        for x in (a, b):  # shutdown wakes the other direction's recv()
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def close(self):
+        try:  # wakes accept(); new connections are refused
+            self.lsock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.lsock.close()
+
+
+class FaultProxy(_Proxy):
+    """`fire(chunk)` sees every chunk going up (under a lock); when it
+    returns True, `action()` runs (kill the server, or the client), that
+    chunk is not forwarded and the proxy stops: its connections close and
+    new ones are refused."""
+
+    def __init__(self, port, fire, action):
+        self.fire, self.action = fire, action
+        self.fired = threading.Event()
+        super().__init__(port)
+
+    def _refuse(self):
+        return self.fired.is_set()
 
     def _pipe(self, a, b, up):
         try:
@@ -245,16 +276,43 @@ class FaultProxy:
                 b.sendall(data)
         except OSError:
             pass
-        for x in (a, b):  # shutdown wakes the other direction's recv()
-            try:
-                x.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            x.close()
+        self._close_both(a, b)
 
-    def close(self):
-        try:  # wakes accept(); new connections are refused
-            self.lsock.shutdown(socket.SHUT_RDWR)
+
+class CutProxy(_Proxy):
+    """Cuts the first answer carrying more than `cut_at` bytes (down)
+    after that many bytes, once; later connections go through whole.
+    `requests` keeps the head of each request sent up, `down` counts the
+    bytes sent down."""
+
+    def __init__(self, port, cut_at):
+        self.cut_at = cut_at
+        self.cut = threading.Event()
+        self.requests, self.down = [], 0
+        super().__init__(port)
+
+    def _pipe(self, a, b, up):
+        sent = 0
+        try:
+            while True:
+                data = a.recv(1 << 16)
+                if not data:
+                    break
+                with self.lock:
+                    if up and data[:4] in (b"GET ", b"PUT ", b"HEAD",
+                                           b"POST", b"DELE"):
+                        self.requests.append(data.split(b"\r\n\r\n")[0])
+                    if not up and not self.cut.is_set() and \
+                            sent + len(data) > self.cut_at:
+                        self.cut.set()
+                        data = data[:self.cut_at - sent]
+                        b.sendall(data)
+                        self.down += len(data)
+                        break
+                    if not up:
+                        self.down += len(data)
+                sent += len(data)
+                b.sendall(data)
         except OSError:
             pass
-        self.lsock.close()
+        self._close_both(a, b)
