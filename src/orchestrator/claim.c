@@ -12,6 +12,8 @@
 #include "orchestrator/claim.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,8 @@
 #define LANDING_PREFIX FLOE_ZONE_LANDING "/"
 #define ERRORS_STREAM "errors"
 #define MANIFEST_MAX ((size_t)256 << 20)
+#define MOVERS 8 /* objects moved at once: on S3 each move is four round
+                    trips (two heads, copy, delete) */
 #define QUARANTINE_PREFIX FLOE_ZONE_PROCESSED "/quarantine/objects/"
 
 /* The Firehose streams the warehouse knows how to load. */
@@ -564,6 +568,73 @@ cleanup:
     return rc;
 }
 
+/* Objects moved by MOVERS threads taking the next index; the first
+ * failure stops them all (objects are independent: each move is
+ * idempotent and the manifest is written before any of them). */
+struct movers {
+    struct floe_store *st;
+    struct floe_manifest *m;
+    atomic_size_t next;
+    atomic_bool stop;
+    pthread_mutex_t mu;   /* guards the fields below */
+    int rc;
+    char err[FLOE_ERR_LEN];
+    int64_t copied, deleted;
+};
+
+static void *mover(void *arg)
+{
+    struct movers *mv = arg;
+    struct floe_claim_counts c = { 0 };
+    char err[FLOE_ERR_LEN] = "";
+    int rc = FLOE_OK;
+    size_t i;
+
+    while (!atomic_load(&mv->stop) &&
+           (i = atomic_fetch_add(&mv->next, 1)) < mv->m->n) {
+        if (mv->m->v[i].reason != NULL) /* set aside: nothing to move */
+            continue;
+        rc = move_one(mv->st, &mv->m->v[i], &c, err);
+        if (rc != FLOE_OK) {
+            atomic_store(&mv->stop, true);
+            break;
+        }
+    }
+    pthread_mutex_lock(&mv->mu);
+    mv->copied += c.copied;
+    mv->deleted += c.deleted;
+    if (rc != FLOE_OK && mv->rc == FLOE_OK) {
+        mv->rc = rc;
+        memcpy(mv->err, err, sizeof(err));
+    }
+    pthread_mutex_unlock(&mv->mu);
+    return NULL;
+}
+
+static int move_each(struct floe_store *st, struct floe_manifest *m,
+                     struct floe_claim_counts *c, char *err)
+{
+    struct movers mv = { .st = st, .m = m, .rc = FLOE_OK };
+    pthread_t t[MOVERS];
+    size_t k, nt = m->n < MOVERS ? m->n : MOVERS, started = 0;
+
+    atomic_init(&mv.next, 0);
+    atomic_init(&mv.stop, false);
+    pthread_mutex_init(&mv.mu, NULL);
+    for (k = 1; k < nt; k++) /* this thread is the first mover */
+        if (pthread_create(&t[started], NULL, mover, &mv) == 0)
+            started++;
+    mover(&mv);
+    for (k = 0; k < started; k++)
+        pthread_join(t[k], NULL);
+    pthread_mutex_destroy(&mv.mu);
+    c->copied += mv.copied;
+    c->deleted += mv.deleted;
+    if (mv.rc != FLOE_OK && err != NULL)
+        memcpy(err, mv.err, FLOE_ERR_LEN);
+    return mv.rc;
+}
+
 static int move_all(struct floe_store *st, struct floe_manifest *m,
                     struct floe_claim_counts *c, char *err)
 {
@@ -571,13 +642,9 @@ static int move_all(struct floe_store *st, struct floe_manifest *m,
     size_t i;
     int rc;
 
-    for (i = 0; i < m->n; i++) {
-        if (m->v[i].reason != NULL) /* set aside: nothing left to move */
-            continue;
-        rc = move_one(st, &m->v[i], c, err);
-        if (rc != FLOE_OK)
-            return rc;
-    }
+    rc = move_each(st, m, c, err);
+    if (rc != FLOE_OK)
+        return rc;
     for (i = 0; i < m->n; i++) {
         if (m->v[i].missing || m->v[i].checked)
             continue;
