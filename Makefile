@@ -3,10 +3,14 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
 .PHONY: all floe deps test-deps airflow-deps demo test unit unit-asan unit-tsan integration-tsan integration test-airflow dist test-dist bench bench-smoke clean lint chaos chaos-smoke
+.PHONY: fuzz fuzz-build fuzz-smoke
 
 all: floe
 
@@ -60,6 +64,19 @@ integration: floe test-deps airflow-deps
 test-airflow: floe test-deps airflow-deps
 	FLOE_BIN=$(abspath $(BUILD))/floe .venv/bin/python -m pytest -q -m airflow tests/integration
 
+# libFuzzer harnesses (tests/fuzz, Debian's clang): `make fuzz` runs each
+# for FUZZ_SECONDS; new corpus entries stay in $(FUZZ_BUILD)/fuzz-corpus.
+fuzz-build: test-deps
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOE_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
+
+fuzz: fuzz-build
+	tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
 lint:
 	@scripts/lint
 
@@ -73,7 +90,7 @@ test-dist: deps test-deps
 
 # The bench harness runs too, at smoke size (~15 s): it must not rot, but
 # benchmark numbers are never asserted in tests.
-test: lint unit unit-asan unit-tsan integration-tsan integration bench-smoke chaos-smoke
+test: lint unit unit-asan unit-tsan integration-tsan integration bench-smoke fuzz-smoke chaos-smoke
 
 # kill -9 chaos on the whole pipeline (tests/chaos/README.md); CHAOS_SEED=N
 # repeats a run, CHAOS_ARGS adds options (see tests/chaos/chaos.py --help).
@@ -94,4 +111,4 @@ bench-smoke: floe test-deps
 	.venv/bin/python bench/run --quick --floe $(BUILD)/floe --out $(BUILD)/bench-smoke $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-dist dist
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) build-dist dist

@@ -111,7 +111,8 @@ static int get_str(const cJSON *v, const char *key, char **out, char *err)
     if (cJSON_IsNumber(v)) {
         double d = cJSON_GetNumberValue(v);
 
-        if (d == (double)(long long)d)
+        /* (the cast is defined only inside the range of long long) */
+        if (d >= -0x1p63 && d < 0x1p63 && d == (double)(long long)d)
             snprintf(num, sizeof(num), "%lld", (long long)d);
         else
             snprintf(num, sizeof(num), "%.17g", d);

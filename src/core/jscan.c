@@ -241,74 +241,79 @@ int floe_jscan_end(struct floe_jscan *js)
     return js->p == js->end ? FLOE_OK : FLOE_EINVAL;
 }
 
-/* Append code point `cp` as UTF-8 at out[*n] (counted even past cap). */
-static void put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
+/* Code point `cp` as UTF-8 into u[4]; returns its length. */
+static size_t utf8(unsigned char u[4], unsigned cp)
 {
-    unsigned char u[4];
-    size_t k, i;
-
     if (cp < 0x80) {
         u[0] = (unsigned char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
+        return 1;
+    }
+    if (cp < 0x800) {
         u[0] = (unsigned char)(0xC0 | cp >> 6);
         u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
+        return 2;
+    }
+    if (cp < 0x10000) {
         u[0] = (unsigned char)(0xE0 | cp >> 12);
         u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
         u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        u[0] = (unsigned char)(0xF0 | cp >> 18);
-        u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-        u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-        u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        k = 4;
+        return 3;
     }
-    for (i = 0; i < k; i++, (*n)++)
-        if (*n + 1 < cap)
-            out[*n] = (char)u[i];
+    u[0] = (unsigned char)(0xF0 | cp >> 18);
+    u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decode the unit (a byte or an escape) at *pp (< end) into u[4]: its
+ * length, *pp moved past it; 0 for a bad escape. */
+static size_t unit(const char **pp, const char *end, unsigned char u[4])
+{
+    const char *p = *pp;
+    char c = *p++;
+    unsigned cp, lo;
+
+    if (c == '\\') {
+        if (p == end)
+            return 0;
+        c = *p++;
+        if (c == 'u') {
+            if (end - p < 4 || (cp = hex4(p)) > 0xFFFF)
+                return 0;
+            p += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 &&
+                p[0] == '\\' && p[1] == 'u' &&
+                (lo = hex4(p + 2)) >= 0xDC00 && lo < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                p += 6;
+            } else if (cp >= 0xD800 && cp < 0xE000) {
+                cp = 0xFFFD; /* a lone surrogate */
+            }
+            *pp = p;
+            return utf8(u, cp);
+        }
+        c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n'
+            : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+    }
+    *pp = p;
+    u[0] = (unsigned char)c;
+    return 1;
 }
 
 size_t floe_jstr_decode(const struct floe_jstr *str, char *out, size_t cap)
 {
     const char *p = str->s, *end = str->s + str->len;
-    size_t n = 0;
+    unsigned char u[4];
+    size_t n = 0, k, i;
 
     while (p < end) {
-        char c = *p++;
-
-        if (c == '\\') {
-            if (p == end)
-                return (size_t)-1;
-            c = *p++;
-            if (c == 'u') {
-                unsigned cp, lo;
-
-                if (end - p < 4)
-                    return (size_t)-1;
-                cp = hex4(p);
-                if (cp > 0xFFFF)
-                    return (size_t)-1;
-                p += 4;
-                if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 &&
-                    p[0] == '\\' && p[1] == 'u' &&
-                    (lo = hex4(p + 2)) >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                } else if (cp >= 0xD800 && cp < 0xE000) {
-                    cp = 0xFFFD; /* a lone surrogate */
-                }
-                put_utf8(out, cap, &n, cp);
-                continue;
-            }
-            c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n'
-                : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-        }
-        if (n + 1 < cap)
-            out[n] = c;
-        n++;
+        k = unit(&p, end, u);
+        if (k == 0)
+            return (size_t)-1;
+        for (i = 0; i < k; i++, n++) /* counted even past cap */
+            if (n + 1 < cap)
+                out[n] = (char)u[i];
     }
     if (cap > 0)
         out[n < cap ? n : cap - 1] = '\0';
@@ -317,9 +322,16 @@ size_t floe_jstr_decode(const struct floe_jstr *str, char *out, size_t cap)
 
 bool floe_jstr_eq_esc(const struct floe_jstr *str, const char *lit)
 {
-    char tmp[64];
-    size_t n;
+    const char *p = str->s, *end = str->s + str->len;
+    unsigned char u[4];
+    size_t k;
 
-    n = floe_jstr_decode(str, tmp, sizeof(tmp));
-    return n < sizeof(tmp) && n == strlen(lit) && memcmp(tmp, lit, n) == 0;
+    while (p < end) {
+        k = unit(&p, end, u);
+        if (k == 0 || strncmp(lit, (const char *)u, k) != 0 ||
+            memchr(u, '\0', k) != NULL)
+            return false;
+        lit += k;
+    }
+    return *lit == '\0';
 }

@@ -138,7 +138,12 @@ static int set_one(const struct floe_opt *o, void *cfg, const char *value,
             rc = parse_num(value, &dv, &e);
             if (rc == FLOE_OK && (*e != '\0' || dv != floor(dv)))
                 rc = FLOE_EINVAL;
-            iv = (int64_t)dv;
+            /* converting a double outside int64_t is undefined */
+            if (rc == FLOE_OK && !(dv >= -0x1p63 && dv < 0x1p63))
+                return floe_err(err, FLOE_EINVAL, "%s: %s is out of range",
+                                label, value);
+            if (rc == FLOE_OK)
+                iv = (int64_t)dv;
         }
         break;
     case FLOE_OPT_SIZE:

@@ -223,7 +223,9 @@ static int scan(const char *p, int counts[4], char *err)
 int floe_fh_prefix_check(const char *prefix, const char *error_prefix,
                          char *err)
 {
-    int pc[4], ec[4], rc;
+    /* 2018-09-30T23:59:59.999Z, 2018-12-31T23:59:59.999Z (see rule 6) */
+    static const int64_t widest[2] = { 1538351999999LL, 1546300799999LL };
+    int pc[4], ec[4], rc, i;
     char sub[FLOE_ERR_LEN];
     struct floe_buf tmp;
 
@@ -260,27 +262,39 @@ int floe_fh_prefix_check(const char *prefix, const char *error_prefix,
         return floe_err(err, FLOE_EINVAL,
                         "ErrorOutputPrefix with expressions must contain "
                         "!{firehose:error-output-type}");
-    /* Rule 6: at most 512 characters after evaluation. The length varies
-     * only with month names, so evaluate at the widest month. */
+    /* Rule 6: at most 512 characters after evaluation, at any time. Only
+     * field widths vary: month names and one-letter fields (M d H m s D)
+     * one or two digits. The first time has the widest name (September),
+     * the second the widest numbers, and both two-digit days, hours,
+     * minutes, seconds and three-digit days of year: the longer of the
+     * two is the longest a prefix gets. The error type is the longest
+     * floe writes, and an ErrorOutputPrefix gets the default time path as
+     * when delivery evaluates it. */
     floe_buf_init(&tmp, 1 << 16);
-    rc = floe_fh_prefix_eval(prefix, 1536000000000LL /* 2018-09 */, NULL, 1,
-                             &tmp, sub);
-    if (rc == FLOE_OK && tmp.len > FLOE_FH_PREFIX_EVAL_MAX)
-        rc = floe_err(sub, FLOE_EINVAL, "evaluates to %zu characters",
-                      tmp.len);
-    if (rc != FLOE_OK) {
-        floe_buf_free(&tmp);
-        return floe_err(err, FLOE_EINVAL, "Prefix: %s (at most %d)", sub,
-                        FLOE_FH_PREFIX_EVAL_MAX);
+    rc = FLOE_OK;
+    for (i = 0; i < 2 && rc == FLOE_OK; i++) {
+        floe_buf_reset(&tmp);
+        rc = floe_fh_prefix_eval(prefix, widest[i], NULL, 1, &tmp, sub);
+        if (rc == FLOE_OK && tmp.len > FLOE_FH_PREFIX_EVAL_MAX)
+            rc = floe_err(sub, FLOE_EINVAL, "evaluates to %zu characters",
+                          tmp.len);
+        if (rc != FLOE_OK) {
+            floe_buf_free(&tmp);
+            return floe_err(err, FLOE_EINVAL, "Prefix: %s (at most %d)",
+                            sub, FLOE_FH_PREFIX_EVAL_MAX);
+        }
+        floe_buf_reset(&tmp);
+        if (error_prefix != NULL && error_prefix[0] != '\0')
+            rc = floe_fh_prefix_eval(error_prefix, widest[i],
+                                     "format-conversion-failed", 1, &tmp,
+                                     sub);
+        if (rc != FLOE_OK)
+            rc = floe_err(err, rc, "ErrorOutputPrefix: %s", sub);
+        else if (tmp.len > FLOE_FH_PREFIX_EVAL_MAX)
+            rc = floe_err(err, FLOE_EINVAL,
+                          "ErrorOutputPrefix evaluates to %zu characters (at "
+                          "most %d)", tmp.len, FLOE_FH_PREFIX_EVAL_MAX);
     }
-    floe_buf_reset(&tmp);
-    if (error_prefix != NULL)
-        rc = floe_fh_prefix_eval(error_prefix, 1536000000000LL,
-                                 "format-conversion-failed", 0, &tmp, sub);
-    if (rc == FLOE_OK && tmp.len > FLOE_FH_PREFIX_EVAL_MAX)
-        rc = floe_err(err, FLOE_EINVAL,
-                      "ErrorOutputPrefix evaluates to %zu characters (at "
-                      "most %d)", tmp.len, FLOE_FH_PREFIX_EVAL_MAX);
     floe_buf_free(&tmp);
     return rc;
 }

@@ -306,7 +306,28 @@ static void test_number_as_string(void)
                 "\"deliveryStream\": false}]}", &c, err) == FLOE_EINVAL);
 }
 
+/* Found by tests/fuzz/fuzz_agent_json (UBSan): a string option given as
+ * a number beyond long long (filePattern: 3e42) was cast before any range
+ * check, which is undefined (this test aborts under the ASan/UBSan
+ * build before the fix). Numbers are taken as their text. */
+static void test_huge_number_as_string(void)
+{
+    struct floe_agent_conf c;
+    char err[FLOE_ERR_LEN];
+
+    CHECK(parse("{\"flows\": [{\"filePattern\": 3e42, \"deliveryStream\": "
+                "-9223372036854775808}]}", &c, err) == FLOE_OK);
+    CHECK(c.nflows == 1 && strchr(c.flows[0].file_pattern, 'e') != NULL);
+    CHECK(strcmp(c.flows[0].stream, "-9223372036854775808") == 0);
+    floe_agent_conf_free(&c);
+    CHECK(parse("{\"flows\": [{\"filePattern\": \"/a\", \"deliveryStream\": "
+                "9223372036854775808}]}", &c, err) == FLOE_OK);
+    CHECK(strcmp(c.flows[0].stream, "9.2233720368547758e+18") == 0);
+    floe_agent_conf_free(&c);
+}
+
 FLOE_TESTS({ "quiet", quiet }, { "full_config", test_full_config },
+           { "huge_number_as_string", test_huge_number_as_string },
            { "bad_configs", test_bad_configs },
            { "log_options_chain", test_log_options_chain },
            { "unknown_keys_warn", test_unknown_keys_warn },

@@ -209,7 +209,41 @@ static void test_atomic_write_and_read(void)
     CHECK(!floe_path_exists(dir));
 }
 
+/* Found by tests/fuzz/fuzz_floe_yaml (UBSan): an integer option given
+ * 1e47 was converted to int64_t before any range check, which is
+ * undefined; without bounds the garbage was kept. */
+static void test_opt_int_out_of_int64_range(void)
+{
+    struct icfg {
+        int64_t any, bounded;
+    } c = { 7, 7 };
+    static const struct floe_opt iopts[] = {
+        { "any", FLOE_OPT_INT, NULL, offsetof(struct icfg, any), 0, -1, 0,
+          "Unbounded." },
+        { "bounded", FLOE_OPT_INT, NULL, offsetof(struct icfg, bounded), 0,
+          1000, 0, "Bounded." },
+        { NULL, 0, NULL, 0, 0, 0, 0, NULL },
+    };
+    static const char *const bad[] = { "1e47", "-1e30", "9223372036854775808",
+                                       "-9.3e18" };
+    char err[FLOE_ERR_LEN];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(floe_opt_set(iopts, &c, "any", bad[i], err) == FLOE_EINVAL);
+        CHECK(strstr(err, "out of range") != NULL);
+        CHECK(floe_opt_set(iopts, &c, "bounded", bad[i], err) ==
+              FLOE_EINVAL);
+    }
+    CHECK(c.any == 7 && c.bounded == 7);
+    CHECK(floe_opt_set(iopts, &c, "any", "-9223372036854775808", err) ==
+          FLOE_OK && c.any == INT64_MIN);
+    CHECK(floe_opt_set(iopts, &c, "any", "1e15", err) == FLOE_OK &&
+          c.any == 1000000000000000LL);
+}
+
 FLOE_TESTS({ "add_past_max", test_add_past_max_fails_and_keeps_data },
+           { "opt_int_range", test_opt_int_out_of_int64_range },
            { "addf_take", test_addf_and_take },
            { "json_escape", test_json_escape },
            { "json_escape_too_big", test_json_escape_too_big_restores },

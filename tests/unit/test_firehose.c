@@ -134,6 +134,53 @@ static void test_prefix_rules(void)
     CHECK(strstr(err, "512") != NULL);
 }
 
+/* Found by tests/fuzz/fuzz_prefix: the check evaluated at one time (a
+ * zero second, single-digit month) and an ErrorOutputPrefix without its
+ * default time path, so prefixes it accepted evaluated to more than 512
+ * characters at other times or as delivery evaluates them. */
+static void test_prefix_rule6_at_any_time(void)
+{
+    static const int64_t times[] = { 1536000000000LL, 1538351999999LL,
+                                      1546300799999LL, 1700000000000LL };
+    char p[1100], e[1100], err[FLOE_ERR_LEN];
+    struct floe_buf out;
+    size_t i, k;
+
+    /* 432 literal + 40 x "s-": 512 at a zero second, 552 at :59 */
+    memset(p, 'a', 432);
+    memcpy(p + 432, "!{timestamp:", sizeof("!{timestamp:"));
+    for (k = 0; k < 40; k++)
+        strcat(p, "s-");
+    strcat(p, "}");
+    CHECK(floe_fh_prefix_check(p, "e/!{firehose:error-output-type}/", err) ==
+          FLOE_EINVAL);
+    CHECK(strstr(err, "512") != NULL);
+    /* 505 literal: plus the default yyyy/MM/dd/HH/ is 519 */
+    memset(e, 'e', 505);
+    e[505] = '\0';
+    CHECK(floe_fh_prefix_check(NULL, e, err) == FLOE_EINVAL);
+    CHECK(strstr(err, "ErrorOutputPrefix") != NULL);
+    /* the largest accepted ones stay within 512 whenever they run */
+    e[512 - 14] = '\0';
+    p[432 + 12 + 2 * 20] = '\0'; /* 20 x "s-": at most 492 */
+    strcat(p, "}");
+    CHECK(floe_fh_prefix_check(p, "e/!{firehose:error-output-type}/", err) ==
+          FLOE_OK);
+    CHECK(floe_fh_prefix_check(NULL, e, err) == FLOE_OK);
+    floe_buf_init(&out, 1 << 16);
+    for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        floe_buf_reset(&out);
+        CHECK(floe_fh_prefix_eval(p, times[i], NULL, 1, &out, err) ==
+              FLOE_OK);
+        CHECK(out.len <= FLOE_FH_PREFIX_EVAL_MAX);
+        floe_buf_reset(&out);
+        CHECK(floe_fh_prefix_eval(e, times[i], FLOE_FH_ERROR_TYPE_S3, 1, &out,
+                                  err) == FLOE_OK);
+        CHECK(out.len <= FLOE_FH_PREFIX_EVAL_MAX);
+    }
+    floe_buf_free(&out);
+}
+
 static void test_object_key(void)
 {
     struct floe_buf k;
@@ -720,6 +767,7 @@ static void test_wal_done_sidecar(void)
 FLOE_TESTS({ "prefix_eval_table", test_prefix_eval_table },
            { "prefix_random_and_error_type", test_prefix_random_and_error_type },
            { "prefix_rules", test_prefix_rules },
+           { "prefix_rule6_at_any_time", test_prefix_rule6_at_any_time },
            { "object_key", test_object_key },
            { "error_key", test_error_key },
            { "wal_done_sidecar", test_wal_done_sidecar },

@@ -328,10 +328,31 @@ static void test_random_strings(void)
     CHECK(accepted > 1000 && escaped > 100); /* both paths were run */
 }
 
+/* Found by tests/fuzz/fuzz_jscan: an escaped string never matched a
+ * literal of 64 bytes or more (the decode went into a 64-byte scratch). */
+static void test_eq_long_literal(void)
+{
+    char lit[200], text[220];
+    struct floe_jscan js;
+    struct floe_jstr s;
+
+    memset(lit, 'k', sizeof(lit) - 1);
+    lit[sizeof(lit) - 1] = '\0';
+    snprintf(text, sizeof(text), "\"\\u006b%s\"", lit + 1);
+    floe_jscan_init(&js, text, strlen(text), 0);
+    CHECK(floe_jscan_string(&js, &s) == FLOE_OK && s.esc);
+    CHECK(floe_jstr_eq(&s, lit));
+    lit[sizeof(lit) - 2] = 'x';
+    CHECK(!floe_jstr_eq(&s, lit));
+    lit[sizeof(lit) - 2] = '\0';
+    CHECK(!floe_jstr_eq(&s, lit));
+}
+
 FLOE_TESTS({ "skip_table", test_skip_table },
            { "depth_bounded", test_depth_bounded },
            { "strings_decode", test_strings_decode },
            { "escape_flags", test_escape_flags },
            { "keys_and_numbers", test_keys_and_numbers },
            { "number_limit", test_number_limit },
-           { "random_strings", test_random_strings });
+           { "random_strings", test_random_strings },
+           { "eq_long_literal", test_eq_long_literal });
