@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -115,7 +116,7 @@ int floe_state_open(const char *state_dir, struct floe_state **out,
     struct floe_state *s = NULL;
     char path[PATH_MAX];
     char *msg = NULL;
-    int rc;
+    int rc, tries;
 
     *out = NULL;
     if (floe_mkdirs(state_dir) != FLOE_OK)
@@ -137,13 +138,40 @@ int floe_state_open(const char *state_dir, struct floe_state **out,
         goto cleanup;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    if (sqlite3_exec(s->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                     NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = floe_err(err, FLOE_EIO, "state database %s: %s", path,
-                      msg ? msg : sqlite3_errmsg(s->db));
-        goto cleanup;
+    /* Processes opening a new database at once (two `floe run`, Airflow
+     * tasks) meet in the switch to WAL and the schema, where SQLite may
+     * answer "locked" at once rather than wait (deadlock avoidance): the
+     * set-up is tried again for up to 10 s. */
+    for (tries = 0;; tries++) {
+        int src = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; "
+                               "PRAGMA synchronous=NORMAL;", NULL, NULL, &msg);
+
+        if (src == SQLITE_OK) {
+            src = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+            if (src == SQLITE_OK) {
+                src = sqlite3_exec(s->db, schema, NULL, NULL, &msg);
+                if (src == SQLITE_OK)
+                    src = sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg);
+                if (src != SQLITE_OK)
+                    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        }
+        if (src == SQLITE_OK)
+            break;
+        if ((src & 0xff) != SQLITE_BUSY && (src & 0xff) != SQLITE_LOCKED) {
+            rc = floe_err(err, FLOE_EIO, "state database %s: %s", path,
+                          msg ? msg : sqlite3_errmsg(s->db));
+            goto cleanup;
+        }
+        if (tries >= 200) {
+            rc = floe_err(err, FLOE_EAGAIN, "state database %s: %s (for "
+                          "10 s; another process holds it)", path,
+                          msg ? msg : sqlite3_errmsg(s->db));
+            goto cleanup;
+        }
+        sqlite3_free(msg);
+        msg = NULL;
+        nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
     }
     *out = s;
     s = NULL;

@@ -76,3 +76,20 @@ def test_failed_task_exits_1_with_its_error_in_json(tmp_path):
     assert out["failed_task"] == "unload" and out["batch"] == "b1"
     assert "processed/orders" in out["error"]
     assert task(tmp_path, "finalize", "--batch", "b1").returncode == 2
+
+
+def test_processes_opening_a_new_state_database_at_once(tmp_path):
+    """Airflow tasks or two `floe run` may create the state database at
+    the same moment; SQLite can answer "database is locked" at once there
+    (deadlock avoidance, no busy wait): each process must wait its turn,
+    never fail. 100 rounds of 8 processes on a fresh state dir."""
+    (tmp_path / "lake" / "landing").mkdir(parents=True)
+    for r in range(100):
+        procs = [subprocess.Popen(
+            [FLOE, "task", "list", "--lake", str(tmp_path / "lake"),
+             "--state-dir", str(tmp_path / f"state{r}")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for _ in range(8)]
+        for p in procs:
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 0, f"round {r}: {err}"
