@@ -5,6 +5,8 @@
 
 #include "firehose/stream.h"
 
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +193,19 @@ static char *dup_member(const cJSON *o, const char *k, bool required,
     return s;
 }
 
+/* An integer member of a saved stream within [lo, hi]: a damaged file
+ * (missing member, 1e300, NaN) is refused, never converted blindly. */
+static int int_field(const cJSON *o, const char *name, int lo, int hi,
+                     int *out)
+{
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItem(o, name));
+
+    if (!(v >= lo && v <= hi))
+        return FLOE_ECORRUPT;
+    *out = (int)v;
+    return FLOE_OK;
+}
+
 static int load_one(const cJSON *o, struct floe_fh_stream **out)
 {
     struct floe_fh_stream *s = calloc(1, sizeof(*s));
@@ -225,10 +240,13 @@ static int load_one(const cJSON *o, struct floe_fh_stream **out)
     else
         s->compression = (enum floe_fh_compression)
             floe_fh_compression_parse(cJSON_GetStringValue(c));
-    s->size_mb = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "size_mb"));
-    s->interval_s = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "interval_s"));
-    s->version = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "version"));
+    if (int_field(o, "size_mb", 1, 128, &s->size_mb) != FLOE_OK ||
+        int_field(o, "interval_s", 0, 900, &s->interval_s) != FLOE_OK ||
+        int_field(o, "version", 1, INT_MAX, &s->version) != FLOE_OK)
+        rc = FLOE_ECORRUPT;
     s->create_ts = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "create_ts"));
+    if (!isfinite(s->create_ts))
+        s->create_ts = 0;
     if (cJSON_IsNumber(cJSON_GetObjectItem(o, "update_ts")))
         s->update_ts =
             cJSON_GetNumberValue(cJSON_GetObjectItem(o, "update_ts"));
@@ -238,10 +256,6 @@ static int load_one(const cJSON *o, struct floe_fh_stream **out)
         if (s->tags == NULL)
             rc = FLOE_ENOMEM;
     }
-    if (rc == FLOE_OK && (s->size_mb < 1 || s->size_mb > 128 ||
-                          s->interval_s < 0 || s->interval_s > 900 ||
-                          s->version < 1))
-        rc = FLOE_ECORRUPT;
     if (rc != FLOE_OK) {
         floe_fh_stream_free(s);
         return rc;

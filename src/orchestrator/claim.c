@@ -312,7 +312,8 @@ static int parse_manifest(const char *batch, const char *text, size_t len,
 
         if (json_str_field(it, "source", &src) != FLOE_OK ||
             json_str_field(it, "key", &key) != FLOE_OK ||
-            !cJSON_IsNumber(size) || size->valuedouble < 0 ||
+            !cJSON_IsNumber(size) || !(size->valuedouble >= 0 &&
+                                       size->valuedouble < 9e18) ||
             strncmp(key, prefix, plen) != 0 ||
             floe_store_key_check(src) != FLOE_OK ||
             floe_store_key_check(key) != FLOE_OK) {

@@ -10,13 +10,15 @@ import collections
 import gzip
 import os
 import re
+import subprocess
 import threading
 import time
 
 import boto3
+import pytest
 from botocore.config import Config
 
-from conftest import AWS_ENV, Firehose, free_port, wait_for
+from conftest import AWS_ENV, FLOE, Firehose, free_port, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/firehose"
 PRODUCERS, BATCH = 4, 50
@@ -129,3 +131,26 @@ def test_kill9_under_sustained_load(tmp_path, request):
     # sidecar not yet written) may be replayed: at most one per thread.
     assert len(replayed_objects) <= 2, sorted(replayed_objects)
     assert not [r for r in seen if r not in acked and r not in uncertain]
+
+
+@pytest.mark.parametrize("member,value", [("size_mb", "1e300"),
+                                          ("interval_s", "-5"),
+                                          ("version", "null")])
+def test_damaged_stream_registry_is_refused_by_name(tmp_path, member, value):
+    """A streams.json damaged by hand or by the disk (a number out of
+    range, or missing) stops the start with the file named, instead of
+    being converted blindly (undefined behaviour in C)."""
+    from agentlib import make_stream
+    fh = Firehose(tmp_path).start()
+    make_stream(fh, "orders")
+    assert fh.stop() == 0
+    path = fh.state / "streams.json"
+    text, n = re.subn(r'("%s"\s*:\s*)[^,}\]]+' % member, r"\g<1>" + value,
+                      path.read_text())
+    assert n == 1, text
+    path.write_text(text)
+    r = subprocess.run([FLOE, "firehose", "--lake", str(fh.lake.root),
+                        "--state-dir", str(fh.state), "--port", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "streams.json: bad or duplicate stream entry" in r.stderr, r.stderr
