@@ -12,7 +12,18 @@
  * body deadlines (libmicrohttpd's own timeout is an idle one, which a
  * client dribbling a byte now and then never trips): a connection past
  * its deadline is shut down, which libmicrohttpd sees as closed. Quiesce
- * stops the door for a graceful stop. */
+ * stops the door for a graceful stop.
+ *
+ * Counting. A handed-over connection waits in its worker's queue until
+ * that worker starts it (NOTIFY_CONNECTION STARTED); libmicrohttpd counts
+ * it only then, and a worker that finds its share of the limit used up
+ * when it starts a queued connection closes it, but 0.9.75 (Debian 12;
+ * fixed in 1.0.0) leaves its cleanup lock held on that path: the worker
+ * hangs for good with every connection it holds. So the door counts a
+ * connection from the moment it hands it over ("pending" until started),
+ * admits at most max_conns + slack, and every worker's share of
+ * libmicrohttpd's limit is that whole bound: no worker can reach it,
+ * however the connections fall between workers. */
 #define FLOE_LOG_MOD "http.server"
 
 #include "http/server.h"
@@ -20,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -44,12 +56,19 @@
  * epoll and wake-up fds of the pool, the listening socket). */
 #define FD_RESERVE 128
 
-/* One open connection (libmicrohttpd's socket context). */
+/* One connection handed over: pending until its worker starts it, then
+ * libmicrohttpd's socket context until it closes. */
 struct track {
     struct track *prev, *next;
     int fd;
-    bool over;                /* past max_conns: answered 503 */
+    bool over;                /* past max_conns when it came: answered 503 */
     _Atomic int64_t deadline; /* monotonic ms; 0: none (handler busy) */
+};
+
+/* A doubly linked list of tracks and its length. */
+struct track_list {
+    struct track *head;
+    unsigned n;
 };
 
 struct floe_http_server {
@@ -66,9 +85,9 @@ struct floe_http_server {
     unsigned max_conns;       /* served */
     unsigned slack;           /* more accepted, only to be answered 503 */
     int64_t header_ms, body_ms;
-    pthread_mutex_t lock;     /* conns, nconns */
-    struct track *conns;
-    unsigned nconns;
+    pthread_mutex_t lock;     /* conns, pending */
+    struct track_list conns;  /* started */
+    struct track_list pending; /* handed over, not yet started */
     char *tls_cert, *tls_key; /* owned copies (PEM) */
     struct floe_counter *refused, *dropped, *timed_out;
     struct floe_gauge *open;
@@ -127,7 +146,56 @@ static void set_deadline(struct MHD_Connection *c, int64_t ms_from_now)
                      ms_from_now > 0 ? floe_mono_ms() + ms_from_now : 0);
 }
 
-/* A connection opens or closes (on its pool thread). Closing comes before
+static void list_push(struct track_list *l, struct track *t)
+{
+    t->prev = NULL;
+    t->next = l->head;
+    if (l->head != NULL)
+        l->head->prev = t;
+    l->head = t;
+    l->n++;
+}
+
+static void list_unlink(struct track_list *l, struct track *t)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        l->head = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    l->n--;
+}
+
+static void list_free(struct track_list *l)
+{
+    struct track *t, *next;
+
+    for (t = l->head; t != NULL; t = next) {
+        next = t->next;
+        free(t);
+    }
+    l->head = NULL;
+    l->n = 0;
+}
+
+/* The pending track the door made for `fd`, unlinked; NULL when there is
+ * none (its entry expired). The newest first: an older one for the same
+ * number is stale (see door_sweep). Under srv->lock. */
+static struct track *take_pending(struct floe_http_server *srv, int fd)
+{
+    struct track *t;
+
+    for (t = srv->pending.head; t != NULL; t = t->next)
+        if (t->fd == fd) {
+            list_unlink(&srv->pending, t);
+            return t;
+        }
+    return NULL;
+}
+
+/* A connection starts or closes (on its pool thread). Closing comes before
  * libmicrohttpd closes the descriptor, so under srv->lock a tracked fd is
  * still this connection's. */
 static void on_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
@@ -139,19 +207,24 @@ static void on_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int fd = ci != NULL ? ci->connect_fd : -1;
 
-        t = calloc(1, sizeof(*t));
-        if (t == NULL)
-            return; /* untracked: only libmicrohttpd's timeout applies */
-        t->fd = ci != NULL ? ci->connect_fd : -1;
-        atomic_init(&t->deadline, floe_mono_ms() + srv->header_ms);
         pthread_mutex_lock(&srv->lock);
-        t->next = srv->conns;
-        if (srv->conns != NULL)
-            srv->conns->prev = t;
-        srv->conns = t;
-        t->over = ++srv->nconns > srv->max_conns;
+        t = take_pending(srv, fd);
+        if (t != NULL)
+            list_push(&srv->conns, t);
         pthread_mutex_unlock(&srv->lock);
+        if (t == NULL) { /* it waited past its pending entry: counted anew */
+            t = calloc(1, sizeof(*t));
+            if (t == NULL)
+                return; /* untracked: only libmicrohttpd's timeout applies */
+            t->fd = fd;
+            atomic_init(&t->deadline, floe_mono_ms() + srv->header_ms);
+            pthread_mutex_lock(&srv->lock);
+            t->over = srv->conns.n + srv->pending.n >= srv->max_conns;
+            list_push(&srv->conns, t);
+            pthread_mutex_unlock(&srv->lock);
+        }
         if (srv->open != NULL)
             floe_gauge_add(srv->open, 1);
         *socket_ctx = t;
@@ -160,13 +233,7 @@ static void on_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
     if (t == NULL)
         return;
     pthread_mutex_lock(&srv->lock);
-    if (t->prev != NULL)
-        t->prev->next = t->next;
-    else
-        srv->conns = t->next;
-    if (t->next != NULL)
-        t->next->prev = t->prev;
-    srv->nconns--;
+    list_unlink(&srv->conns, t);
     pthread_mutex_unlock(&srv->lock);
     if (srv->open != NULL)
         floe_gauge_add(srv->open, -1);
@@ -388,13 +455,50 @@ static int listen_on(const struct floe_http_server_cfg *cfg, int *out_fd,
     return FLOE_OK;
 }
 
+/* Hand `fd` over, counted as pending; false when it was closed instead
+ * (the limit and its 503 allowance are in use, or no memory). */
+static bool door_hand_over(struct floe_http_server *srv, int fd,
+                           const struct sockaddr_storage *ss, socklen_t len)
+{
+    struct track *t = calloc(1, sizeof(*t));
+    bool room;
+
+    if (t == NULL) {
+        close(fd);
+        return false;
+    }
+    t->fd = fd;
+    atomic_init(&t->deadline, floe_mono_ms() + srv->header_ms);
+    pthread_mutex_lock(&srv->lock);
+    room = srv->conns.n + srv->pending.n < srv->max_conns + srv->slack;
+    /* in the order of arrival: workers start connections in any order */
+    t->over = srv->conns.n + srv->pending.n >= srv->max_conns;
+    if (room)
+        list_push(&srv->pending, t);
+    pthread_mutex_unlock(&srv->lock);
+    if (!room) {
+        free(t);
+        close(fd);
+        return false;
+    }
+    if (MHD_add_connection(srv->mhd, fd, (const struct sockaddr *)ss, len) ==
+        MHD_YES)
+        return true; /* t may be started (and even closed) by now */
+    /* not queued, so not started: t is still pending; the socket is
+     * closed */
+    pthread_mutex_lock(&srv->lock);
+    list_unlink(&srv->pending, t);
+    pthread_mutex_unlock(&srv->lock);
+    free(t);
+    return false;
+}
+
 /* Accept what is waiting: hand it over, or close it at once when even the
  * 503 allowance is in use. */
 static void door_accept(struct floe_http_server *srv)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    unsigned n;
     int fd, i;
 
     for (i = 0; i < 256; i++) {
@@ -407,31 +511,31 @@ static void door_accept(struct floe_http_server *srv)
                               strerror(errno));
             return;
         }
-        pthread_mutex_lock(&srv->lock);
-        n = srv->nconns;
-        pthread_mutex_unlock(&srv->lock);
-        if (n >= srv->max_conns + srv->slack) {
-            close(fd);
-            if (srv->dropped != NULL)
-                floe_counter_add(srv->dropped, 1);
-            continue;
-        }
-        /* on failure libmicrohttpd has closed the socket */
-        if (MHD_add_connection(srv->mhd, fd, (struct sockaddr *)&ss, len) !=
-                MHD_YES &&
-            srv->dropped != NULL)
+        if (!door_hand_over(srv, fd, &ss, len) && srv->dropped != NULL)
             floe_counter_add(srv->dropped, 1);
     }
 }
 
-/* Shut down connections past their deadline. */
+/* Shut down connections past their deadline. A pending entry past its
+ * deadline is dropped, not shut down: a worker that takes that long to
+ * start a connection is rare, and one that fails to start it (no memory
+ * for its pool) closes it without a word, so the number may belong to a
+ * newer connection by now. If the connection does start, it is counted
+ * then. */
 static void door_sweep(struct floe_http_server *srv, int64_t now)
 {
-    struct track *t;
+    struct track *t, *next;
     unsigned n = 0;
 
     pthread_mutex_lock(&srv->lock);
-    for (t = srv->conns; t != NULL; t = t->next) {
+    for (t = srv->pending.head; t != NULL; t = next) {
+        next = t->next;
+        if (now >= atomic_load(&t->deadline)) {
+            list_unlink(&srv->pending, t);
+            free(t);
+        }
+    }
+    for (t = srv->conns.head; t != NULL; t = t->next) {
         int64_t d = atomic_load(&t->deadline);
 
         if (d != 0 && now >= d && t->fd >= 0) {
@@ -525,6 +629,7 @@ int floe_http_server_start(const struct floe_http_server_cfg *cfg,
     struct floe_http_server *srv = NULL;
     struct MHD_OptionItem opts[5];
     unsigned flags, threads = cfg->threads > 1 ? (unsigned)cfg->threads : 1;
+    uint64_t per_worker;
     int rc, n = 0;
 
     *out = NULL;
@@ -576,16 +681,20 @@ int floe_http_server_start(const struct floe_http_server_cfg *cfg,
         opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
                                              (intptr_t)threads, NULL };
     opts[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-    /* The pool splits the limit between its threads: room for that. */
+    /* The pool splits the limit evenly: each worker's share is the most
+     * the door lets in (see Counting above), with room for the few that
+     * start after their pending entry expired. */
+    per_worker = (uint64_t)srv->max_conns + 2 * (uint64_t)srv->slack + 16;
     srv->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+        flags, 0, NULL, NULL, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_ARRAY, opts,
         MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(srv->max_conns + 2 * srv->slack + 2 * threads),
+        (unsigned)(per_worker * threads > UINT_MAX ? UINT_MAX
+                                                   : per_worker * threads),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
         MHD_OPTION_NOTIFY_CONNECTION, on_conn, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         rc = floe_err(err, FLOE_EIO, "cannot start the HTTP server on "
                                      "%s:%d%s", cfg->bind, srv->port,
@@ -637,6 +746,8 @@ void floe_http_server_stop(struct floe_http_server *srv)
     floe_http_server_quiesce(srv);
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
+    list_free(&srv->pending); /* queued, never started: closed unnamed */
+    list_free(&srv->conns);   /* empty: every started one was closed */
     if (srv->wake_fd >= 0)
         close(srv->wake_fd);
     pthread_mutex_destroy(&srv->lock);

@@ -2,16 +2,18 @@
 characters in JSON strings (cJSON would cut them short), connection
 floods and slow clients (limits, timeouts, a fast 503 when full), bodies
 whose Content-Length lies, and errors libmicrohttpd answers itself."""
+import ctypes
 import json
 import re
 import socket
+import subprocess
 import threading
 import time
 import urllib.request
 
 import pytest
 
-from conftest import Firehose, b64, wait_for
+from conftest import FLOE, Firehose, b64, wait_for
 from test_firehose_api import raw, create, s3_config, assert_alive
 
 NAME_PATTERN = "Member must satisfy regular expression pattern"
@@ -130,21 +132,93 @@ def test_oversized_body_is_refused_unread(firehose):
     assert_alive(firehose)
 
 
+# pool sizes the connection tests run with (None: the default, 32)
+POOLS = [1, 4, 17, None]
+
+
+def linked_mhd_version():
+    """The libmicrohttpd that floe loads, as (major, minor, patch); None
+    when floe does not load it as a shared library (a build linked in)."""
+    out = subprocess.run(["ldd", FLOE], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"libmicrohttpd\.so\S*\s+=>\s+(\S+)", out)
+    if m is None:
+        return None
+    lib = ctypes.CDLL(m.group(1))
+    lib.MHD_get_version.restype = ctypes.c_char_p
+    return tuple(int(x) for x in
+                 lib.MHD_get_version().decode().split(".")[:3])
+
+
+MHD_VERSION = linked_mhd_version()
+
+
+def answers(data):
+    """Split what a server sent into (status, headers, body) answers,
+    each body as long as its Content-Length; whatever is left over is a
+    last, unparsable entry (status None)."""
+    out = []
+    while data:
+        head_end = data.find(b"\r\n\r\n")
+        m = re.match(rb"HTTP/1\.1 (\d{3}) ", data)
+        if head_end < 0 or m is None:
+            out.append((None, b"", data))
+            break
+        head = data[:head_end]
+        cl = re.search(rb"(?im)^content-length: *(\d+)\r?$", head)
+        n = int(cl.group(1)) if cl else 0
+        body = data[head_end + 4:head_end + 4 + n]
+        out.append((int(m.group(1)), head, body))
+        data = data[head_end + 4 + n:]
+    return out
+
+
+@pytest.mark.xfail(
+    MHD_VERSION is not None and MHD_VERSION < (1, 0, 0), strict=True,
+    reason="libmicrohttpd before 1.0.0 (Debian 12: 0.9.75) sends the head "
+    "of the errors it answers itself twice (fixed upstream in 1.0.0); it "
+    "calls floe neither before nor after, so floe cannot mend it")
+def test_errors_libmicrohttpd_answers_itself_come_once(firehose):
+    """A Content-Length that is not a number, or one past 64 bits, is
+    answered by libmicrohttpd itself (400, 413) and the connection closed:
+    one status line, one head, a body as long as it says, on a fresh
+    connection and on a keep-alive one after a good request."""
+    good = head("ListDeliveryStreams", 2) + b"{}"
+    for first in (b"", good):
+        for length, status in [(b"-1", 400), (b"abc", 400),
+                               (b"99999999999999999999999", 413)]:
+            s = connect(firehose)
+            s.sendall(first + b"POST / HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: " + length + b"\r\n\r\n")
+            got = answers(read_answer(s))
+            s.close()
+            want = ([200] if first else []) + [status]
+            assert [a[0] for a in got] == want, (length, got)
+    assert_alive(firehose)
+
+
 @pytest.fixture
 def strict(tmp_path, request):
-    # a longer head deadline where a test must see the server full first
-    head_s = getattr(request, "param", 1)
+    """--max-connections 16 and 1 s deadlines; request.param may set
+    "head" (a longer head deadline, where a test must see the server full
+    first) and "threads" (the pool size)."""
+    param = getattr(request, "param", {})
+    threads = param.get("threads")
     fh = Firehose(tmp_path, extra=[
-        "--header-timeout", f"{head_s}s", "--body-timeout", "1s",
-        "--max-connections", "16",
-        # a pool of 4: with some pool sizes (17 of 32 here) a new
-        # connection was seen waiting until the squatters' deadline
-        # (under investigation, see the commit message)
-        "--threads", "4"]).start()
+        "--header-timeout", f"{param.get('head', 1)}s",
+        "--body-timeout", "1s", "--max-connections", "16"] +
+        (["--threads", str(threads)] if threads else [])).start()
     yield fh
     fh.stop()
     if getattr(request.node, "rep_call", None) and request.node.rep_call.failed:
         print("---- firehose log ----\n" + open(fh.proc.log_path).read())
+
+
+def pools(**extra):
+    """Parameters for `strict`: each pool size, with `extra`."""
+    return pytest.mark.parametrize(
+        "strict", [dict(extra, threads=t) for t in POOLS], indirect=True,
+        ids=[f"threads{t or '-default'}" for t in POOLS])
 
 
 def test_short_body_and_slow_head_are_cut_at_their_deadline(strict):
@@ -181,25 +255,51 @@ def probe(fh):
     return status_of(ans), ans
 
 
-@pytest.mark.parametrize("strict", [5], indirect=True)
+def open_connections(fh):
+    """floe_http_connections_open, or None when /metrics does not answer
+    (the server is full, or the connection landed on a wedged worker)."""
+    s = connect(fh, timeout=5)
+    try:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        ans = read_answer(s)
+    except OSError:  # socket.timeout included
+        return None
+    finally:
+        s.close()
+    m = re.search(rb"floe_http_connections_open (\d+)", ans)
+    return int(m.group(1)) if m else None
+
+
+@pools(head=5)
 def test_full_server_answers_503_at_once_then_recovers(strict):
     """16 connections that never finish a head fill --max-connections 16:
-    a new request gets 503 ServiceUnavailableException at once (or its
-    connection is closed at accept), never a wait; once the head deadline
-    cuts the squatters, requests are served again."""
-    squat = [connect(strict) for _ in range(16)]
-    for s in squat:
-        s.sendall(b"POST / HTTP/1.1\r\n")
-    st, ans = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
-        probe(strict)), timeout=15, what="a 503")
-    assert b"ServiceUnavailableException" in ans
-    assert b"Retry-After: 1" in ans
+    a request on a connection made after them gets 503
+    ServiceUnavailableException at once, never a wait; once the head
+    deadline cuts the squatters, requests are served again. Which
+    connection is past the limit goes by arrival: before, it went by the
+    order the pool's workers started them, so the request sometimes got a
+    200 and a squatter the 503."""
+    for attempt in range(3):
+        squat = [connect(strict) for _ in range(16)]
+        for s in squat:
+            s.sendall(b"POST / HTTP/1.1\r\n")
+        st, ans = probe(strict)
+        assert st == 503, (attempt, ans)
+        assert b"ServiceUnavailableException" in ans
+        assert b"Retry-After: 1" in ans
+        if attempt < 2:
+            for s in squat:
+                s.close()
+            wait_for(lambda: open_connections(strict) == 1, timeout=20,
+                     what="the squatters to leave")
     st, ans = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(
         probe(strict)), timeout=15, what="service after the squatters")
     for s in squat:
         s.close()
 
 
+@pools()
 def test_slowloris_flood_does_not_stop_service(strict):
     """300 connections dribbling their heads a byte at a time: every probe
     gets an answer or a closed connection quickly (none waits), and the
@@ -242,13 +342,34 @@ def test_slowloris_flood_does_not_stop_service(strict):
     assert timed_out >= 16, text
 
 
+@pools()
+def test_connection_bursts_never_wedge_a_worker(strict):
+    """Bursts of connections opened faster than the pool starts them,
+    then closed. Before, the accept thread handed libmicrohttpd more
+    connections than a worker's share of the limit; 0.9.75 then left a
+    lock held and that worker hung for good with every connection it
+    held (never closed, still counted), so the server filled up. Every
+    closed connection must leave the open gauge."""
+    for _ in range(8):
+        burst = []
+        for _ in range(150):
+            try:
+                burst.append(connect(strict, timeout=5))
+            except OSError:
+                pass
+        for s in burst:
+            s.close()
+    # 1: the /metrics request itself
+    wait_for(lambda: open_connections(strict) == 1, timeout=20,
+             what="every closed connection to leave the gauge")
+    assert_alive(strict)
+
+
 def test_fd_limit_raised_and_connection_limit_fits(tmp_path):
     """The soft open-file limit is raised to the hard one; a
     --max-connections that does not fit under it is lowered, with a
     warning, instead of failing at accept."""
     import resource
-    import subprocess
-    from conftest import FLOE
 
     def low():
         resource.setrlimit(resource.RLIMIT_NOFILE, (200, 600))
