@@ -33,6 +33,7 @@ struct floe_dag {
     struct floe_store *store;
     struct floe_state *state;
     struct floe_wh *wh;
+    struct floe_models *models; /* what the warehouse loads: its streams */
     int lock_fd;
     int64_t last_failed;   /* failed batches at the last warning */
     int64_t last_errors;   /* landing/errors/ objects at the last warning */
@@ -116,6 +117,12 @@ static void nap(const struct floe_dag *dag, int64_t ms)
 
 /* --- open, close, lock --------------------------------------------- */
 
+/* The streams the warehouse has models for: sense claims only those. */
+static const char *const *known_streams(const struct floe_dag *dag)
+{
+    return dag->models->stream_names;
+}
+
 int floe_dag_open(const struct floe_dag_cfg *cfg, struct floe_dag **out,
                   char *err)
 {
@@ -128,7 +135,9 @@ int floe_dag_open(const struct floe_dag_cfg *cfg, struct floe_dag **out,
         return floe_err(err, FLOE_ENOMEM, "out of memory");
     dag->cfg = *cfg;
     dag->lock_fd = -1;
-    rc = floe_store_open(cfg->lake, &dag->store, err);
+    rc = floe_models_load(cfg->models, &dag->models, err);
+    if (rc == FLOE_OK)
+        rc = floe_store_open(cfg->lake, &dag->store, err);
     if (rc == FLOE_OK)
         rc = floe_state_open(cfg->state_dir, &dag->state, err);
     if (rc != FLOE_OK) {
@@ -144,6 +153,7 @@ void floe_dag_close(struct floe_dag *dag)
     if (dag == NULL)
         return;
     floe_wh_close(dag->wh);
+    floe_models_free(dag->models);
     floe_state_close(dag->state);
     floe_store_close(dag->store);
     if (dag->lock_fd >= 0)
@@ -227,7 +237,7 @@ static int claim_exec(struct floe_dag *dag, const char *batch,
     /* No manifest yet: nothing has moved, so claim afresh. */
     rc = floe_state_batch_get(dag->state, batch, &b, err);
     if (rc == FLOE_OK && sel == NULL) {
-        rc = floe_claim_sense(dag->store, &p, err);
+        rc = floe_claim_sense(dag->store, known_streams(dag), &p, err);
         if (rc == FLOE_OK)
             rc = floe_claim_new(dag->store, batch, b.created_at, p.v,
                                 floe_claim_take(&p, 0, dag->cfg.max_objects,
@@ -249,7 +259,8 @@ static int wh_ready(struct floe_dag *dag, char *err)
 {
     if (dag->wh != NULL)
         return FLOE_OK;
-    return floe_wh_open(dag->cfg.engine, dag->cfg.state_dir, &dag->wh, err);
+    return floe_wh_open(dag->cfg.engine, dag->cfg.state_dir, dag->models,
+                        &dag->wh, err);
 }
 
 static int exec_task(struct floe_dag *dag, int task, const char *batch,
@@ -528,6 +539,8 @@ static void note_landing(struct floe_dag *dag, const struct floe_pending *p,
 {
     sum->landing_errors = p->errors;
     sum->unknown = p->unknown;
+    snprintf(sum->unknown_streams, sizeof(sum->unknown_streams), "%s",
+             p->unknown_streams);
     sum->pending = (int64_t)p->n;
     sum->pending_bytes = p->bytes;
     if (p->errors > 0 && p->errors != dag->last_errors)
@@ -630,7 +643,7 @@ static int run_pass(struct floe_dag *dag, struct floe_dag_summary *sum,
     if (rc != FLOE_OK)
         goto cleanup;
 
-    rc = floe_claim_sense(dag->store, &p, err);
+    rc = floe_claim_sense(dag->store, known_streams(dag), &p, err);
     if (rc == FLOE_OK)
         rc = exclude_claimed(dag, &p, err);
     if (rc != FLOE_OK)
@@ -719,7 +732,7 @@ static int task_locked(struct floe_dag *dag, int task, const char *batch,
     int rc;
 
     if (task == FLOE_TASK_SENSE || (task == FLOE_TASK_CLAIM && !batch)) {
-        rc = floe_claim_sense(dag->store, &p, err);
+        rc = floe_claim_sense(dag->store, known_streams(dag), &p, err);
         if (rc == FLOE_OK)
             rc = exclude_claimed(dag, &p, err);
         if (rc != FLOE_OK)

@@ -23,6 +23,7 @@ struct orch_cfg {
     char *lake;
     char *state_dir;
     char *engine;
+    char *models;
     char *batch;
     int64_t schedule_ms;
     int64_t hold_ms;
@@ -47,6 +48,10 @@ struct orch_cfg {
       "lock and the warehouse." },                                          \
     { "engine", FLOE_OPT_STR, "duckdb", F(engine), 0, 0, 0,                 \
       "Warehouse engine that loads, transforms and unloads batches." },     \
+    { "models", FLOE_OPT_STR, NULL, F(models), 0, 0, 0,                     \
+      "Folder of warehouse models (a .stream.yaml per stream, a "           \
+      ".table.yaml per unloaded table, SQL steps); default: the built-in "  \
+      "orders/customers set (models/ in the source tree)." },               \
     { "max-objects", FLOE_OPT_INT, "1000", F(max_objects), 0, 1e9, 0,       \
       "Most landing objects one batch claims (0: no limit)." },             \
     { "max-bytes", FLOE_OPT_SIZE, "1G", F(max_bytes), 0, 1e15, 0,           \
@@ -193,6 +198,7 @@ static void dag_cfg_of(const struct orch_cfg *c, struct floe_dag_cfg *d)
     d->lake = c->lake;
     d->state_dir = c->state_dir;
     d->engine = c->engine;
+    d->models = c->models;
     d->retries = c->retries;
     d->retry_delay_ms = c->retry_delay_ms;
     d->max_objects = c->max_objects;
@@ -326,13 +332,16 @@ static void print_json(const struct floe_dag_summary *s, const char *batch)
                        "\"skipped\":%lld,"
                        "\"pending\":%lld,\"pending_bytes\":%lld,"
                        "\"landing_errors\":%lld,\"unknown\":%lld,"
-                       "\"counts\":",
+                       "\"unknown_streams\":",
                        FLOE_DAG_NAME, (long long)s->batches,
                        (long long)s->claimed, (long long)s->objects,
                        (long long)s->bytes, (long long)s->failed,
                        (long long)s->skipped,
                        (long long)s->pending, (long long)s->pending_bytes,
                        (long long)s->landing_errors, (long long)s->unknown);
+    rc = rc ? rc : floe_buf_add_json_str(&b, s->unknown_streams,
+                                         strlen(s->unknown_streams));
+    rc = rc ? rc : floe_buf_adds(&b, ",\"counts\":");
     rc = rc ? rc : floe_dag_counts_json(&s->counts, &b);
     rc = rc ? rc : floe_buf_adds(&b, ",\"batch\":");
     rc = rc ? rc : batch && batch[0] ? floe_buf_add_json_str(&b, batch,
@@ -382,7 +391,17 @@ static void print_run_text(const struct orch_cfg *c,
                (long long)w->quarantined_customers,
                (long long)w->enriched_orders, (long long)w->parquet_files,
                plural(w->parquet_files, "s"));
+        if (w->raw_other > 0)
+            printf("other streams: %lld lines, %lld new, %lld duplicate, "
+                   "%lld quarantined\n", (long long)w->raw_other,
+                   (long long)w->new_other, (long long)w->duplicate_other,
+                   (long long)w->quarantined_other);
     }
+    if (s->unknown > 0)
+        printf("%lld object%s of no known stream left in landing/ (%s): "
+               "add their models\n", (long long)s->unknown,
+               plural(s->unknown, "s"),
+               s->unknown_streams[0] ? s->unknown_streams : "not a stream");
     if (s->landing_errors > 0)
         printf("%lld object%s under landing/errors/ need%s a human\n",
                (long long)s->landing_errors, plural(s->landing_errors, "s"),
@@ -491,10 +510,11 @@ static void print_task_text(int task, const char *batch,
 
     if (task == FLOE_TASK_SENSE) {
         printf("%lld object%s (%lld bytes) pending in landing/; %lld under "
-               "landing/errors/; %lld of no known stream\n",
+               "landing/errors/; %lld of no known stream%s%s%s\n",
                (long long)s->pending, plural(s->pending, "s"),
                (long long)s->pending_bytes, (long long)s->landing_errors,
-               (long long)s->unknown);
+               (long long)s->unknown, s->unknown_streams[0] ? " (" : "",
+               s->unknown_streams, s->unknown_streams[0] ? ")" : "");
         return;
     }
     if (task == FLOE_TASK_CLAIM && batch[0] != '\0')

@@ -18,6 +18,7 @@
 struct floe_duck {
     duckdb_database db;
     duckdb_connection con;
+    const struct floe_models *models; /* borrowed */
     char state_dir[PATH_MAX];
 };
 
@@ -31,6 +32,8 @@ int floe_duck_i64(struct floe_duck *d, const char *sql, int64_t *out, int n,
                   char *err);
 /* Append `s` as a SQL string literal ('' doubles a quote). */
 int floe_duck_add_str(struct floe_buf *b, const char *s);
+/* Append `sql` with every $b replaced by the batch id as a literal. */
+int floe_duck_add_sql(struct floe_buf *b, const char *sql, const char *batch);
 /* Roll back after a failure; errors are logged, not returned. */
 void floe_duck_rollback(struct floe_duck *d);
 

@@ -1,21 +1,22 @@
 /* warehouse.c - engine-neutral entry points of the warehouse seam.
  * Checks arguments once (batch id syntax, NULLs), zeroes the counts and
- * dispatches to the engine's struct floe_wh_engine; also decides which
- * compiled-in SQL files apply to an engine. */
+ * dispatches to the engine's struct floe_wh_engine; also names the
+ * counts, so model declarations can refer to them. */
 #define FLOE_LOG_MOD "warehouse"
 #include "warehouse/warehouse.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "warehouse/engine.h"
-#include "warehouse/sql.h"
 
 struct floe_wh {
     const struct floe_wh_engine *eng;
     void *ctx;
+    struct floe_models *own_models; /* the built-in set, when not given */
 };
 
 static const struct floe_wh_engine *const engines[] = {
@@ -41,48 +42,59 @@ int floe_wh_batch_check(const char *batch)
     return FLOE_OK;
 }
 
-/* "40_x.duckdb.sql" -> tag "duckdb", stem "40_x"; "40_x.sql" -> no tag. */
-static void split_name(const char *name, size_t *stem_len, const char **tag,
-                       size_t *tag_len)
-{
-    const char *ext = strstr(name, ".sql");
-    const char *dot;
-    size_t n = ext != NULL ? (size_t)(ext - name) : strlen(name);
+#define WH_FIELD(f) { #f, offsetof(struct floe_wh_counts, f) }
+static const struct {
+    const char *name;
+    size_t off;
+} wh_fields[] = {
+    WH_FIELD(objects), WH_FIELD(raw_orders), WH_FIELD(raw_customers),
+    WH_FIELD(new_orders), WH_FIELD(duplicate_orders),
+    WH_FIELD(new_customer_versions), WH_FIELD(duplicate_customers),
+    WH_FIELD(quarantined_orders), WH_FIELD(quarantined_customers),
+    WH_FIELD(enriched_orders), WH_FIELD(parquet_files), WH_FIELD(raw_other),
+    WH_FIELD(new_other), WH_FIELD(duplicate_other),
+    WH_FIELD(quarantined_other),
+};
 
-    *tag = NULL;
-    *tag_len = 0;
-    *stem_len = n;
-    dot = memchr(name, '.', n);
-    if (dot != NULL) {
-        *stem_len = (size_t)(dot - name);
-        *tag = dot + 1;
-        *tag_len = n - *stem_len - 1;
-    }
+size_t floe_wh_counts_n(void)
+{
+    return sizeof(wh_fields) / sizeof(*wh_fields);
 }
 
-bool floe_sql_applies(const struct floe_sql_file *f, const char *engine)
+const char *floe_wh_counts_name(size_t i)
 {
-    const struct floe_sql_file *g;
-    const char *tag, *gtag;
-    size_t stem, tag_len, gstem, gtag_len;
-
-    split_name(f->name, &stem, &tag, &tag_len);
-    if (tag != NULL)
-        return strlen(engine) == tag_len &&
-               memcmp(tag, engine, tag_len) == 0;
-    for (g = floe_sql_files; g->name != NULL; g++) {
-        split_name(g->name, &gstem, &gtag, &gtag_len);
-        if (gtag != NULL && gstem == stem &&
-            memcmp(g->name, f->name, stem) == 0 &&
-            strlen(engine) == gtag_len && memcmp(gtag, engine, gtag_len) == 0)
-            return false; /* overridden by the engine's own file */
-    }
-    return true;
+    return i < floe_wh_counts_n() ? wh_fields[i].name : NULL;
 }
 
-bool floe_sql_is_setup(const struct floe_sql_file *f)
+int64_t *floe_wh_counts_field(struct floe_wh_counts *c, const char *name)
 {
-    return f->name[0] == '0';
+    size_t i;
+
+    for (i = 0; i < sizeof(wh_fields) / sizeof(*wh_fields); i++)
+        if (strcmp(wh_fields[i].name, name) == 0)
+            return (int64_t *)(void *)((char *)c + wh_fields[i].off);
+    return NULL;
+}
+
+void floe_wh_stream_counts(struct floe_wh_counts *c, const char *stream,
+                           struct floe_wh_stream_counts *out)
+{
+    if (strcmp(stream, "orders") == 0) {
+        out->raw = &c->raw_orders;
+        out->added = &c->new_orders;
+        out->duplicate = &c->duplicate_orders;
+        out->quarantined = &c->quarantined_orders;
+    } else if (strcmp(stream, "customers") == 0) {
+        out->raw = &c->raw_customers;
+        out->added = &c->new_customer_versions;
+        out->duplicate = &c->duplicate_customers;
+        out->quarantined = &c->quarantined_customers;
+    } else {
+        out->raw = &c->raw_other;
+        out->added = &c->new_other;
+        out->duplicate = &c->duplicate_other;
+        out->quarantined = &c->quarantined_other;
+    }
 }
 
 static int find_engine(const char *engine, size_t *out_i, char *err)
@@ -109,7 +121,8 @@ int floe_wh_engine_check(const char *engine, char *err)
 }
 
 int floe_wh_open(const char *engine, const char *state_dir,
-                 struct floe_wh **out, char *err)
+                 const struct floe_models *models, struct floe_wh **out,
+                 char *err)
 {
     struct floe_wh *wh = NULL;
     size_t i;
@@ -128,8 +141,14 @@ int floe_wh_open(const char *engine, const char *state_dir,
     if (wh == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
     wh->eng = engines[i];
-    rc = wh->eng->open(state_dir, &wh->ctx, err);
+    if (models == NULL) {
+        rc = floe_models_load(NULL, &wh->own_models, err);
+        models = wh->own_models;
+    }
+    if (rc == FLOE_OK)
+        rc = wh->eng->open(state_dir, models, &wh->ctx, err);
     if (rc != FLOE_OK) {
+        floe_models_free(wh->own_models);
         free(wh);
         return rc;
     }
@@ -143,6 +162,7 @@ void floe_wh_close(struct floe_wh *wh)
     if (wh == NULL)
         return;
     wh->eng->close(wh->ctx);
+    floe_models_free(wh->own_models);
     free(wh);
 }
 

@@ -2,13 +2,14 @@
  * One batch at a time, every step idempotent by batch id: re-running a
  * step for a batch replaces what that batch wrote before, so the
  * orchestrator can retry any step. Engines (DuckDB embedded by default,
- * Snowflake later) each fill one struct floe_wh_engine; SQL models live in
- * src/warehouse/sql/ and are compiled into the binary.
+ * Snowflake later) each fill one struct floe_wh_engine; what they load,
+ * derive and unload is a model set (models.h: the default set in models/
+ * is compiled into the binary, a folder can replace it).
  *
  * Batch objects come from the processing zone:
  *   processing/batch=<id>/<stream>/<original landing path...>
- * where <stream> is "orders" or "customers"; each object is a Firehose
- * delivery (gzip or plain) of newline-terminated JSON records.
+ * where <stream> is a stream the model set declares; each object is a
+ * Firehose delivery (gzip or plain) of newline-terminated records.
  * Outputs go to the processed zone (see DESIGN.md "Zones").
  *
  * A batch id is 1-128 characters of [A-Za-z0-9._:=-], not starting with
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "warehouse/models.h"
 
 struct floe_wh;
 
@@ -39,13 +41,26 @@ struct floe_wh_counts {
     int64_t quarantined_customers;
     int64_t enriched_orders;     /* mart.orders_enriched rows added */
     int64_t parquet_files;       /* files unload wrote */
+    /* The same for every stream other than orders and customers, summed. */
+    int64_t raw_other;
+    int64_t new_other;
+    int64_t duplicate_other;
+    int64_t quarantined_other;
 };
 
+/* The field of `c` named `name` ("raw_orders"), or NULL. */
+int64_t *floe_wh_counts_field(struct floe_wh_counts *c, const char *name);
+/* The fields' names, in struct order: i < floe_wh_counts_n(). */
+size_t floe_wh_counts_n(void);
+const char *floe_wh_counts_name(size_t i);
+
 /* Open the warehouse: `engine` is "duckdb" (NULL means duckdb); its
- * database lives under `state_dir` (borrowed). On FLOE_OK *out is owned by
- * the caller (floe_wh_close). */
+ * database lives under `state_dir` (borrowed); `models` (borrowed, must
+ * outlive the handle) is the model set, NULL for the built-in one. On
+ * FLOE_OK *out is owned by the caller (floe_wh_close). */
 int floe_wh_open(const char *engine, const char *state_dir,
-                 struct floe_wh **out, char *err);
+                 const struct floe_models *models, struct floe_wh **out,
+                 char *err);
 /* The engine check floe_wh_open() makes, without opening anything:
  * FLOE_OK, or FLOE_ENOTSUP with err naming the known engines. */
 int floe_wh_engine_check(const char *engine, char *err);
@@ -55,19 +70,23 @@ void floe_wh_close(struct floe_wh *wh); /* NULL is a no-op */
  * tagged with the batch id; every line is counted, none dropped (invalid
  * UTF-8 is kept, repaired and flagged, and quarantined by transform).
  * Files named "_*" at the batch root (the manifest) are skipped; an object
- * under any stream other than orders/ or customers/ is FLOE_EINVAL. */
+ * under a stream the model set does not declare is FLOE_EINVAL. */
 int floe_wh_load(struct floe_wh *wh, struct floe_store *st,
                  const char *batch, struct floe_wh_counts *out, char *err);
-/* Clean, type, validate (invalid rows to quarantine with a reason),
- * deduplicate (first occurrence of an event_id wins, across batches) and
- * add the batch's new orders, customer versions (MERGE into the latest
- * per customer) and the enriched orders (each new order with its
- * customer at this time); recompute mart.daily_sales for the days it
- * touches. Existing rows are read by key only (no whole-table rewrite).
- * One transaction: on error nothing of the batch changed. */
+/* Run the model set's transform steps for the batch in one transaction
+ * (on error nothing of the batch changed), then check each stream: every
+ * raw line of the batch staged, and each staged line either valid or
+ * quarantined (FLOE_ECORRUPT otherwise). The default set cleans, types,
+ * validates (invalid rows to quarantine with a reason), deduplicates
+ * (first occurrence of an event_id wins, across batches) and adds the
+ * batch's new orders, customer versions (MERGE into the latest per
+ * customer) and the enriched orders (each new order with its customer at
+ * this time); it recomputes mart.daily_sales for the days it touches.
+ * Existing rows are read by key only (no whole-table rewrite). */
 int floe_wh_transform(struct floe_wh *wh, const char *batch,
                       struct floe_wh_counts *out, char *err);
-/* Write what the batch added as Parquet into the processed zone:
+/* Write what the batch added as Parquet into the processed zone, one
+ * file per table the model set declares; for the default set:
  *   processed/orders/dt=<YYYY-MM-DD>/part-<batch>.parquet
  *   processed/orders_enriched/dt=<YYYY-MM-DD>/part-<batch>.parquet
  *   processed/customer_versions/part-<batch>.parquet
