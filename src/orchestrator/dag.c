@@ -257,10 +257,12 @@ done:
 
 static int wh_ready(struct floe_dag *dag, char *err)
 {
+    struct floe_wh_options o = { dag->models, dag->cfg.snowflake };
+
     if (dag->wh != NULL)
         return FLOE_OK;
-    return floe_wh_open(dag->cfg.engine, dag->cfg.state_dir, dag->models,
-                        &dag->wh, err);
+    return floe_wh_open(dag->cfg.engine, dag->cfg.state_dir, &o, &dag->wh,
+                        err);
 }
 
 static int exec_task(struct floe_dag *dag, int task, const char *batch,

@@ -34,6 +34,8 @@ struct floe_dag_cfg {
     const char *state_dir;     /* state DB, lock and warehouse (borrowed) */
     const char *engine;        /* warehouse engine; NULL = duckdb */
     const char *models;        /* model folder; NULL = the built-in set */
+    const struct floe_wh_snowflake *snowflake; /* engine snowflake; may
+                                                  be NULL */
     int64_t retries;           /* retries after a failed attempt */
     int64_t retry_delay_ms;    /* first backoff; doubles per retry */
     int64_t max_objects;       /* per batch; <= 0 no limit */

@@ -24,6 +24,7 @@ struct orch_cfg {
     char *state_dir;
     char *engine;
     char *models;
+    struct floe_wh_snowflake sf;
     char *batch;
     int64_t schedule_ms;
     int64_t hold_ms;
@@ -52,6 +53,7 @@ struct orch_cfg {
       "Folder of warehouse models (a .stream.yaml per stream, a "           \
       ".table.yaml per unloaded table, SQL steps); default: the built-in "  \
       "orders/customers set (models/ in the source tree)." },               \
+    FLOE_WH_SNOWFLAKE_OPTS(F(sf)),                                          \
     { "max-objects", FLOE_OPT_INT, "1000", F(max_objects), 0, 1e9, 0,       \
       "Most landing objects one batch claims (0: no limit)." },             \
     { "max-bytes", FLOE_OPT_SIZE, "1G", F(max_bytes), 0, 1e15, 0,           \
@@ -199,6 +201,7 @@ static void dag_cfg_of(const struct orch_cfg *c, struct floe_dag_cfg *d)
     d->state_dir = c->state_dir;
     d->engine = c->engine;
     d->models = c->models;
+    d->snowflake = &c->sf;
     d->retries = c->retries;
     d->retry_delay_ms = c->retry_delay_ms;
     d->max_objects = c->max_objects;

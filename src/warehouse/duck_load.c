@@ -18,57 +18,6 @@
 #include "warehouse/engine.h"
 #include "warehouse/lines.h"
 
-struct keys {
-    char **v;
-    size_t n, cap;
-};
-
-static void keys_free(struct keys *k)
-{
-    size_t i;
-
-    for (i = 0; i < k->n; i++)
-        free(k->v[i]);
-    free(k->v);
-}
-
-static int collect_key(const struct floe_obj_info *info, void *ud)
-{
-    struct keys *k = ud;
-
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        char **v = realloc(k->v, cap * sizeof(*v));
-        if (v == NULL)
-            return FLOE_ENOMEM;
-        k->v = v;
-        k->cap = cap;
-    }
-    k->v[k->n] = strdup(info->key);
-    if (k->v[k->n] == NULL)
-        return FLOE_ENOMEM;
-    k->n++;
-    return 0;
-}
-
-/* The object's bytes: read from its local file when the store has one,
- * else downloaded (S3). */
-static int fetch(struct floe_store *st, const char *key, struct floe_buf *out,
-                 char *err)
-{
-    char path[PATH_MAX];
-    int rc = floe_store_local_path(st, key, path, sizeof(path));
-
-    if (rc == FLOE_OK)
-        rc = floe_read_file(path, out);
-    else if (rc == FLOE_ENOTSUP)
-        rc = floe_store_get(st, key, out);
-    if (rc != FLOE_OK)
-        return floe_err(err, rc, "cannot read %s: %s", key,
-                        floe_strerror(rc));
-    return FLOE_OK;
-}
-
 static int appender_failed(duckdb_appender app, const char *key, char *err)
 {
     duckdb_error_data e = duckdb_appender_error_data(app);
@@ -205,7 +154,7 @@ static int load_object(struct floe_store *st, struct sink *k,
 
     floe_buf_reset(gz);
     floe_buf_reset(text);
-    rc = fetch(st, key, gz, err);
+    rc = floe_wh_fetch(st, key, gz, err);
     if (rc == FLOE_OK)
         rc = floe_wh_inflate(gz->data, gz->len, text, err);
     if (rc != FLOE_OK) {
@@ -221,22 +170,6 @@ static int load_object(struct floe_store *st, struct sink *k,
                       (long long)expect);
     *lines += got;
     return rc;
-}
-
-/* Which stream an object belongs to: -1 for batch metadata ("_*" at the
- * batch root), -2 for anything unexpected. */
-static int stream_of(const struct floe_models *m, const char *rel)
-{
-    const char *slash = strchr(rel, '/');
-    size_t s;
-
-    if (slash == NULL)
-        return rel[0] == '_' ? -1 : -2;
-    for (s = 0; s < m->nstreams; s++)
-        if (strlen(m->streams[s].name) == (size_t)(slash - rel) &&
-            memcmp(rel, m->streams[s].name, (size_t)(slash - rel)) == 0)
-            return (int)s;
-    return -2;
 }
 
 static int check_loaded(struct floe_duck *d, const char *batch,
@@ -304,12 +237,12 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     size_t ns = m->nstreams;
     struct sink *sink = calloc(ns, sizeof(*sink));
     int64_t *lines = calloc(ns, sizeof(*lines));
-    struct keys keys = { NULL, 0, 0 };
+    struct floe_wh_keys keys = { NULL, 0, 0 };
     struct floe_buf gz, text;
     char prefix[FLOE_STORE_KEY_MAX];
     int64_t objects = 0, t0 = floe_mono_ms(), t1 = t0;
     bool in_tx = false;
-    size_t i, plen;
+    size_t i;
     int rc, s;
 
     floe_buf_init(&gz, FLOE_WH_OBJECT_MAX);
@@ -318,14 +251,9 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
         rc = floe_err(err, FLOE_ENOMEM, "out of memory");
         goto cleanup;
     }
-    plen = (size_t)snprintf(prefix, sizeof(prefix), "%s/batch=%s/",
-                            FLOE_ZONE_PROCESSING, batch);
-    rc = floe_store_list(st, prefix, collect_key, &keys);
-    if (rc != FLOE_OK) {
-        rc = floe_err(err, rc, "cannot list %s: %s", prefix,
-                      floe_strerror(rc));
+    rc = floe_wh_batch_keys(st, batch, &keys, prefix, err);
+    if (rc != FLOE_OK)
         goto cleanup;
-    }
     rc = floe_duck_exec(d, "begin", "BEGIN TRANSACTION", err);
     if (rc != FLOE_OK)
         goto cleanup;
@@ -334,7 +262,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
     for (i = 0; rc == FLOE_OK && i < ns; i++)
         rc = sink_open(d->con, m->streams[i].name, &sink[i], err);
     for (i = 0; rc == FLOE_OK && i < keys.n; i++) {
-        s = stream_of(m, keys.v[i] + plen);
+        s = floe_wh_stream_of(m, keys.v[i] + strlen(prefix));
         if (s == -1)
             continue;
         if (s < 0) {
@@ -376,7 +304,7 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
 cleanup:
     if (in_tx)
         floe_duck_rollback(d);
-    keys_free(&keys);
+    floe_wh_keys_free(&keys);
     free(sink);
     free(lines);
     floe_buf_free(&gz);

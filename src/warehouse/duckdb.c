@@ -269,8 +269,9 @@ static int run_sql_files(struct floe_duck *d, bool setup, char *err)
     return FLOE_OK;
 }
 
-static int duck_open(const char *state_dir, const struct floe_models *models,
-                     void **out_ctx, char *err)
+static int duck_open(const char *state_dir,
+                     const struct floe_wh_options *opts, void **out_ctx,
+                     char *err)
 {
     struct floe_duck *d = NULL;
     duckdb_config cfg = NULL;
@@ -285,7 +286,7 @@ static int duck_open(const char *state_dir, const struct floe_models *models,
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
-    d->models = models;
+    d->models = opts->models;
     if ((size_t)snprintf(d->state_dir, sizeof(d->state_dir), "%s",
                          state_dir) >= sizeof(d->state_dir) ||
         (size_t)snprintf(path, sizeof(path), "%s/warehouse.duckdb",
@@ -347,75 +348,32 @@ cleanup:
     return rc;
 }
 
+static int duck_i64(void *ctx, const char *sql, int64_t *out, int n,
+                    char *err)
+{
+    return floe_duck_i64(ctx, sql, out, n, err);
+}
+
 /* Counts of a transformed batch, all from the tables, plus the check per
  * stream that every raw line was staged and every staged line is either
- * valid or quarantined. One query: five counts per stream, then one per
- * table declaring a count. */
+ * valid or quarantined. */
 static int transform_counts(struct floe_duck *d, const char *batch,
                             struct floe_wh_counts *out, char *err)
 {
-    const struct floe_models *m = d->models;
-    struct floe_buf q;
-    int64_t *v = NULL;
-    size_t i, n = 5 * m->nstreams, k = 0;
+    struct floe_buf q, sql;
     int rc;
 
-    for (i = 0; i < m->ntables; i++)
-        n += m->tables[i].count != NULL;
-    v = calloc(n, sizeof(*v));
-    if (v == NULL)
-        return floe_err(err, FLOE_ENOMEM, "out of memory");
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_adds(&q, "SELECT ");
-    for (i = 0; rc == FLOE_OK && i < m->nstreams; i++) {
-        const struct floe_model_stream *s = &m->streams[i];
-
-        rc = floe_buf_addf(&q, "%s(SELECT count(*) FROM %s), (SELECT "
-                           "count(*) FROM %s WHERE reason IS NULL), (SELECT "
-                           "count(*) FROM %s WHERE _batch_id = $b), (SELECT "
-                           "count(*) FROM %s WHERE batch_id = $b), (SELECT "
-                           "count(*) FROM raw.%s WHERE batch_id = $b)",
-                           i ? ", " : "", s->staged, s->staged, s->new_table,
-                           s->quarantine, s->name);
-    }
-    for (i = 0; rc == FLOE_OK && i < m->ntables; i++) {
-        if (m->tables[i].count == NULL)
-            continue;
-        rc = floe_buf_addf(&q, "%s(SELECT count(*) FROM (%s))",
-                           q.len > 7 ? ", " : "",
-                           floe_model_table_select(&m->tables[i], ENGINE));
-    }
-    if (rc == FLOE_OK) {
-        /* $b is spelled out: batch ids are checked to be quote-free. */
-        struct floe_buf sql;
-
-        floe_buf_init(&sql, FLOE_BUF_UNLIMITED);
+    floe_buf_init(&sql, FLOE_BUF_UNLIMITED);
+    rc = floe_wh_counts_query(d->models, ENGINE, &q);
+    /* $b is spelled out: batch ids are checked to be quote-free. */
+    if (rc == FLOE_OK)
         rc = floe_duck_add_sql(&sql, q.data, batch);
-        if (rc == FLOE_OK)
-            rc = floe_duck_i64(d, sql.data, v, (int)n, err);
-        floe_buf_free(&sql);
-    }
+    if (rc == FLOE_OK)
+        rc = floe_wh_counts_run(d->models, batch, sql.data, out, duck_i64, d,
+                                err);
     floe_buf_free(&q);
-    for (i = 0; rc == FLOE_OK && i < m->nstreams; i++, k += 5) {
-        struct floe_wh_stream_counts sc;
-        const int64_t *c = v + k; /* staged, valid, new, quarantined, raw */
-
-        floe_wh_stream_counts(out, m->streams[i].name, &sc);
-        *sc.added += c[2];
-        *sc.duplicate += c[1] - c[2];
-        *sc.quarantined += c[3];
-        if (c[0] != c[4] || c[1] + c[3] != c[0] || c[2] > c[1])
-            rc = floe_err(err, FLOE_ECORRUPT,
-                          "batch %s: %s counts do not add up (raw %lld "
-                          "staged %lld valid %lld quarantined %lld new "
-                          "%lld)", batch, m->streams[i].name,
-                          (long long)c[4], (long long)c[0], (long long)c[1],
-                          (long long)c[3], (long long)c[2]);
-    }
-    for (i = 0; rc == FLOE_OK && i < m->ntables; i++)
-        if (m->tables[i].count != NULL)
-            *floe_wh_counts_field(out, m->tables[i].count) += v[k++];
-    free(v);
+    floe_buf_free(&sql);
     return rc;
 }
 

@@ -5,7 +5,9 @@
 #define FLOE_LOG_MOD "warehouse"
 #include "warehouse/warehouse.h"
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +18,13 @@
 struct floe_wh {
     const struct floe_wh_engine *eng;
     void *ctx;
+    struct floe_wh_options opts;    /* what the engine sees */
     struct floe_models *own_models; /* the built-in set, when not given */
 };
 
 static const struct floe_wh_engine *const engines[] = {
     &floe_wh_duckdb,
+    &floe_wh_snowflake,
 };
 
 int floe_wh_batch_check(const char *batch)
@@ -97,6 +101,139 @@ void floe_wh_stream_counts(struct floe_wh_counts *c, const char *stream,
     }
 }
 
+void floe_wh_keys_free(struct floe_wh_keys *k)
+{
+    size_t i;
+
+    for (i = 0; i < k->n; i++)
+        free(k->v[i]);
+    free(k->v);
+    memset(k, 0, sizeof(*k));
+}
+
+static int collect_key(const struct floe_obj_info *info, void *ud)
+{
+    struct floe_wh_keys *k = ud;
+
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        char **v = realloc(k->v, cap * sizeof(*v));
+        if (v == NULL)
+            return FLOE_ENOMEM;
+        k->v = v;
+        k->cap = cap;
+    }
+    k->v[k->n] = strdup(info->key);
+    if (k->v[k->n] == NULL)
+        return FLOE_ENOMEM;
+    k->n++;
+    return 0;
+}
+
+int floe_wh_batch_keys(struct floe_store *st, const char *batch,
+                       struct floe_wh_keys *out,
+                       char prefix[FLOE_STORE_KEY_MAX], char *err)
+{
+    int rc;
+
+    snprintf(prefix, FLOE_STORE_KEY_MAX, "%s/batch=%s/",
+             FLOE_ZONE_PROCESSING, batch);
+    rc = floe_store_list(st, prefix, collect_key, out);
+    if (rc != FLOE_OK)
+        return floe_err(err, rc, "cannot list %s: %s", prefix,
+                        floe_strerror(rc));
+    return FLOE_OK;
+}
+
+int floe_wh_stream_of(const struct floe_models *m, const char *rel)
+{
+    const char *slash = strchr(rel, '/');
+    const struct floe_model_stream *s;
+
+    if (slash == NULL)
+        return rel[0] == '_' ? -1 : -2;
+    s = floe_models_stream(m, rel, (size_t)(slash - rel));
+    return s != NULL ? (int)(s - m->streams) : -2;
+}
+
+int floe_wh_fetch(struct floe_store *st, const char *key,
+                  struct floe_buf *out, char *err)
+{
+    char path[PATH_MAX];
+    int rc = floe_store_local_path(st, key, path, sizeof(path));
+
+    if (rc == FLOE_OK)
+        rc = floe_read_file(path, out);
+    else if (rc == FLOE_ENOTSUP)
+        rc = floe_store_get(st, key, out);
+    if (rc != FLOE_OK)
+        return floe_err(err, rc, "cannot read %s: %s", key,
+                        floe_strerror(rc));
+    return FLOE_OK;
+}
+
+int floe_wh_counts_query(const struct floe_models *m, const char *engine,
+                         struct floe_buf *out)
+{
+    size_t i;
+    int rc = floe_buf_adds(out, "SELECT ");
+
+    for (i = 0; rc == FLOE_OK && i < m->nstreams; i++) {
+        const struct floe_model_stream *s = &m->streams[i];
+
+        rc = floe_buf_addf(out, "%s(SELECT count(*) FROM %s), (SELECT "
+                           "count(*) FROM %s WHERE reason IS NULL), (SELECT "
+                           "count(*) FROM %s WHERE _batch_id = $b), (SELECT "
+                           "count(*) FROM %s WHERE batch_id = $b), (SELECT "
+                           "count(*) FROM raw.%s WHERE batch_id = $b)",
+                           i ? ", " : "", s->staged, s->staged, s->new_table,
+                           s->quarantine, s->name);
+    }
+    for (i = 0; rc == FLOE_OK && i < m->ntables; i++)
+        if (m->tables[i].count != NULL)
+            rc = floe_buf_addf(out, ", (SELECT count(*) FROM (%s))",
+                               floe_model_table_select(&m->tables[i],
+                                                       engine));
+    return rc;
+}
+
+int floe_wh_counts_run(const struct floe_models *m, const char *batch,
+                       const char *sql, struct floe_wh_counts *out,
+                       floe_wh_i64_fn fn, void *ctx, char *err)
+{
+    size_t i, n = 5 * m->nstreams, k = 0;
+    int64_t *v;
+    int rc;
+
+    for (i = 0; i < m->ntables; i++)
+        n += m->tables[i].count != NULL;
+    v = calloc(n, sizeof(*v));
+    if (v == NULL)
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
+    rc = fn(ctx, sql, v, (int)n, err);
+    for (i = 0; rc == FLOE_OK && i < m->nstreams; i++, k += 5) {
+        struct floe_wh_stream_counts sc;
+        const int64_t *c = v + k; /* staged, valid, new, quarantined, raw */
+
+        floe_wh_stream_counts(out, m->streams[i].name, &sc);
+        *sc.added += c[2];
+        *sc.duplicate += c[1] - c[2];
+        *sc.quarantined += c[3];
+        if (c[0] != c[4] || c[1] + c[3] != c[0] || c[2] > c[1])
+            rc = floe_err(err, FLOE_ECORRUPT,
+                          "batch %s: %s counts do not add up (raw %lld "
+                          "staged %lld valid %lld quarantined %lld new "
+                          "%lld)", batch, m->streams[i].name,
+                          (long long)c[4], (long long)c[0], (long long)c[1],
+                          (long long)c[3], (long long)c[2]);
+    }
+    for (i = 0; rc == FLOE_OK && i < m->ntables; i++)
+        if (m->tables[i].count != NULL)
+            *floe_wh_counts_field(out, m->tables[i].count) += v[k++];
+    free(v);
+    return rc;
+}
+
 static int find_engine(const char *engine, size_t *out_i, char *err)
 {
     size_t i;
@@ -109,7 +246,8 @@ static int find_engine(const char *engine, size_t *out_i, char *err)
             return FLOE_OK;
         }
     return floe_err(err, FLOE_ENOTSUP,
-                    "warehouse: unknown engine '%s' (known: duckdb)",
+                    "warehouse: unknown engine '%s' (known: duckdb, "
+                    "snowflake)",
                     engine);
 }
 
@@ -121,7 +259,7 @@ int floe_wh_engine_check(const char *engine, char *err)
 }
 
 int floe_wh_open(const char *engine, const char *state_dir,
-                 const struct floe_models *models, struct floe_wh **out,
+                 const struct floe_wh_options *opts, struct floe_wh **out,
                  char *err)
 {
     struct floe_wh *wh = NULL;
@@ -141,12 +279,14 @@ int floe_wh_open(const char *engine, const char *state_dir,
     if (wh == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
     wh->eng = engines[i];
-    if (models == NULL) {
+    if (opts != NULL)
+        wh->opts = *opts;
+    if (wh->opts.models == NULL) {
         rc = floe_models_load(NULL, &wh->own_models, err);
-        models = wh->own_models;
+        wh->opts.models = wh->own_models;
     }
     if (rc == FLOE_OK)
-        rc = wh->eng->open(state_dir, models, &wh->ctx, err);
+        rc = wh->eng->open(state_dir, &wh->opts, &wh->ctx, err);
     if (rc != FLOE_OK) {
         floe_models_free(wh->own_models);
         free(wh);

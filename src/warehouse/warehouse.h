@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/opt.h"
+
 #include "store/store.h"
 #include "warehouse/models.h"
 
@@ -54,12 +56,89 @@ int64_t *floe_wh_counts_field(struct floe_wh_counts *c, const char *name);
 size_t floe_wh_counts_n(void);
 const char *floe_wh_counts_name(size_t i);
 
-/* Open the warehouse: `engine` is "duckdb" (NULL means duckdb); its
- * database lives under `state_dir` (borrowed); `models` (borrowed, must
- * outlive the handle) is the model set, NULL for the built-in one. On
- * FLOE_OK *out is owned by the caller (floe_wh_close). */
+/* How to reach Snowflake (engine "snowflake"); every string borrowed,
+ * NULL when unset. Secrets (password, the key file's content) are never
+ * logged. */
+struct floe_wh_snowflake {
+    char *account, *user, *password, *private_key; /* key file (PKCS#8 PEM)
+                                                       for key-pair JWT */
+    char *role, *warehouse, *database, *schema;
+    char *host, *protocol;  /* default: <account>.snowflakecomputing.com */
+    int64_t port;           /* 0: the protocol's */
+    char *stage_url;        /* the processing zone as Snowflake sees it;
+                               default: the lake's URL (file:// or s3://) */
+    char *storage_integration; /* for an s3:// stage */
+    char *unload;           /* "copy" (COPY INTO @stage, Snowflake) or
+                               "fetch" (rows through Arrow, Parquet written
+                               by floe: for emulators) */
+};
+
+/* Options of the warehouse beyond the engine's name. */
+struct floe_wh_options {
+    const struct floe_models *models; /* NULL: the built-in set */
+    const struct floe_wh_snowflake *snowflake; /* NULL: all unset */
+};
+
+/* The snowflake options as rows of a struct floe_opt table, for a command
+ * whose config struct has a struct floe_wh_snowflake at offset `base`
+ * (so run and task declare them once). */
+#define FLOE_WH_SNOWFLAKE_OPTS(base)                                          \
+    { "snowflake-account", FLOE_OPT_STR, NULL,                                \
+      (base) + offsetof(struct floe_wh_snowflake, account), 0, 0, 0,          \
+      "Snowflake account identifier (engine snowflake)." },                   \
+    { "snowflake-user", FLOE_OPT_STR, NULL,                                   \
+      (base) + offsetof(struct floe_wh_snowflake, user), 0, 0, 0,             \
+      "Snowflake user." },                                                    \
+    { "snowflake-password", FLOE_OPT_STR, NULL,                               \
+      (base) + offsetof(struct floe_wh_snowflake, password), 0, 0,            \
+      FLOE_OPT_SECRET, "Snowflake password (better from the environment; "    \
+      "never printed)." },                                                    \
+    { "snowflake-private-key", FLOE_OPT_STR, NULL,                            \
+      (base) + offsetof(struct floe_wh_snowflake, private_key), 0, 0, 0,      \
+      "PKCS#8 PEM key file for key-pair (JWT) authentication instead of a "   \
+      "password." },                                                          \
+    { "snowflake-role", FLOE_OPT_STR, NULL,                                   \
+      (base) + offsetof(struct floe_wh_snowflake, role), 0, 0, 0,             \
+      "Snowflake role." },                                                    \
+    { "snowflake-warehouse", FLOE_OPT_STR, NULL,                              \
+      (base) + offsetof(struct floe_wh_snowflake, warehouse), 0, 0, 0,        \
+      "Snowflake virtual warehouse." },                                       \
+    { "snowflake-database", FLOE_OPT_STR, "FLOE",                             \
+      (base) + offsetof(struct floe_wh_snowflake, database), 0, 0, 0,         \
+      "Snowflake database holding the raw, core, mart and quarantine "        \
+      "schemas." },                                                           \
+    { "snowflake-schema", FLOE_OPT_STR, "PUBLIC",                             \
+      (base) + offsetof(struct floe_wh_snowflake, schema), 0, 0, 0,           \
+      "Session schema." },                                                    \
+    { "snowflake-host", FLOE_OPT_STR, NULL,                                   \
+      (base) + offsetof(struct floe_wh_snowflake, host), 0, 0, 0,             \
+      "Host to connect to instead of the account's (an emulator)." },         \
+    { "snowflake-port", FLOE_OPT_INT, "0",                                    \
+      (base) + offsetof(struct floe_wh_snowflake, port), 0, 65535, 0,         \
+      "Port (0: the protocol's)." },                                          \
+    { "snowflake-protocol", FLOE_OPT_STR, "https",                            \
+      (base) + offsetof(struct floe_wh_snowflake, protocol), 0, 0, 0,         \
+      "https, or http for an emulator on loopback." },                        \
+    { "snowflake-stage-url", FLOE_OPT_STR, NULL,                              \
+      (base) + offsetof(struct floe_wh_snowflake, stage_url), 0, 0, 0,        \
+      "URL of the lake as Snowflake reads it for the external stage "         \
+      "(default: the lake's own, s3://bucket/... or file:///dir/)." },        \
+    { "snowflake-storage-integration", FLOE_OPT_STR, NULL,                    \
+      (base) + offsetof(struct floe_wh_snowflake, storage_integration), 0,    \
+      0, 0, "Storage integration of the external stage on s3://." },          \
+    { "snowflake-unload", FLOE_OPT_STR, "copy",                               \
+      (base) + offsetof(struct floe_wh_snowflake, unload), 0, 0, 0,           \
+      "copy: COPY INTO @stage ... FILE_FORMAT=(TYPE=PARQUET); fetch: read "   \
+      "the rows through Arrow and write the Parquet in floe (for an "         \
+      "emulator that cannot unload)." }
+
+/* Open the warehouse: `engine` is "duckdb" or "snowflake" (NULL means
+ * duckdb); its local files live under `state_dir` (borrowed); `opts`
+ * (may be NULL; borrowed, must outlive the handle) gives the model set
+ * and the engine's connection options. On FLOE_OK *out is owned by the
+ * caller (floe_wh_close). */
 int floe_wh_open(const char *engine, const char *state_dir,
-                 const struct floe_models *models, struct floe_wh **out,
+                 const struct floe_wh_options *opts, struct floe_wh **out,
                  char *err);
 /* The engine check floe_wh_open() makes, without opening anything:
  * FLOE_OK, or FLOE_ENOTSUP with err naming the known engines. */
