@@ -39,6 +39,14 @@ void floe_duck_rollback(struct floe_duck *d);
 
 int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
                    struct floe_wh_counts *out, char *err);
+/* Unload the table `x` (the model set's i-th) as Parquet into the
+ * processed zone, through the staging dir `stage` (exists, empty);
+ * `select` replaces its SELECT when not NULL. *files counts the objects
+ * written. */
+int floe_duck_unload_table(struct floe_duck *d, struct floe_store *st,
+                           const struct floe_model_table *x, size_t i,
+                           const char *select, const char *batch,
+                           const char *stage, int64_t *files, char *err);
 int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
                      struct floe_wh_counts *out, char *err);
 

@@ -20,10 +20,10 @@
 /* COPY (select [restricted to one dt]) TO dst as Parquet; *out_rows is
  * how many rows it wrote. */
 static int copy_to(struct floe_duck *d, const struct floe_model_table *x,
-                   const char *batch, const char *dt, const char *dst,
-                   bool partitioned, int64_t *out_rows, char *err)
+                   const char *select, const char *batch, const char *dt,
+                   const char *dst, bool partitioned, int64_t *out_rows,
+                   char *err)
 {
-    const char *select = floe_model_table_select(x, "duckdb");
     struct floe_buf q;
     int rc;
 
@@ -105,8 +105,8 @@ static int files_in(const char *dir, char first[PATH_MAX], int *out_n)
  * at once); such a day is re-exported on its own into a single file. */
 static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
                               const struct floe_model_table *x,
-                              const char *batch, const char *stage,
-                              int64_t *files, char *err)
+                              const char *select, const char *batch,
+                              const char *stage, int64_t *files, char *err)
 {
     char dir[PATH_MAX], sub[PATH_MAX], file[PATH_MAX];
     char key[FLOE_STORE_KEY_MAX];
@@ -118,7 +118,7 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
     if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", stage, x->name) >=
         sizeof(dir))
         return floe_err(err, FLOE_ETOOBIG, "state dir path too long");
-    rc = copy_to(d, x, batch, NULL, dir, true, &rows, err);
+    rc = copy_to(d, x, select, batch, NULL, dir, true, &rows, err);
     if (rc != FLOE_OK)
         return rc;
     dh = opendir(dir);
@@ -148,8 +148,8 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
                 rc = floe_err(err, FLOE_ETOOBIG, "path too long");
                 break;
             }
-            rc = copy_to(d, x, batch, de->d_name + 3, file, false, &rows,
-                         err);
+            rc = copy_to(d, x, select, batch, de->d_name + 3, file, false,
+                         &rows, err);
         }
         if (rc == FLOE_OK)
             rc = put(st, key, file, files, err);
@@ -162,9 +162,9 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
  * (COPY reports how many rows it wrote, so nothing is counted twice).
  * `i` numbers the file in the stage dir. */
 static int unload_file(struct floe_duck *d, struct floe_store *st,
-                       const struct floe_model_table *x, size_t i,
-                       const char *batch, const char *stage, int64_t *files,
-                       char *err)
+                       const struct floe_model_table *x, const char *select,
+                       size_t i, const char *batch, const char *stage,
+                       int64_t *files, char *err)
 {
     char file[PATH_MAX], key[FLOE_STORE_KEY_MAX];
     int64_t rows = 0;
@@ -181,7 +181,7 @@ static int unload_file(struct floe_duck *d, struct floe_store *st,
                                     stage, i) >=
                        sizeof(file))
         return floe_err(err, FLOE_ETOOBIG, "path too long");
-    rc = copy_to(d, x, batch, NULL, file, false, &rows, err);
+    rc = copy_to(d, x, select, batch, NULL, file, false, &rows, err);
     if (rc != FLOE_OK)
         return rc;
     if (x->layout == FLOE_MODEL_BATCH && rows == 0) {
@@ -193,6 +193,19 @@ static int unload_file(struct floe_duck *d, struct floe_store *st,
                                         floe_strerror(rc));
     }
     return put(st, key, file, files, err);
+}
+
+int floe_duck_unload_table(struct floe_duck *d, struct floe_store *st,
+                           const struct floe_model_table *x, size_t i,
+                           const char *select, const char *batch,
+                           const char *stage, int64_t *files, char *err)
+{
+    if (select == NULL)
+        select = floe_model_table_select(x, "duckdb");
+    return x->layout == FLOE_MODEL_PARTITIONED
+               ? unload_partitioned(d, st, x, select, batch, stage, files,
+                                    err)
+               : unload_file(d, st, x, select, i, batch, stage, files, err);
 }
 
 int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
@@ -216,9 +229,8 @@ int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
         const struct floe_model_table *x = &m->tables[i];
         int64_t t1 = floe_mono_ms();
 
-        rc = x->layout == FLOE_MODEL_PARTITIONED
-                 ? unload_partitioned(d, st, x, batch, stage, &files, err)
-                 : unload_file(d, st, x, i, batch, stage, &files, err);
+        rc = floe_duck_unload_table(d, st, x, i, NULL, batch, stage, &files,
+                                    err);
         floe_log_debug("unload %s %s: %lld ms", batch, x->name,
                        (long long)(floe_mono_ms() - t1));
     }

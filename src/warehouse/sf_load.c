@@ -40,7 +40,7 @@ int floe_sf_stage(struct floe_sf *sf, struct floe_store *st, char *err)
         url = floe_store_url(st);
     }
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_adds(&q, "CREATE STAGE IF NOT EXISTS " FLOE_SF_STAGE
+    rc = floe_buf_adds(&q, "CREATE OR REPLACE STAGE " FLOE_SF_STAGE
                            " URL = '");
     if (rc == FLOE_OK && url[0] == '/')
         rc = floe_buf_adds(&q, "file://");

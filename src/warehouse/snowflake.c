@@ -108,7 +108,14 @@ static int run(struct floe_sf *sf, const char *what, const char *sql,
         }
         s.release(&s);
     }
-    AdbcStatementRelease(&stmt, &e);
+    if (rc == FLOE_OK && out != NULL) {
+        /* The stream reads through the statement: it lives until
+         * floe_sf_query_end. */
+        sf->qstmt = stmt;
+        sf->qstmt_open = true;
+    } else {
+        AdbcStatementRelease(&stmt, &e);
+    }
     if (e.release != NULL)
         e.release(&e);
     if (rc == FLOE_OK)
@@ -127,7 +134,22 @@ int floe_sf_exec(struct floe_sf *sf, const char *what, const char *sql,
 int floe_sf_query(struct floe_sf *sf, const char *what, const char *sql,
                   struct ArrowArrayStream *out, char *err)
 {
+    floe_sf_query_end(sf, NULL);
     return run(sf, what, sql, out, NULL, err);
+}
+
+void floe_sf_query_end(struct floe_sf *sf, struct ArrowArrayStream *s)
+{
+    struct AdbcError e = ADBC_ERROR_INIT;
+
+    if (s != NULL && s->release != NULL)
+        s->release(s);
+    if (sf->qstmt_open) {
+        AdbcStatementRelease(&sf->qstmt, &e);
+        sf->qstmt_open = false;
+    }
+    if (e.release != NULL)
+        e.release(&e);
 }
 
 /* The integer at row 0 of child `c` of a struct array: int64, int32 or
@@ -165,7 +187,7 @@ int floe_sf_i64(struct floe_sf *sf, const char *sql, int64_t *out, int n,
 
     memset(&schema, 0, sizeof(schema));
     memset(&a, 0, sizeof(a));
-    rc = run(sf, "query", sql, &s, NULL, err);
+    rc = floe_sf_query(sf, "query", sql, &s, err);
     if (rc != FLOE_OK)
         return rc;
     if (s.get_schema(&s, &schema) != 0 || schema.n_children < n) {
@@ -197,7 +219,7 @@ cleanup:
         a.release(&a);
     if (schema.release != NULL)
         schema.release(&schema);
-    s.release(&s);
+    floe_sf_query_end(sf, &s);
     return rc;
 }
 
@@ -292,6 +314,9 @@ static void sf_close(void *ctx)
 
     if (sf == NULL)
         return;
+    floe_sf_query_end(sf, NULL);
+    if (sf->duck != NULL)
+        floe_wh_duckdb.close(sf->duck);
     if (sf->con_ok)
         AdbcConnectionRelease(&sf->con, &e);
     if (sf->db_ok)

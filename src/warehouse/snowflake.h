@@ -20,6 +20,10 @@ struct floe_sf {
     const struct floe_models *models;     /* borrowed */
     const struct floe_wh_snowflake *cfg;  /* borrowed */
     bool stage_ok;                        /* the stage exists */
+    struct AdbcStatement qstmt;           /* of the stream handed out */
+    bool qstmt_open;
+    void *duck;               /* local DuckDB writing Parquet (fetch) */
+    struct floe_wh_options duck_opts;     /* what it was opened with */
     char state_dir[PATH_MAX];
 };
 
@@ -39,16 +43,24 @@ int floe_sf_exec_script(struct floe_sf *sf, const char *what,
 /* Read `n` integers of the first row of `sql` into out[0..n). */
 int floe_sf_i64(struct floe_sf *sf, const char *sql, int64_t *out, int n,
                 char *err);
-/* Run `sql` and hand its Arrow result stream to the caller, who releases
- * it (s->release(s)). */
+/* Run `sql` and hand its Arrow result stream to the caller, who ends it
+ * with floe_sf_query_end (the stream reads through its statement, which
+ * lives until then; one such query at a time). */
 int floe_sf_query(struct floe_sf *sf, const char *what, const char *sql,
                   struct ArrowArrayStream *out, char *err);
+/* Release the stream `s` (may be NULL) and its statement. */
+void floe_sf_query_end(struct floe_sf *sf, struct ArrowArrayStream *s);
 /* `s` as a Snowflake string literal (quotes and backslashes escaped). */
 int floe_sf_add_str(struct floe_buf *b, const char *s);
 /* `sql` with every $b replaced by the batch id literal. */
 int floe_sf_add_sql(struct floe_buf *b, const char *sql, const char *batch);
 /* Create the stage on the lake once per connection. */
 int floe_sf_stage(struct floe_sf *sf, struct floe_store *st, char *err);
+
+/* Append the COPY INTO @stage statement that unloads table `x` of the
+ * batch (for a partitioned table: its rows of `day`, YYYY-MM-DD) to `q`. */
+int floe_sf_unload_sql(struct floe_buf *q, const struct floe_model_table *x,
+                       const char *batch, const char *day);
 
 int floe_sf_load(void *ctx, struct floe_store *st, const char *batch,
                  struct floe_wh_counts *out, char *err);

@@ -181,19 +181,22 @@ int floe_wh_counts_query(const struct floe_models *m, const char *engine,
     for (i = 0; rc == FLOE_OK && i < m->nstreams; i++) {
         const struct floe_model_stream *s = &m->streams[i];
 
-        rc = floe_buf_addf(out, "%s(SELECT count(*) FROM %s), (SELECT "
-                           "count(*) FROM %s WHERE reason IS NULL), (SELECT "
-                           "count(*) FROM %s WHERE _batch_id = $b), (SELECT "
-                           "count(*) FROM %s WHERE batch_id = $b), (SELECT "
-                           "count(*) FROM raw.%s WHERE batch_id = $b)",
-                           i ? ", " : "", s->staged, s->staged, s->new_table,
-                           s->quarantine, s->name);
+        /* Short names: the long ones Snowflake would make up confuse
+         * some drivers. */
+        rc = floe_buf_addf(out, "%s(SELECT count(*) FROM %s) AS s%zu, "
+                           "(SELECT count(*) FROM %s WHERE reason IS NULL) "
+                           "AS v%zu, (SELECT count(*) FROM %s WHERE "
+                           "_batch_id = $b) AS n%zu, (SELECT count(*) FROM "
+                           "%s WHERE batch_id = $b) AS q%zu, (SELECT "
+                           "count(*) FROM raw.%s WHERE batch_id = $b) AS "
+                           "r%zu", i ? ", " : "", s->staged, i, s->staged, i,
+                           s->new_table, i, s->quarantine, i, s->name, i);
     }
     for (i = 0; rc == FLOE_OK && i < m->ntables; i++)
         if (m->tables[i].count != NULL)
-            rc = floe_buf_addf(out, ", (SELECT count(*) FROM (%s))",
+            rc = floe_buf_addf(out, ", (SELECT count(*) FROM (%s)) AS t%zu",
                                floe_model_table_select(&m->tables[i],
-                                                       engine));
+                                                       engine), i);
     return rc;
 }
 
