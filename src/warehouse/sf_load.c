@@ -1,8 +1,10 @@
 /* sf_load.c - Snowflake engine, load step: each object of a batch is
  * copied by Snowflake itself from the external stage on the lake
- * (COPY INTO ... FILES=('<object>') ... FORCE=TRUE, so a re-run loads it
- * again), one line per row as text, into a scratch table, then tagged with
- * the batch id, key and line number into raw.<stream>. floe reads each
+ * (COPY INTO raw.<stream> FROM (SELECT <batch>, <key>,
+ * METADATA$FILE_ROW_NUMBER, $1, TRUE FROM @stage/...) FILES=('<object>')
+ * ... FORCE=TRUE, so a re-run loads it again), one line per row as text.
+ * An emulator without COPY transformations (snowflake-emulator) gets a
+ * plain COPY into a scratch table instead, numbered in scan order. floe reads each
  * object once too, to count its lines: a COPY that loaded a different
  * number of rows fails the step (FLOE_ECORRUPT), so no line goes missing
  * unnoticed. A re-run first deletes the batch's raw rows. */
@@ -60,15 +62,47 @@ int floe_sf_stage(struct floe_sf *sf, struct floe_store *st, char *err)
     return rc;
 }
 
-/* COPY one object into the scratch table, then into raw.<stream>; the
- * rows loaded must be the object's lines. */
+/* " FROM @stage/<dir>/ FILES = ('<name>') FILE_FORMAT = (...) FORCE =
+ * TRUE" for the object `key`, after `head`. Lines as text: no field
+ * delimiter, no escapes, no quotes, so a line arrives byte for byte and
+ * JSON is parsed by staging, where a bad line is quarantined instead of
+ * failing the COPY. */
+static int copy_sql(struct floe_buf *q, const char *head, const char *key,
+                    bool emulator)
+{
+    const char *base = strrchr(key, '/');
+    int rc = floe_buf_adds(q, head);
+
+    if (rc == FLOE_OK)
+        rc = floe_buf_add(q, key, (size_t)(base - key + 1));
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(q, emulator ? " FILES = (" : ") FILES = (");
+    if (rc == FLOE_OK)
+        rc = floe_sf_add_str(q, base + 1);
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(q, ") FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER "
+                              "= NONE ESCAPE_UNENCLOSED_FIELD = NONE "
+                              "EMPTY_FIELD_AS_NULL = FALSE");
+    /* fakesnow refuses an empty NULL_IF; Snowflake needs it so that a
+     * line "\\N" stays text. */
+    if (rc == FLOE_OK)
+        rc = floe_buf_adds(q, emulator ? ") FORCE = TRUE"
+                                       : " NULL_IF = ()) FORCE = TRUE");
+    return rc;
+}
+
+/* Load one object into raw.<stream>: on Snowflake one COPY with
+ * METADATA$FILE_ROW_NUMBER as the line number; on an emulator (no COPY
+ * transformations) a plain COPY into a scratch table numbered in scan
+ * order, the production statement logged as not run. The rows loaded
+ * must be the object's lines. */
 static int load_object(struct floe_sf *sf, struct floe_store *st,
                        const char *stream, const char *batch,
                        const char *key, struct floe_buf *gz,
                        struct floe_buf *text, int64_t *lines, char *err)
 {
-    const char *base = strrchr(key, '/');
-    struct floe_buf q;
+    bool emu = sf->cfg->emulator;
+    struct floe_buf q, head;
     int64_t expect, rows = -1;
     int rc;
 
@@ -81,39 +115,51 @@ static int load_object(struct floe_sf *sf, struct floe_store *st,
         return rc;
     expect = floe_wh_count_lines(text->data ? text->data : "", text->len);
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_adds(&q, "COPY INTO " SCRATCH " (line) FROM @" FLOE_SF_STAGE "/");
+    floe_buf_init(&head, FLOE_BUF_UNLIMITED);
+    rc = floe_buf_addf(&head, "COPY INTO raw.%s (batch_id, source_key, "
+                       "line_no, line, valid_utf8) FROM (SELECT ", stream);
     if (rc == FLOE_OK)
-        rc = floe_buf_add(&q, key, (size_t)(base - key + 1));
+        rc = floe_sf_add_str(&head, batch);
     if (rc == FLOE_OK)
-        rc = floe_buf_adds(&q, " FILES = (");
+        rc = floe_buf_adds(&head, ", ");
     if (rc == FLOE_OK)
-        rc = floe_sf_add_str(&q, base + 1);
-    /* Lines as text: no field delimiter, no escapes, no quotes, so the
-     * line arrives byte for byte; JSON is parsed by staging. */
+        rc = floe_sf_add_str(&head, key);
     if (rc == FLOE_OK)
-        rc = floe_buf_adds(&q, ") FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER "
-                               "= NONE ESCAPE_UNENCLOSED_FIELD = NONE) "
-                               "FORCE = TRUE");
+        rc = floe_buf_adds(&head, ", METADATA$FILE_ROW_NUMBER, $1, TRUE "
+                                  "FROM @" FLOE_SF_STAGE "/");
     if (rc == FLOE_OK)
-        rc = floe_sf_exec(sf, "load", "TRUNCATE TABLE " SCRATCH, NULL, err);
-    if (rc == FLOE_OK)
-        rc = floe_sf_exec(sf, "load", q.data, NULL, err);
-    floe_buf_reset(&q);
-    if (rc == FLOE_OK)
-        rc = floe_buf_addf(&q, "INSERT INTO raw.%s SELECT ", stream);
-    if (rc == FLOE_OK)
-        rc = floe_sf_add_str(&q, batch);
-    if (rc == FLOE_OK)
-        rc = floe_buf_adds(&q, ", ");
-    if (rc == FLOE_OK)
-        rc = floe_sf_add_str(&q, key);
-    /* The scratch table holds one object, in load order. */
-    if (rc == FLOE_OK)
-        rc = floe_buf_adds(&q, ", ROW_NUMBER() OVER (ORDER BY NULL), "
-                               "coalesce(line, ''), TRUE FROM " SCRATCH);
-    if (rc == FLOE_OK)
+        rc = copy_sql(&q, head.data, key, false);
+    if (rc == FLOE_OK && !emu)
         rc = floe_sf_exec(sf, "load", q.data, &rows, err);
+    if (rc == FLOE_OK && emu) {
+        floe_log_info("load %s: not run (snowflake-emulator: no COPY "
+                      "transformations): %s", stream, q.data);
+        floe_buf_reset(&q);
+        rc = copy_sql(&q, "COPY INTO " SCRATCH " (line) FROM @"
+                      FLOE_SF_STAGE "/", key, true);
+        if (rc == FLOE_OK)
+            rc = floe_sf_exec(sf, "load", "TRUNCATE TABLE " SCRATCH, NULL,
+                              err);
+        if (rc == FLOE_OK)
+            rc = floe_sf_exec(sf, "load", q.data, NULL, err);
+        floe_buf_reset(&q);
+        if (rc == FLOE_OK)
+            rc = floe_buf_addf(&q, "INSERT INTO raw.%s SELECT ", stream);
+        if (rc == FLOE_OK)
+            rc = floe_sf_add_str(&q, batch);
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&q, ", ");
+        if (rc == FLOE_OK)
+            rc = floe_sf_add_str(&q, key);
+        /* The scratch table holds one object, in load order. */
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&q, ", SEQ8() + 1, coalesce(line, ''), TRUE "
+                                   "FROM " SCRATCH);
+        if (rc == FLOE_OK)
+            rc = floe_sf_exec(sf, "load", q.data, &rows, err);
+    }
     floe_buf_free(&q);
+    floe_buf_free(&head);
     if (rc == FLOE_OK && rows != expect)
         rc = floe_err(err, FLOE_ECORRUPT, "%s: Snowflake loaded %lld rows, "
                       "the object has %lld lines", key, (long long)rows,
@@ -145,7 +191,7 @@ int floe_sf_load(void *ctx, struct floe_store *st, const char *batch,
     rc = floe_wh_batch_keys(st, batch, &keys, prefix, err);
     if (rc == FLOE_OK)
         rc = floe_sf_stage(sf, st, err);
-    if (rc == FLOE_OK)
+    if (rc == FLOE_OK && sf->cfg->emulator)
         rc = floe_sf_exec(sf, "load", "CREATE TABLE IF NOT EXISTS " SCRATCH
                           " (line VARCHAR)", NULL, err);
     for (i = 0; rc == FLOE_OK && i < m->nstreams; i++) {

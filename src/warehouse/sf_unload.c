@@ -7,9 +7,9 @@
  *                (no row: the key is deleted, as DuckDB does)
  *   snapshot     COPY INTO @stage/processed/<t>/<file>
  * all with FILE_FORMAT = (TYPE = PARQUET) SINGLE = TRUE OVERWRITE = TRUE
- * HEADER = TRUE (snowflake-unload copy, the default: Snowflake writes).
+ * HEADER = TRUE (the default: Snowflake writes).
  * An emulator cannot unload (fakesnow fails every COPY INTO @stage), so
- * with snowflake-unload fetch each such statement is logged as not run and
+ * with snowflake-emulator each such statement is logged as not run and
  * the rows are read through Arrow instead and written by floe: as JSON
  * lines into a local DuckDB table typed like the DuckDB engine's output
  * (the same models' DuckDB SELECT, run on empty tables), then unloaded by
@@ -466,7 +466,7 @@ static int copy_out(struct floe_sf *sf, struct floe_store *st,
         if (rc == FLOE_OK)
             rc = floe_sf_unload_sql(&q, x, batch, one[0] ? one : NULL);
         if (rc == FLOE_OK && fetch)
-            floe_log_info("unload %s: not run (snowflake-unload fetch: an "
+            floe_log_info("unload %s: not run (snowflake-emulator: an "
                           "emulator cannot unload): %s", x->name, q.data);
         else if (rc == FLOE_OK)
             rc = floe_sf_exec(sf, "unload", q.data, &rows, err);
@@ -492,17 +492,12 @@ int floe_sf_unload(void *ctx, struct floe_store *st, const char *batch,
 {
     struct floe_sf *sf = ctx;
     const struct floe_models *m = sf->models;
-    bool fetch = sf->cfg->unload != NULL &&
-                 strcmp(sf->cfg->unload, "fetch") == 0;
+    bool fetch = sf->cfg->emulator;
     char stage[PATH_MAX];
     int64_t files = 0;
     size_t i;
     int rc;
 
-    if (sf->cfg->unload != NULL && !fetch &&
-        strcmp(sf->cfg->unload, "copy") != 0)
-        return floe_err(err, FLOE_EINVAL, "snowflake-unload must be copy or "
-                        "fetch, not '%s'", sf->cfg->unload);
     rc = floe_sf_stage(sf, st, err);
     if (rc == FLOE_OK && fetch)
         rc = local_duck(sf, err);

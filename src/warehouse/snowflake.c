@@ -9,7 +9,7 @@
  * "snowflake" SQL files, one statement at a time, with $b the batch id;
  * each step is idempotent by batch id (Snowflake commits DDL, so a batch
  * is redone, not rolled back). Unload: COPY INTO @stage ... PARQUET, or
- * (snowflake-unload fetch, for emulators) rows read through Arrow and
+ * (snowflake-emulator, for fakesnow) rows read through Arrow and
  * written as Parquet by floe. Every statement is logged with its row
  * count, secrets never are. */
 #define FLOE_LOG_MOD "warehouse.snowflake"

@@ -20,6 +20,7 @@
 #ifndef FLOE_WAREHOUSE_WAREHOUSE_H
 #define FLOE_WAREHOUSE_WAREHOUSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,9 +69,9 @@ struct floe_wh_snowflake {
     char *stage_url;        /* the processing zone as Snowflake sees it;
                                default: the lake's URL (file:// or s3://) */
     char *storage_integration; /* for an s3:// stage */
-    char *unload;           /* "copy" (COPY INTO @stage, Snowflake) or
-                               "fetch" (rows through Arrow, Parquet written
-                               by floe: for emulators) */
+    bool emulator;          /* the server is an emulator (fakesnow): run
+                               the closest statements it supports, log
+                               each production one it cannot run */
 };
 
 /* Options of the warehouse beyond the engine's name. */
@@ -126,11 +127,12 @@ struct floe_wh_options {
     { "snowflake-storage-integration", FLOE_OPT_STR, NULL,                    \
       (base) + offsetof(struct floe_wh_snowflake, storage_integration), 0,    \
       0, 0, "Storage integration of the external stage on s3://." },          \
-    { "snowflake-unload", FLOE_OPT_STR, "copy",                               \
-      (base) + offsetof(struct floe_wh_snowflake, unload), 0, 0, 0,           \
-      "copy: COPY INTO @stage ... FILE_FORMAT=(TYPE=PARQUET); fetch: read "   \
-      "the rows through Arrow and write the Parquet in floe (for an "         \
-      "emulator that cannot unload)." }
+    { "snowflake-emulator", FLOE_OPT_BOOL, "false",                          \
+      (base) + offsetof(struct floe_wh_snowflake, emulator), 0, 0, 0,         \
+      "The server is an emulator (fakesnow): load numbers lines in scan "     \
+      "order instead of METADATA$FILE_ROW_NUMBER and unload reads rows "      \
+      "through Arrow and writes the Parquet in floe instead of COPY INTO "    \
+      "@stage; each statement not run is logged." }
 
 /* Open the warehouse: `engine` is "duckdb" or "snowflake" (NULL means
  * duckdb); its local files live under `state_dir` (borrowed); `opts`
