@@ -114,25 +114,42 @@ def rows(table):
     return sorted(map(repr, table.drop(drop).to_pylist()))
 
 
-def test_engines_agree_and_reruns_change_nothing(tmp_path, fakesnow):
+@pytest.mark.parametrize("with_payments", [False, True],
+                         ids=["default-models", "plus-payments"])
+def test_engines_agree_and_reruns_change_nothing(tmp_path, fakesnow,
+                                                 with_payments):
+    """The same batch on both engines; with_payments adds a third stream
+    (tests/integration/models/payments, a .snowflake.sql beside each SQL
+    file) to a copy of the default models."""
     base = tmp_path / "base"
     make_landing(tmp_path, base)
+    models = []
+    if with_payments:
+        from test_models import LINES, models_with_payments
+        models = ["--models", str(models_with_payments(tmp_path))]
+        d = base / "landing/payments/2026/11/24/10"
+        d.mkdir(parents=True)
+        (d / "payments-1-2026-11-24-10-00-00-p.gz").write_bytes(
+            gzip.compress("".join(x + "\n" for x in LINES).encode()))
     duck_lake, sf_lake = tmp_path / "duck", tmp_path / "sf"
     shutil.copytree(base, duck_lake)
     shutil.copytree(base, sf_lake)
-    duck, _ = run(duck_lake, tmp_path / "duck-state")
-    env = sf_env(fakesnow, "AGREE")
+    duck, _ = run(duck_lake, tmp_path / "duck-state", *models)
+    env = sf_env(fakesnow, "AGREE%d" % with_payments)
     sf, log = run(sf_lake, tmp_path / "sf-state", "--engine", "snowflake",
-                  env=env)
+                  *models, env=env)
     assert sf["batches"] == 1 and sf["failed"] == 0, sf
     assert sf["counts"] == duck["counts"], (sf["counts"], duck["counts"])
     assert sf["counts"]["quarantined_orders"] > 0  # the faults are there
     assert sf["counts"]["duplicate_orders"] > 0
+    if with_payments:
+        assert sf["counts"]["new_other"] == 3, sf["counts"]
 
     # Same files, same Parquet schema, same rows, table by table.
     d, s = files(duck_lake / "processed"), files(sf_lake / "processed")
     assert sorted(d) == sorted(s)
     assert any("/dt=" in k for k in d)
+    assert any(k.startswith("payments/") for k in d) == with_payments
     for key in d:
         td, ts = pq.read_table(d[key]), pq.read_table(s[key])
         assert td.schema.remove_metadata() == ts.schema.remove_metadata(), key
@@ -156,7 +173,8 @@ def test_engines_agree_and_reruns_change_nothing(tmp_path, fakesnow):
     before = {k: p.read_bytes() for k, p in s.items()}
     for task in ("load", "transform", "unload"):
         r = subprocess.run([FLOE, "task", task, "--batch", batch, "--force",
-                            "--engine", "snowflake", "--lake", str(sf_lake),
+                            "--engine", "snowflake", *models,
+                            "--lake", str(sf_lake),
                             "--state-dir", str(tmp_path / "sf-state")],
                            capture_output=True, text=True, timeout=180,
                            env=env)
