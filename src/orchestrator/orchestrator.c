@@ -103,7 +103,8 @@ static const struct floe_opt task_opts[] = {
 };
 
 /* What floe run and floe task check before they start (and floe config
- * --check with them): the engine exists. A value from floe.yaml is named
+ * --check with them): the engine exists, the models folder (if any) is a
+ * consistent model set. A value from floe.yaml is named
  * by file:line. */
 static int check_section(const char *section, const struct orch_cfg *c,
                          char *err)
@@ -114,6 +115,14 @@ static int check_section(const char *section, const struct orch_cfg *c,
     char why[FLOE_ERR_LEN];
     int rc = floe_wh_engine_check(c->engine, why);
 
+    if (rc == FLOE_OK && c->models != NULL) {
+        struct floe_models *set = NULL;
+
+        rc = floe_models_load(c->models, &set, why);
+        floe_models_free(set);
+        if (rc != FLOE_OK)
+            return floe_err(err, rc, "%s.models: %s", section, why);
+    }
     if (rc == FLOE_OK)
         return FLOE_OK;
     if (v != NULL && c->engine != NULL && strcmp(v, c->engine) == 0)

@@ -117,3 +117,20 @@ def test_bad_declaration_is_refused_with_its_file(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "payments.table.yaml: layout must be" in r.stderr, r.stderr
+
+
+def test_config_check_reads_the_models_folder(tmp_path):
+    models = models_with_payments(tmp_path)
+    (models / "again.stream.yaml").write_text(
+        "stream: payments\nstaged: _stg_x\nnew: core.x\n")
+    cfg = tmp_path / "floe.yaml"
+    cfg.write_text(f"run:\n  models: {models}\n")
+    r = subprocess.run([FLOE, "config", "--check", str(cfg)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "run.models: payments.stream.yaml: stream 'payments' is " \
+           "declared twice" in r.stderr, r.stderr
+    (models / "again.stream.yaml").unlink()
+    r = subprocess.run([FLOE, "config", "--check", str(cfg)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
