@@ -43,6 +43,7 @@ struct demo_cfg {
     int64_t interval_s;
     int64_t timeout_ms;
     int64_t aggregate;
+    char *engine;
 };
 
 #define F(m) offsetof(struct demo_cfg, m)
@@ -69,6 +70,9 @@ static const struct floe_opt demo_opts[] = {
       "The agent's aggregatedRecordSizeBytes for both flows: whole lines "
       "packed into Firehose records up to this size (0: one line per "
       "record). The DAG splits them back into lines." },
+    { "engine", FLOE_OPT_STR, "duckdb", F(engine), 0, -1, 0,
+      "Warehouse engine of the DAG run: duckdb, or snowflake (its "
+      "connection from floe.yaml 'run:' or FLOE_RUN_SNOWFLAKE_*)." },
     { NULL, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -86,6 +90,7 @@ static const struct floe_cmd demo_cmd = {
     "Examples:\n"
     "  floe demo                          # ~100k orders, 10k customers\n"
     "  floe demo --orders 1000 --json     # small run, machine-readable\n"
+    "  FLOE_RUN_SNOWFLAKE_ACCOUNT=... floe demo --engine snowflake\n"
     "Logs of each part are in <dir>/state/*.log.",
 };
 
@@ -548,7 +553,8 @@ stop_firehose:
     /* 5. the DAG: claim, load, transform, unload, finalize */
     {
         char *args[] = { "run", "--once", "--lake", lake, "--state-dir",
-                         st_dir, "--json", NULL };
+                         st_dir, "--json", "--engine", d->cfg.engine,
+                         NULL };
         rc = run_child(d, args, "floe run", run_log, run_out);
     }
     if (rc != FLOE_OK) {

@@ -3,7 +3,8 @@
  * delete its landing original -> manifest state "claimed". Any crash
  * leaves a manifest that floe_claim_resume() finishes: a destination that
  * exists is never copied again, a landing key already gone is fine. Only
- * known streams are claimed; landing/errors/ and strays are counted.
+ * the streams the warehouse's models declare are claimed; landing/errors/
+ * and objects of other streams are counted and named.
  * Check after the moves: each copy is scanned once; one that cannot be
  * loaded is copied to quarantine (with a reason object), the manifest
  * records it, and only then is its processing/ copy deleted, so a crash at
@@ -30,9 +31,6 @@
 #define MOVERS 8 /* objects moved at once: on S3 each move is four round
                     trips (two heads, copy, delete) */
 #define QUARANTINE_PREFIX FLOE_ZONE_PROCESSED "/quarantine/objects/"
-
-/* The Firehose streams the warehouse knows how to load. */
-static const char *const known_streams[] = { "orders", "customers", NULL };
 
 /* --- pending set --------------------------------------------------- */
 
@@ -66,9 +64,35 @@ static const char *stream_of(const char *key, size_t *out_len)
     return s;
 }
 
+/* Remember a stream with no model in p->unknown_streams ("a, b"), once. */
+static void note_unknown(struct floe_pending *p, const char *stream,
+                         size_t slen)
+{
+    char *u = p->unknown_streams;
+    const char *at = u;
+    size_t n = strlen(u);
+
+    while (*at != '\0') {
+        size_t w = strcspn(at, ",");
+        if (w == slen && strncmp(at, stream, slen) == 0)
+            return;
+        at += w;
+        at += strspn(at, ", ");
+    }
+    if (n + slen + 3 > sizeof(p->unknown_streams))
+        return; /* the count still says how many objects */
+    snprintf(u + n, sizeof(p->unknown_streams) - n, "%s%.*s", n ? ", " : "",
+             (int)slen, stream);
+    floe_log_warn("landing/%.*s/: no model declares the stream '%.*s'; its "
+                  "objects stay in landing/ (add a %.*s.stream.yaml to the "
+                  "models)", (int)slen, stream, (int)slen, stream, (int)slen,
+                  stream);
+}
+
 static int sense_one(const struct floe_obj_info *info, void *ud)
 {
     struct floe_pending *p = ud;
+    const char *const *known = p->streams;
     const char *stream;
     size_t slen = 0, i;
 
@@ -79,14 +103,16 @@ static int sense_one(const struct floe_obj_info *info, void *ud)
         p->error_bytes += info->size;
         return 0;
     }
-    for (i = 0; stream != NULL && known_streams[i] != NULL; i++)
-        if (strlen(known_streams[i]) == slen &&
-            strncmp(stream, known_streams[i], slen) == 0)
+    for (i = 0; stream != NULL && known[i] != NULL; i++)
+        if (strlen(known[i]) == slen && strncmp(stream, known[i], slen) == 0)
             break;
-    if (stream == NULL || known_streams[i] == NULL) {
-        if (p->unknown++ == 0)
-            floe_log_warn("%s: not under a known stream (orders, "
-                          "customers); left in landing/", info->key);
+    if (stream == NULL || known[i] == NULL) {
+        if (stream != NULL)
+            note_unknown(p, stream, slen);
+        else if (p->unknown == 0)
+            floe_log_warn("%s: not under a stream; left in landing/",
+                          info->key);
+        p->unknown++;
         return 0;
     }
     if (p->n == p->cap) {
@@ -108,12 +134,14 @@ static int sense_one(const struct floe_obj_info *info, void *ud)
     return 0;
 }
 
-int floe_claim_sense(struct floe_store *st, struct floe_pending *out,
-                     char *err)
+int floe_claim_sense(struct floe_store *st, const char *const *streams,
+                     struct floe_pending *out, char *err)
 {
+    static const char *const none[] = { NULL };
     int rc;
 
     floe_pending_free(out);
+    out->streams = streams != NULL ? streams : none;
     rc = floe_store_list(st, LANDING_PREFIX, sense_one, out);
     if (rc != FLOE_OK)
         return floe_err(err, rc, "listing %s in %s failed: %s",

@@ -10,7 +10,9 @@
  * inflated) is set aside to processed/quarantine/objects/batch=<id>/...
  * with <key>.reason.json beside it and its reason in the manifest, and
  * the rest of the batch goes on without it.
- * landing/errors/ (Firehose's error output) is counted, never claimed. */
+ * landing/errors/ (Firehose's error output) is counted, never claimed, and
+ * so are objects of a stream no model declares (named in the pending set,
+ * so a run reports them). */
 #ifndef FLOE_ORCHESTRATOR_CLAIM_H
 #define FLOE_ORCHESTRATOR_CLAIM_H
 
@@ -48,14 +50,19 @@ struct floe_pending {
     int64_t errors;       /* objects under landing/errors/ (left alone) */
     int64_t error_bytes;
     int64_t unknown;      /* objects of no known stream (left alone) */
+    char unknown_streams[256]; /* their streams, "a, b" (as many as fit) */
+    const char *const *streams; /* the known ones (borrowed) */
 };
 
 void floe_pending_free(struct floe_pending *p); /* NULL-safe, re-usable */
 
 /* List landing/ (sorted) into `out` (initialise it with {0}; the caller
- * frees it with floe_pending_free in every case). */
-int floe_claim_sense(struct floe_store *st, struct floe_pending *out,
-                     char *err);
+ * frees it with floe_pending_free in every case). `streams` (borrowed,
+ * NULL-terminated) are the streams the warehouse has models for; objects
+ * of any other stream are counted in out->unknown, named in
+ * out->unknown_streams and logged, never claimed. */
+int floe_claim_sense(struct floe_store *st, const char *const *streams,
+                     struct floe_pending *out, char *err);
 
 /* How many of p->v[from..] one batch takes: at most `max_objects` and
  * `max_bytes` (<= 0 means no limit), but always at least one object when

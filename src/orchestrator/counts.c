@@ -1,7 +1,8 @@
 /* counts.c - warehouse counts and DAG summaries: sum, JSON, text.
- * One table names every field of struct floe_wh_counts, so the JSON kept
- * in task_runs, the --json summary and the progress lines cannot drift
- * apart when a count is added. */
+ * The warehouse's one table names every field of struct floe_wh_counts
+ * (floe_wh_counts_name), so the JSON kept in task_runs, the --json
+ * summary and the progress lines cannot drift apart when a count is
+ * added. */
 #include "orchestrator/dag.h"
 
 #include <stddef.h>
@@ -10,28 +11,18 @@
 
 #include "core/buf.h"
 
-#define WH_FIELD(f) { #f, offsetof(struct floe_wh_counts, f) }
-static const struct {
-    const char *name;
-    size_t off;
-} wh_fields[] = {
-    WH_FIELD(objects), WH_FIELD(raw_orders), WH_FIELD(raw_customers),
-    WH_FIELD(new_orders), WH_FIELD(duplicate_orders),
-    WH_FIELD(new_customer_versions), WH_FIELD(duplicate_customers),
-    WH_FIELD(quarantined_orders), WH_FIELD(quarantined_customers),
-    WH_FIELD(enriched_orders), WH_FIELD(parquet_files),
-};
-#define N_WH_FIELDS (sizeof(wh_fields) / sizeof(wh_fields[0]))
+/* The warehouse names its counts (one table, in warehouse.c). */
+#define N_WH_FIELDS floe_wh_counts_n()
+#define WH_NAME(i) floe_wh_counts_name(i)
 
 static int64_t *wh_at(struct floe_wh_counts *c, size_t i)
 {
-    return (int64_t *)(void *)((char *)c + wh_fields[i].off);
+    return floe_wh_counts_field(c, WH_NAME(i));
 }
 
 static int64_t wh_get(const struct floe_wh_counts *c, size_t i)
 {
-    return *(const int64_t *)(const void *)((const char *)c +
-                                            wh_fields[i].off);
+    return *floe_wh_counts_field((struct floe_wh_counts *)c, WH_NAME(i));
 }
 
 int floe_dag_counts_json(const struct floe_wh_counts *c, struct floe_buf *out)
@@ -41,7 +32,7 @@ int floe_dag_counts_json(const struct floe_wh_counts *c, struct floe_buf *out)
 
     for (i = 0; rc == FLOE_OK && i < N_WH_FIELDS; i++)
         rc = floe_buf_addf(out, "%s\"%s\":%lld", i ? "," : "",
-                           wh_fields[i].name, (long long)wh_get(c, i));
+                           WH_NAME(i), (long long)wh_get(c, i));
     return rc ? rc : floe_buf_addc(out, '}');
 }
 
@@ -55,7 +46,7 @@ void floe_dag_counts_text(const struct floe_wh_counts *w, char *out,
         if (wh_get(w, i) == 0)
             continue;
         int k = snprintf(out + len, n - len, "%s%s=%lld", len ? " " : "",
-                         wh_fields[i].name, (long long)wh_get(w, i));
+                         WH_NAME(i), (long long)wh_get(w, i));
         if (k < 0)
             break;
         len += (size_t)k < n - len ? (size_t)k : n - len - 1;
@@ -83,6 +74,8 @@ void floe_dag_summary_add(struct floe_dag_summary *dst,
     /* Landing is a snapshot: the latest one wins. */
     dst->landing_errors = src->landing_errors;
     dst->unknown = src->unknown;
+    memcpy(dst->unknown_streams, src->unknown_streams,
+           sizeof(dst->unknown_streams));
     dst->pending = src->pending;
     dst->pending_bytes = src->pending_bytes;
     floe_dag_counts_add(&dst->counts, &src->counts);

@@ -34,6 +34,7 @@ struct floe_dag {
     struct floe_store *store;
     struct floe_state *state;
     struct floe_wh *wh;
+    struct floe_models *models; /* what the warehouse loads: its streams */
     int lock_fd;
     int64_t last_failed;   /* failed batches at the last warning */
     int64_t last_errors;   /* landing/errors/ objects at the last warning */
@@ -117,6 +118,12 @@ static void nap(const struct floe_dag *dag, int64_t ms)
 
 /* --- open, close, lock --------------------------------------------- */
 
+/* The streams the warehouse has models for: sense claims only those. */
+static const char *const *known_streams(const struct floe_dag *dag)
+{
+    return dag->models->stream_names;
+}
+
 int floe_dag_open(const struct floe_dag_cfg *cfg, struct floe_dag **out,
                   char *err)
 {
@@ -129,7 +136,9 @@ int floe_dag_open(const struct floe_dag_cfg *cfg, struct floe_dag **out,
         return floe_err(err, FLOE_ENOMEM, "out of memory");
     dag->cfg = *cfg;
     dag->lock_fd = -1;
-    rc = floe_store_open(cfg->lake, &dag->store, err);
+    rc = floe_models_load(cfg->models, &dag->models, err);
+    if (rc == FLOE_OK)
+        rc = floe_store_open(cfg->lake, &dag->store, err);
     if (rc == FLOE_OK)
         rc = floe_state_open(cfg->state_dir, &dag->state, err);
     if (rc != FLOE_OK) {
@@ -145,6 +154,7 @@ void floe_dag_close(struct floe_dag *dag)
     if (dag == NULL)
         return;
     floe_wh_close(dag->wh);
+    floe_models_free(dag->models);
     floe_state_close(dag->state);
     floe_store_close(dag->store);
     if (dag->lock_fd >= 0)
@@ -231,7 +241,7 @@ static int claim_exec(struct floe_dag *dag, const char *batch,
     /* No manifest yet: nothing has moved, so claim afresh. */
     rc = floe_state_batch_get(dag->state, batch, &b, err);
     if (rc == FLOE_OK && sel == NULL) {
-        rc = floe_claim_sense(dag->store, &p, err);
+        rc = floe_claim_sense(dag->store, known_streams(dag), &p, err);
         if (rc == FLOE_OK)
             rc = exclude_claimed(dag, &p, err); /* others' half-done claims */
         if (rc == FLOE_OK)
@@ -253,9 +263,12 @@ done:
 
 static int wh_ready(struct floe_dag *dag, char *err)
 {
+    struct floe_wh_options o = { dag->models, dag->cfg.snowflake };
+
     if (dag->wh != NULL)
         return FLOE_OK;
-    return floe_wh_open(dag->cfg.engine, dag->cfg.state_dir, &dag->wh, err);
+    return floe_wh_open(dag->cfg.engine, dag->cfg.state_dir, &o, &dag->wh,
+                        err);
 }
 
 static int exec_task(struct floe_dag *dag, int task, const char *batch,
@@ -534,6 +547,8 @@ static void note_landing(struct floe_dag *dag, const struct floe_pending *p,
 {
     sum->landing_errors = p->errors;
     sum->unknown = p->unknown;
+    snprintf(sum->unknown_streams, sizeof(sum->unknown_streams), "%s",
+             p->unknown_streams);
     sum->pending = (int64_t)p->n;
     sum->pending_bytes = p->bytes;
     if (p->errors > 0 && p->errors != dag->last_errors)
@@ -672,7 +687,7 @@ static int run_pass(struct floe_dag *dag, struct floe_dag_summary *sum,
     if (rc != FLOE_OK)
         goto cleanup;
 
-    rc = floe_claim_sense(dag->store, &p, err);
+    rc = floe_claim_sense(dag->store, known_streams(dag), &p, err);
     if (rc == FLOE_OK)
         rc = exclude_claimed(dag, &p, err);
     if (rc != FLOE_OK)
@@ -914,7 +929,7 @@ static int task_locked(struct floe_dag *dag, int task, const char *batch,
     }
     if (task == FLOE_TASK_SENSE || (task == FLOE_TASK_CLAIM && !batch) ||
         named != NULL) {
-        rc = floe_claim_sense(dag->store, &p, err);
+        rc = floe_claim_sense(dag->store, known_streams(dag), &p, err);
         if (rc == FLOE_OK)
             rc = exclude_claimed(dag, &p, err);
         if (rc != FLOE_OK)

@@ -33,6 +33,9 @@ struct floe_dag_cfg {
     const char *lake;          /* store URL or directory (borrowed) */
     const char *state_dir;     /* state DB, lock and warehouse (borrowed) */
     const char *engine;        /* warehouse engine; NULL = duckdb */
+    const char *models;        /* model folder; NULL = the built-in set */
+    const struct floe_wh_snowflake *snowflake; /* engine snowflake; may
+                                                  be NULL */
     int64_t retries;           /* retries after a failed attempt */
     int64_t retry_delay_ms;    /* first backoff; doubles per retry */
     int64_t max_objects;       /* per batch; <= 0 no limit */
@@ -57,6 +60,7 @@ struct floe_dag_summary {
     int64_t skipped;           /* tasks skipped: they had succeeded */
     int64_t landing_errors;    /* objects under landing/errors/ */
     int64_t unknown;           /* landing objects of no known stream */
+    char unknown_streams[256]; /* their streams: "a, b" */
     int64_t pending;           /* claimable objects sense found */
     int64_t pending_bytes;
     struct floe_wh_counts counts;

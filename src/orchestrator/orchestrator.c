@@ -25,6 +25,8 @@ struct orch_cfg {
     char *lake;
     char *state_dir;
     char *engine;
+    char *models;
+    struct floe_wh_snowflake sf;
     char *batch;
     int64_t schedule_ms;
     int64_t hold_ms;
@@ -53,6 +55,11 @@ struct orch_cfg {
       "lock and the warehouse." },                                          \
     { "engine", FLOE_OPT_STR, "duckdb", F(engine), 0, 0, 0,                 \
       "Warehouse engine that loads, transforms and unloads batches." },     \
+    { "models", FLOE_OPT_STR, NULL, F(models), 0, 0, 0,                     \
+      "Folder of warehouse models (a .stream.yaml per stream, a "           \
+      ".table.yaml per unloaded table, SQL steps); default: the built-in "  \
+      "orders/customers set (models/ in the source tree)." },               \
+    FLOE_WH_SNOWFLAKE_OPTS(F(sf)),                                          \
     { "max-objects", FLOE_OPT_INT, "1000", F(max_objects), 0, 1e9, 0,       \
       "Most landing objects one batch claims (0: no limit)." },             \
     { "max-bytes", FLOE_OPT_SIZE, "1G", F(max_bytes), 0, 1e15, 0,           \
@@ -124,7 +131,8 @@ static const struct floe_opt runs_opts[] = {
 };
 
 /* What floe run and floe task check before they start (and floe config
- * --check with them): the engine exists. A value from floe.yaml is named
+ * --check with them): the engine exists, the models folder (if any) is a
+ * consistent model set. A value from floe.yaml is named
  * by file:line. */
 static int check_section(const char *section, const struct orch_cfg *c,
                          char *err)
@@ -135,6 +143,14 @@ static int check_section(const char *section, const struct orch_cfg *c,
     char why[FLOE_ERR_LEN];
     int rc = floe_wh_engine_check(c->engine, why);
 
+    if (rc == FLOE_OK && c->models != NULL) {
+        struct floe_models *set = NULL;
+
+        rc = floe_models_load(c->models, &set, why);
+        floe_models_free(set);
+        if (rc != FLOE_OK)
+            return floe_err(err, rc, "%s.models: %s", section, why);
+    }
     if (rc == FLOE_OK)
         return FLOE_OK;
     if (v != NULL && c->engine != NULL && strcmp(v, c->engine) == 0)
@@ -271,6 +287,8 @@ static void dag_cfg_of(const struct orch_cfg *c, struct floe_dag_cfg *d)
     d->lake = c->lake;
     d->state_dir = c->state_dir;
     d->engine = c->engine;
+    d->models = c->models;
+    d->snowflake = &c->sf;
     d->retries = c->retries;
     d->retry_delay_ms = c->retry_delay_ms;
     d->max_objects = c->max_objects;
@@ -501,13 +519,16 @@ static void print_json(const struct floe_dag_summary *s, const char *task,
                        "\"skipped\":%lld,"
                        "\"pending\":%lld,\"pending_bytes\":%lld,"
                        "\"landing_errors\":%lld,\"unknown\":%lld,"
-                       "\"counts\":",
+                       "\"unknown_streams\":",
                        FLOE_DAG_NAME, (long long)s->batches,
                        (long long)s->claimed, (long long)s->objects,
                        (long long)s->bytes, (long long)s->failed,
                        (long long)s->skipped,
                        (long long)s->pending, (long long)s->pending_bytes,
                        (long long)s->landing_errors, (long long)s->unknown);
+    rc = rc ? rc : floe_buf_add_json_str(&b, s->unknown_streams,
+                                         strlen(s->unknown_streams));
+    rc = rc ? rc : floe_buf_adds(&b, ",\"counts\":");
     rc = rc ? rc : floe_dag_counts_json(&s->counts, &b);
     rc = rc ? rc : floe_buf_adds(&b, ",\"batch\":");
     rc = rc ? rc : batch && batch[0] ? floe_buf_add_json_str(&b, batch,
@@ -557,7 +578,17 @@ static void print_run_text(const struct orch_cfg *c,
                (long long)w->quarantined_customers,
                (long long)w->enriched_orders, (long long)w->parquet_files,
                plural(w->parquet_files, "s"));
+        if (w->raw_other > 0)
+            printf("other streams: %lld lines, %lld new, %lld duplicate, "
+                   "%lld quarantined\n", (long long)w->raw_other,
+                   (long long)w->new_other, (long long)w->duplicate_other,
+                   (long long)w->quarantined_other);
     }
+    if (s->unknown > 0)
+        printf("%lld object%s of no known stream left in landing/ (%s): "
+               "add their models\n", (long long)s->unknown,
+               plural(s->unknown, "s"),
+               s->unknown_streams[0] ? s->unknown_streams : "not a stream");
     if (s->landing_errors > 0)
         printf("%lld object%s under landing/errors/ need%s a human\n",
                (long long)s->landing_errors, plural(s->landing_errors, "s"),
@@ -666,10 +697,11 @@ static void print_task_text(int task, const char *batch,
 
     if (task == FLOE_TASK_SENSE) {
         printf("%lld object%s (%lld bytes) pending in landing/; %lld under "
-               "landing/errors/; %lld of no known stream\n",
+               "landing/errors/; %lld of no known stream%s%s%s\n",
                (long long)s->pending, plural(s->pending, "s"),
                (long long)s->pending_bytes, (long long)s->landing_errors,
-               (long long)s->unknown);
+               (long long)s->unknown, s->unknown_streams[0] ? " (" : "",
+               s->unknown_streams, s->unknown_streams[0] ? ")" : "");
         return;
     }
     if (task == FLOE_TASK_CLAIM && batch[0] != '\0')

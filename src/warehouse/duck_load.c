@@ -1,5 +1,6 @@
 /* duck_load.c - DuckDB engine, load step: every line of every object of a
- * batch into raw.orders / raw.customers, in one transaction.
+ * batch into raw.<stream> (the streams of the model set), in one
+ * transaction.
  * Objects are decompressed in C (libdeflate) and their lines appended a
  * data chunk (a vector of rows) at a time, which is lossless by
  * construction (no CSV or JSON reader that could split on '\r', skip blank
@@ -14,61 +15,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "warehouse/engine.h"
 #include "warehouse/lines.h"
-
-enum { ORDERS, CUSTOMERS, NSTREAMS };
-static const char *const streams[NSTREAMS] = { "orders", "customers" };
-
-struct keys {
-    char **v;
-    size_t n, cap;
-};
-
-static void keys_free(struct keys *k)
-{
-    size_t i;
-
-    for (i = 0; i < k->n; i++)
-        free(k->v[i]);
-    free(k->v);
-}
-
-static int collect_key(const struct floe_obj_info *info, void *ud)
-{
-    struct keys *k = ud;
-
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        char **v = realloc(k->v, cap * sizeof(*v));
-        if (v == NULL)
-            return FLOE_ENOMEM;
-        k->v = v;
-        k->cap = cap;
-    }
-    k->v[k->n] = strdup(info->key);
-    if (k->v[k->n] == NULL)
-        return FLOE_ENOMEM;
-    k->n++;
-    return 0;
-}
-
-/* The object's bytes: read from its local file when the store has one,
- * else downloaded (S3). */
-static int fetch(struct floe_store *st, const char *key, struct floe_buf *out,
-                 char *err)
-{
-    char path[PATH_MAX];
-    int rc = floe_store_local_path(st, key, path, sizeof(path));
-
-    if (rc == FLOE_OK)
-        rc = floe_read_file(path, out);
-    else if (rc == FLOE_ENOTSUP)
-        rc = floe_store_get(st, key, out);
-    if (rc != FLOE_OK)
-        return floe_err(err, rc, "cannot read %s: %s", key,
-                        floe_store_strerror(rc));
-    return FLOE_OK;
-}
 
 static int appender_failed(duckdb_appender app, const char *key, char *err)
 {
@@ -206,7 +154,7 @@ static int load_object(struct floe_store *st, struct sink *k,
 
     floe_buf_reset(gz);
     floe_buf_reset(text);
-    rc = fetch(st, key, gz, err);
+    rc = floe_wh_fetch(st, key, gz, err);
     if (rc == FLOE_OK)
         rc = floe_wh_inflate(gz->data, gz->len, text, err);
     if (rc != FLOE_OK) {
@@ -224,64 +172,52 @@ static int load_object(struct floe_store *st, struct sink *k,
     return rc;
 }
 
-/* Which stream an object belongs to: -1 for batch metadata ("_*" at the
- * batch root), -2 for anything unexpected. */
-static int stream_of(const char *rel)
-{
-    const char *slash = strchr(rel, '/');
-    int s;
-
-    if (slash == NULL)
-        return rel[0] == '_' ? -1 : -2;
-    for (s = 0; s < NSTREAMS; s++)
-        if (strlen(streams[s]) == (size_t)(slash - rel) &&
-            memcmp(rel, streams[s], (size_t)(slash - rel)) == 0)
-            return s;
-    return -2;
-}
-
 static int check_loaded(struct floe_duck *d, const char *batch,
                         const int64_t *lines, char *err)
 {
+    const struct floe_models *m = d->models;
     struct floe_buf q;
-    int64_t v[NSTREAMS];
+    int64_t *v = calloc(m->nstreams, sizeof(*v));
+    size_t s;
     int rc;
 
+    if (v == NULL)
+        return floe_err(err, FLOE_ENOMEM, "out of memory");
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_adds(&q, "SELECT (SELECT count(*) FROM raw.orders WHERE "
-                           "batch_id = ");
+    rc = floe_buf_adds(&q, "SELECT ");
+    for (s = 0; rc == FLOE_OK && s < m->nstreams; s++) {
+        rc = floe_buf_addf(&q, "%s(SELECT count(*) FROM raw.%s WHERE "
+                           "batch_id = ", s ? ", " : "", m->streams[s].name);
+        if (rc == FLOE_OK)
+            rc = floe_duck_add_str(&q, batch);
+        if (rc == FLOE_OK)
+            rc = floe_buf_adds(&q, ")");
+    }
     if (rc == FLOE_OK)
-        rc = floe_duck_add_str(&q, batch);
-    if (rc == FLOE_OK)
-        rc = floe_buf_adds(&q, "), (SELECT count(*) FROM raw.customers "
-                               "WHERE batch_id = ");
-    if (rc == FLOE_OK)
-        rc = floe_duck_add_str(&q, batch);
-    if (rc == FLOE_OK)
-        rc = floe_buf_adds(&q, ")");
-    if (rc == FLOE_OK)
-        rc = floe_duck_i64(d, q.data, v, NSTREAMS, err);
+        rc = floe_duck_i64(d, q.data, v, (int)m->nstreams, err);
     floe_buf_free(&q);
-    if (rc == FLOE_OK && (v[ORDERS] != lines[ORDERS] ||
-                          v[CUSTOMERS] != lines[CUSTOMERS]))
-        rc = floe_err(err, FLOE_ECORRUPT,
-                      "batch %s: raw tables hold %lld/%lld lines, objects "
-                      "had %lld/%lld", batch, (long long)v[ORDERS],
-                      (long long)v[CUSTOMERS], (long long)lines[ORDERS],
-                      (long long)lines[CUSTOMERS]);
+    for (s = 0; rc == FLOE_OK && s < m->nstreams; s++)
+        if (v[s] != lines[s])
+            rc = floe_err(err, FLOE_ECORRUPT,
+                          "batch %s: raw.%s holds %lld lines, its objects "
+                          "had %lld", batch, m->streams[s].name,
+                          (long long)v[s], (long long)lines[s]);
+    free(v);
     return rc;
 }
 
 static int delete_batch(struct floe_duck *d, const char *batch, char *err)
 {
+    const struct floe_models *m = d->models;
     struct floe_buf q;
-    int rc, s;
+    size_t s;
+    int rc;
 
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
     rc = floe_buf_adds(&q, "");
-    for (s = 0; rc == FLOE_OK && s < NSTREAMS; s++) {
+    for (s = 0; rc == FLOE_OK && s < m->nstreams; s++) {
         rc = floe_buf_addf(&q, "DELETE FROM raw.%s WHERE batch_id = ",
-                           streams[s]);
+                           m->streams[s].name);
         if (rc == FLOE_OK)
             rc = floe_duck_add_str(&q, batch);
         if (rc == FLOE_OK)
@@ -297,49 +233,50 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
                    struct floe_wh_counts *out, char *err)
 {
     struct floe_duck *d = ctx;
-    struct sink sink[NSTREAMS];
-    struct keys keys = { NULL, 0, 0 };
+    const struct floe_models *m = d->models;
+    size_t ns = m->nstreams;
+    struct sink *sink = calloc(ns, sizeof(*sink));
+    int64_t *lines = calloc(ns, sizeof(*lines));
+    struct floe_wh_keys keys = { NULL, 0, 0 };
     struct floe_buf gz, text;
     char prefix[FLOE_STORE_KEY_MAX];
-    int64_t lines[NSTREAMS] = { 0, 0 }, objects = 0;
-    int64_t t0 = floe_mono_ms(), t1 = t0;
+    int64_t objects = 0, t0 = floe_mono_ms(), t1 = t0;
     bool in_tx = false;
-    size_t i, plen;
+    size_t i;
     int rc, s;
 
-    memset(sink, 0, sizeof(sink));
     floe_buf_init(&gz, FLOE_WH_OBJECT_MAX);
     floe_buf_init(&text, FLOE_WH_OBJECT_MAX);
-    plen = (size_t)snprintf(prefix, sizeof(prefix), "%s/batch=%s/",
-                            FLOE_ZONE_PROCESSING, batch);
-    rc = floe_store_list(st, prefix, collect_key, &keys);
-    if (rc != FLOE_OK) {
-        rc = floe_err(err, rc, "cannot list %s: %s", prefix,
-                      floe_store_strerror(rc));
+    if (sink == NULL || lines == NULL) {
+        rc = floe_err(err, FLOE_ENOMEM, "out of memory");
         goto cleanup;
     }
+    rc = floe_wh_batch_keys(st, batch, &keys, prefix, err);
+    if (rc != FLOE_OK)
+        goto cleanup;
     rc = floe_duck_exec(d, "begin", "BEGIN TRANSACTION", err);
     if (rc != FLOE_OK)
         goto cleanup;
     in_tx = true;
     rc = delete_batch(d, batch, err);
-    for (s = 0; rc == FLOE_OK && s < NSTREAMS; s++)
-        rc = sink_open(d->con, streams[s], &sink[s], err);
+    for (i = 0; rc == FLOE_OK && i < ns; i++)
+        rc = sink_open(d->con, m->streams[i].name, &sink[i], err);
     for (i = 0; rc == FLOE_OK && i < keys.n; i++) {
-        s = stream_of(keys.v[i] + plen);
+        s = floe_wh_stream_of(m, keys.v[i] + strlen(prefix));
         if (s == -1)
             continue;
         if (s < 0) {
-            rc = floe_err(err, FLOE_EINVAL, "%s: not under %sorders/ or "
-                          "%scustomers/", keys.v[i], prefix, prefix);
+            rc = floe_err(err, FLOE_EINVAL, "%s: not under a stream the "
+                          "models declare (%s<stream>/)", keys.v[i], prefix);
             break;
         }
         rc = load_object(st, &sink[s], batch, keys.v[i], &gz, &text,
                          &lines[s], err);
         objects++;
     }
-    for (s = 0; s < NSTREAMS; s++) {
-        int rc2 = sink_close(&sink[s], streams[s], rc == FLOE_OK, err);
+    for (i = 0; i < ns; i++) {
+        int rc2 = sink_close(&sink[i], m->streams[i].name, rc == FLOE_OK,
+                             err);
         if (rc == FLOE_OK)
             rc = rc2;
     }
@@ -352,18 +289,24 @@ int floe_duck_load(void *ctx, struct floe_store *st, const char *batch,
         goto cleanup;
     in_tx = false;
     out->objects = objects;
-    out->raw_orders = lines[ORDERS];
-    out->raw_customers = lines[CUSTOMERS];
-    floe_log_debug("load %s: %lld objects, %lld order and %lld customer "
-                   "lines in %lld ms (commit %lld ms)", batch,
-                   (long long)objects, (long long)lines[ORDERS],
-                   (long long)lines[CUSTOMERS],
+    for (i = 0; i < ns; i++) {
+        struct floe_wh_stream_counts sc;
+
+        floe_wh_stream_counts(out, m->streams[i].name, &sc);
+        *sc.raw += lines[i];
+    }
+    floe_log_debug("load %s: %lld objects, %lld order, %lld customer and "
+                   "%lld other lines in %lld ms (commit %lld ms)", batch,
+                   (long long)objects, (long long)out->raw_orders,
+                   (long long)out->raw_customers, (long long)out->raw_other,
                    (long long)(floe_mono_ms() - t0),
                    (long long)(floe_mono_ms() - t1));
 cleanup:
     if (in_tx)
         floe_duck_rollback(d);
-    keys_free(&keys);
+    floe_wh_keys_free(&keys);
+    free(sink);
+    free(lines);
     floe_buf_free(&gz);
     floe_buf_free(&text);
     return rc;

@@ -1,6 +1,7 @@
 /* duck_unload.c - DuckDB engine, unload step: COPY what a batch added to
  * Parquet in a staging dir under the state dir, then move each file into
  * the processed zone (floe_store_put_file with move; atomic per object).
+ * The tables and their layouts are the model set's declarations.
  * Per-batch files have fixed keys (part-<batch>.parquet), so a re-run
  * overwrites them; snapshots (customers, daily_sales) are replaced whole.
  * A per-batch export with no rows deletes its key instead. */
@@ -16,71 +17,12 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define ORDER_COLS                                                          \
-    "event_id, order_id, customer_id, status, items, total, currency, ts, " \
-    "channel, coupon"
-
-enum kind {
-    PARTITIONED, /* <table>/dt=<day>/part-<batch>.parquet */
-    PER_BATCH,   /* <table>/part-<batch>.parquet, deleted when empty */
-    SNAPSHOT,    /* <table>/<file>, the whole table */
-};
-
-struct export {
-    const char *name;   /* key path under processed/ */
-    enum kind kind;
-    const char *select; /* $b: the batch id literal */
-};
-
-static const struct export exports[] = {
-    { "orders", PARTITIONED,
-      "SELECT " ORDER_COLS ", dt FROM core.order_events"
-      " WHERE _batch_id = $b" },
-    { "orders_enriched", PARTITIONED,
-      "SELECT " ORDER_COLS ", customer_known, customer_name,"
-      " customer_email, customer_country, customer_segment, dt"
-      " FROM mart.orders_enriched WHERE _batch_id = $b" },
-    { "customer_versions", PER_BATCH,
-      "SELECT customer_id, name, email, country, segment, created_at,"
-      " updated_at FROM core.customer_versions WHERE _batch_id = $b"
-      " ORDER BY customer_id, updated_at" },
-    { "quarantine/orders", PER_BATCH,
-      "SELECT table_name, batch_id, source_key, line_no, raw, reason"
-      " FROM quarantine.orders WHERE batch_id = $b"
-      " ORDER BY source_key, line_no" },
-    { "quarantine/customers", PER_BATCH,
-      "SELECT table_name, batch_id, source_key, line_no, raw, reason"
-      " FROM quarantine.customers WHERE batch_id = $b"
-      " ORDER BY source_key, line_no" },
-    { "customers/customers.parquet", SNAPSHOT,
-      "SELECT customer_id, name, email, country, segment, created_at,"
-      " updated_at FROM core.customers ORDER BY customer_id" },
-    { "daily_sales/daily_sales.parquet", SNAPSHOT,
-      "SELECT dt, currency, orders, events, paid_events, revenue"
-      " FROM mart.daily_sales ORDER BY dt, currency" },
-};
-
-/* Append `select` with $b replaced by the quoted batch id. */
-static int add_select(struct floe_buf *q, const char *select,
-                      const char *batch)
-{
-    const char *p = select, *at;
-    int rc = FLOE_OK;
-
-    while (rc == FLOE_OK && (at = strstr(p, "$b")) != NULL) {
-        rc = floe_buf_add(q, p, (size_t)(at - p));
-        if (rc == FLOE_OK)
-            rc = floe_duck_add_str(q, batch);
-        p = at + 2;
-    }
-    return rc == FLOE_OK ? floe_buf_adds(q, p) : rc;
-}
-
 /* COPY (select [restricted to one dt]) TO dst as Parquet; *out_rows is
  * how many rows it wrote. */
-static int copy_to(struct floe_duck *d, const struct export *x,
-                   const char *batch, const char *dt, const char *dst,
-                   bool partitioned, int64_t *out_rows, char *err)
+static int copy_to(struct floe_duck *d, const struct floe_model_table *x,
+                   const char *select, const char *batch, const char *dt,
+                   const char *dst, bool partitioned, int64_t *out_rows,
+                   char *err)
 {
     struct floe_buf q;
     int rc;
@@ -91,7 +33,7 @@ static int copy_to(struct floe_duck *d, const struct export *x,
         /* Hive layout: the day is in the path, not in the file. */
         rc = floe_buf_adds(&q, "SELECT * EXCLUDE (dt) FROM (");
         if (rc == FLOE_OK)
-            rc = add_select(&q, x->select, batch);
+            rc = floe_duck_add_sql(&q, select, batch);
         if (rc == FLOE_OK)
             rc = floe_buf_adds(&q, ") WHERE dt = CAST(");
         if (rc == FLOE_OK)
@@ -99,7 +41,7 @@ static int copy_to(struct floe_duck *d, const struct export *x,
         if (rc == FLOE_OK)
             rc = floe_buf_adds(&q, " AS DATE)");
     } else if (rc == FLOE_OK) {
-        rc = add_select(&q, x->select, batch);
+        rc = floe_duck_add_sql(&q, select, batch);
     }
     if (rc == FLOE_OK)
         rc = floe_buf_adds(&q, ") TO ");
@@ -162,7 +104,8 @@ static int files_in(const char *dir, char first[PATH_MAX], int *out_n)
  * DuckDB may split a partition into several files (many partitions open
  * at once); such a day is re-exported on its own into a single file. */
 static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
-                              const struct export *x, const char *batch,
+                              const struct floe_model_table *x,
+                              const char *select, const char *batch,
                               const char *stage, int64_t *files, char *err)
 {
     char dir[PATH_MAX], sub[PATH_MAX], file[PATH_MAX];
@@ -175,7 +118,7 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
     if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", stage, x->name) >=
         sizeof(dir))
         return floe_err(err, FLOE_ETOOBIG, "state dir path too long");
-    rc = copy_to(d, x, batch, NULL, dir, true, &rows, err);
+    rc = copy_to(d, x, select, batch, NULL, dir, true, &rows, err);
     if (rc != FLOE_OK)
         return rc;
     dh = opendir(dir);
@@ -205,8 +148,8 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
                 rc = floe_err(err, FLOE_ETOOBIG, "path too long");
                 break;
             }
-            rc = copy_to(d, x, batch, de->d_name + 3, file, false, &rows,
-                         err);
+            rc = copy_to(d, x, select, batch, de->d_name + 3, file, false,
+                         &rows, err);
         }
         if (rc == FLOE_OK)
             rc = put(st, key, file, files, err);
@@ -215,31 +158,33 @@ static int unload_partitioned(struct floe_duck *d, struct floe_store *st,
     return rc;
 }
 
-/* A single-file export; a PER_BATCH one with no rows deletes its key
- * (COPY reports how many rows it wrote, so nothing is counted twice). */
+/* A single-file export; a per-batch one with no rows deletes its key
+ * (COPY reports how many rows it wrote, so nothing is counted twice).
+ * `i` numbers the file in the stage dir. */
 static int unload_file(struct floe_duck *d, struct floe_store *st,
-                       const struct export *x, const char *batch,
-                       const char *stage, int64_t *files, char *err)
+                       const struct floe_model_table *x, const char *select,
+                       size_t i, const char *batch, const char *stage,
+                       int64_t *files, char *err)
 {
     char file[PATH_MAX], key[FLOE_STORE_KEY_MAX];
     int64_t rows = 0;
     int rc;
 
-    if (x->kind == SNAPSHOT)
-        rc = snprintf(key, sizeof(key), "%s/%s", FLOE_ZONE_PROCESSED,
-                      x->name) >= (int)sizeof(key);
+    if (x->layout == FLOE_MODEL_SNAPSHOT)
+        rc = snprintf(key, sizeof(key), "%s/%s/%s", FLOE_ZONE_PROCESSED,
+                      x->name, x->file) >= (int)sizeof(key);
     else
         rc = snprintf(key, sizeof(key), "%s/%s/part-%s.parquet",
                       FLOE_ZONE_PROCESSED, x->name, batch) >=
              (int)sizeof(key);
-    if (rc != 0 || (size_t)snprintf(file, sizeof(file), "%s/%lld.parquet",
-                                    stage, (long long)(x - exports)) >=
+    if (rc != 0 || (size_t)snprintf(file, sizeof(file), "%s/%zu.parquet",
+                                    stage, i) >=
                        sizeof(file))
         return floe_err(err, FLOE_ETOOBIG, "path too long");
-    rc = copy_to(d, x, batch, NULL, file, false, &rows, err);
+    rc = copy_to(d, x, select, batch, NULL, file, false, &rows, err);
     if (rc != FLOE_OK)
         return rc;
-    if (x->kind == PER_BATCH && rows == 0) {
+    if (x->layout == FLOE_MODEL_BATCH && rows == 0) {
         if (remove(file) != 0)
             floe_log_warn("cannot remove %s", file);
         rc = floe_store_delete(st, key);
@@ -250,10 +195,24 @@ static int unload_file(struct floe_duck *d, struct floe_store *st,
     return put(st, key, file, files, err);
 }
 
+int floe_duck_unload_table(struct floe_duck *d, struct floe_store *st,
+                           const struct floe_model_table *x, size_t i,
+                           const char *select, const char *batch,
+                           const char *stage, int64_t *files, char *err)
+{
+    if (select == NULL)
+        select = floe_model_table_select(x, "duckdb");
+    return x->layout == FLOE_MODEL_PARTITIONED
+               ? unload_partitioned(d, st, x, select, batch, stage, files,
+                                    err)
+               : unload_file(d, st, x, select, i, batch, stage, files, err);
+}
+
 int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
                      struct floe_wh_counts *out, char *err)
 {
     struct floe_duck *d = ctx;
+    const struct floe_models *m = d->models;
     char stage[PATH_MAX];
     int64_t files = 0, t0 = floe_mono_ms();
     size_t i;
@@ -266,16 +225,13 @@ int floe_duck_unload(void *ctx, struct floe_store *st, const char *batch,
     if (floe_rmtree(stage) != FLOE_OK || floe_mkdirs(stage) != FLOE_OK)
         return floe_err(err, FLOE_EIO, "cannot prepare %s", stage);
     rc = FLOE_OK;
-    for (i = 0; rc == FLOE_OK && i < sizeof(exports) / sizeof(*exports);
-         i++) {
+    for (i = 0; rc == FLOE_OK && i < m->ntables; i++) {
+        const struct floe_model_table *x = &m->tables[i];
         int64_t t1 = floe_mono_ms();
 
-        rc = exports[i].kind == PARTITIONED
-                 ? unload_partitioned(d, st, &exports[i], batch, stage,
-                                      &files, err)
-                 : unload_file(d, st, &exports[i], batch, stage, &files,
-                               err);
-        floe_log_debug("unload %s %s: %lld ms", batch, exports[i].name,
+        rc = floe_duck_unload_table(d, st, x, i, NULL, batch, stage, &files,
+                                    err);
+        floe_log_debug("unload %s %s: %lld ms", batch, x->name,
                        (long long)(floe_mono_ms() - t1));
     }
     if (floe_rmtree(stage) != FLOE_OK)

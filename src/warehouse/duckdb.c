@@ -3,11 +3,11 @@
  * The database is <state_dir>/warehouse.duckdb, opened with extension
  * auto-install/auto-load and community extensions off and the
  * configuration locked, so DuckDB never reaches the network. Transform runs
- * the compiled-in SQL steps in one transaction: a failed step leaves the
- * batch exactly as before; counts come from queries, and an invariant
- * (staged = valid + quarantined) proves no line went missing. Open also
- * creates the per-stream tables from one layout and migrates a database
- * an older floe wrote. */
+ * the model set's SQL steps in one transaction: a failed step leaves the
+ * batch exactly as before; counts come from queries, and an invariant per
+ * stream (raw = staged = valid + quarantined) proves no line went missing.
+ * Open also creates the per-stream tables of every declared stream from
+ * one layout and migrates a database an older floe wrote. */
 #define FLOE_LOG_MOD "warehouse.duckdb"
 #include "warehouse/duck.h"
 
@@ -18,7 +18,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "warehouse/engine.h"
-#include "warehouse/sql.h"
 
 #define ENGINE "duckdb"
 
@@ -89,6 +88,20 @@ int floe_duck_add_str(struct floe_buf *b, const char *s)
     return rc == FLOE_OK ? floe_buf_addc(b, '\'') : rc;
 }
 
+int floe_duck_add_sql(struct floe_buf *b, const char *sql, const char *batch)
+{
+    const char *p = sql, *at;
+    int rc = FLOE_OK;
+
+    while (rc == FLOE_OK && (at = strstr(p, "$b")) != NULL) {
+        rc = floe_buf_add(b, p, (size_t)(at - p));
+        if (rc == FLOE_OK)
+            rc = floe_duck_add_str(b, batch);
+        p = at + 2;
+    }
+    return rc == FLOE_OK ? floe_buf_adds(b, p) : rc;
+}
+
 void floe_duck_rollback(struct floe_duck *d)
 {
     char err[FLOE_ERR_LEN];
@@ -123,7 +136,7 @@ static int set_config(duckdb_config cfg, const char *name, const char *value,
     return FLOE_OK;
 }
 
-/* Tables each stream (orders, customers) has one of, with one layout per
+/* Tables each declared stream has one of, with one layout per
  * kind; "%s" is the stream. raw.<stream>: one row per line of a batch
  * object, byte for byte (invalid UTF-8 and NULs replaced by U+FFFD and
  * flagged valid_utf8 = false), in the column order duck_load.c appends.
@@ -146,19 +159,20 @@ static const char *const stream_tables[] = {
 
 static int create_stream_tables(struct floe_duck *d, char *err)
 {
-    static const char *const names[] = { "orders", "customers" };
+    const struct floe_models *m = d->models;
     struct floe_buf q;
     size_t i, k;
     int rc;
 
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
     rc = floe_buf_adds(&q, "");
-    for (i = 0; rc == FLOE_OK && i < sizeof(names) / sizeof(*names); i++)
+    for (i = 0; rc == FLOE_OK && i < m->nstreams; i++)
         for (k = 0; rc == FLOE_OK &&
                     k < sizeof(stream_tables) / sizeof(*stream_tables); k++) {
             rc = floe_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ");
             if (rc == FLOE_OK)
-                rc = floe_buf_addf(&q, stream_tables[k], names[i]);
+                rc = floe_buf_addf(&q, stream_tables[k],
+                                   m->streams[i].name);
             if (rc == FLOE_OK)
                 rc = floe_buf_adds(&q, ";\n");
         }
@@ -229,12 +243,16 @@ static int migrate(struct floe_duck *d, char *err)
  * database right after 00_schema.sql, before any view refers to them. */
 static int run_sql_files(struct floe_duck *d, bool setup, char *err)
 {
-    const struct floe_sql_file *f;
+    const struct floe_models *m = d->models;
+    const struct floe_model_sql *f;
     int64_t t0;
+    size_t i;
     int rc;
 
-    for (f = floe_sql_files; f->name != NULL; f++) {
-        if (floe_sql_is_setup(f) != setup || !floe_sql_applies(f, ENGINE))
+    for (i = 0; i < m->nsql; i++) {
+        f = &m->sql[i];
+        if (floe_models_is_setup(m, i) != setup ||
+            !floe_models_applies(m, i, ENGINE))
             continue;
         t0 = floe_mono_ms();
         rc = floe_duck_exec(d, f->name, f->text, err);
@@ -251,7 +269,9 @@ static int run_sql_files(struct floe_duck *d, bool setup, char *err)
     return FLOE_OK;
 }
 
-static int duck_open(const char *state_dir, void **out_ctx, char *err)
+static int duck_open(const char *state_dir,
+                     const struct floe_wh_options *opts, void **out_ctx,
+                     char *err)
 {
     struct floe_duck *d = NULL;
     duckdb_config cfg = NULL;
@@ -266,6 +286,7 @@ static int duck_open(const char *state_dir, void **out_ctx, char *err)
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return floe_err(err, FLOE_ENOMEM, "out of memory");
+    d->models = opts->models;
     if ((size_t)snprintf(d->state_dir, sizeof(d->state_dir), "%s",
                          state_dir) >= sizeof(d->state_dir) ||
         (size_t)snprintf(path, sizeof(path), "%s/warehouse.duckdb",
@@ -327,83 +348,33 @@ cleanup:
     return rc;
 }
 
-/* Counts of a transformed batch, all from the tables, plus the check that
- * every staged line is either valid or quarantined. */
+static int duck_i64(void *ctx, const char *sql, int64_t *out, int n,
+                    char *err)
+{
+    return floe_duck_i64(ctx, sql, out, n, err);
+}
+
+/* Counts of a transformed batch, all from the tables, plus the check per
+ * stream that every raw line was staged and every staged line is either
+ * valid or quarantined. */
 static int transform_counts(struct floe_duck *d, const char *batch,
                             struct floe_wh_counts *out, char *err)
 {
-    static const char sql[] =
-        "SELECT"
-        " (SELECT count(*) FROM _stg_orders),"
-        " (SELECT count(*) FROM _stg_orders WHERE reason IS NULL),"
-        " (SELECT count(*) FROM core.order_events WHERE _batch_id = $b),"
-        " (SELECT count(*) FROM quarantine.orders WHERE batch_id = $b),"
-        " (SELECT count(*) FROM mart.orders_enriched WHERE _batch_id = $b),"
-        " (SELECT count(*) FROM _stg_customers),"
-        " (SELECT count(*) FROM _stg_customers WHERE reason IS NULL),"
-        " (SELECT count(*) FROM core.customer_versions"
-        "   WHERE _batch_id = $b),"
-        " (SELECT count(*) FROM quarantine.customers WHERE batch_id = $b),"
-        " (SELECT count(*) FROM raw.orders WHERE batch_id = $b),"
-        " (SELECT count(*) FROM raw.customers WHERE batch_id = $b),"
-        /* rejected lines in no quarantine row (this batch's or, for an
-         * object re-processed by floe backfill, an earlier one's) */
-        " (SELECT count(*) FROM _stg_orders s WHERE reason IS NOT NULL"
-        "   AND NOT EXISTS (SELECT 1 FROM quarantine.orders q"
-        "     WHERE q.line_no = s.line_no AND _landing_key(q.source_key) ="
-        "       _landing_key(s.source_key))),"
-        " (SELECT count(*) FROM _stg_customers s WHERE reason IS NOT NULL"
-        "   AND NOT EXISTS (SELECT 1 FROM quarantine.customers q"
-        "     WHERE q.line_no = s.line_no AND _landing_key(q.source_key) ="
-        "       _landing_key(s.source_key)))";
-    struct floe_buf q;
-    int64_t v[13];
-    char *at;
+    struct floe_buf q, sql;
     int rc;
 
-    /* $b is spelled out: batch ids are checked to be quote-free. */
     floe_buf_init(&q, FLOE_BUF_UNLIMITED);
-    rc = floe_buf_adds(&q, "");
-    for (const char *p = sql; rc == FLOE_OK && *p != '\0'; p = at + 2) {
-        at = strstr(p, "$b");
-        if (at == NULL) {
-            rc = floe_buf_adds(&q, p);
-            break;
-        }
-        rc = floe_buf_add(&q, p, (size_t)(at - p));
-        if (rc == FLOE_OK)
-            rc = floe_duck_add_str(&q, batch);
-    }
+    floe_buf_init(&sql, FLOE_BUF_UNLIMITED);
+    rc = floe_wh_counts_query(d->models, ENGINE, &q);
+    /* $b is spelled out: batch ids are checked to be quote-free. */
     if (rc == FLOE_OK)
-        rc = floe_duck_i64(d, q.data, v, 13, err);
+        rc = floe_duck_add_sql(&sql, q.data, batch);
+    if (rc == FLOE_OK)
+        rc = floe_wh_counts_run(d->models, batch, sql.data, out, duck_i64, d,
+                                err);
     floe_buf_free(&q);
-    if (rc != FLOE_OK)
-        return rc;
-    out->new_orders = v[2];
-    out->duplicate_orders = v[1] - v[2];
-    out->quarantined_orders = v[3];
-    out->enriched_orders = v[4];
-    out->new_customer_versions = v[7];
-    out->duplicate_customers = v[6] - v[7];
-    out->quarantined_customers = v[8];
-    /* Every staged line is valid or rejected, and every rejected one is
-     * quarantined once: by this batch, or before (a re-processed object's
-     * lines are not quarantined again). */
-    if (v[0] != v[9] || v[1] + v[3] > v[0] || v[11] != 0 ||
-        v[5] != v[10] || v[6] + v[8] > v[5] || v[12] != 0 ||
-        v[4] != v[2] || v[2] > v[1] || v[7] > v[6])
-        return floe_err(err, FLOE_ECORRUPT,
-                        "batch %s: counts do not add up (orders raw %lld "
-                        "staged %lld valid %lld quarantined %lld, not "
-                        "quarantined %lld, new %lld enriched %lld; customers "
-                        "raw %lld staged %lld valid %lld quarantined %lld, "
-                        "not quarantined %lld, new %lld)", batch,
-                        (long long)v[9], (long long)v[0], (long long)v[1],
-                        (long long)v[3], (long long)v[11], (long long)v[2],
-                        (long long)v[4], (long long)v[10], (long long)v[5],
-                        (long long)v[6], (long long)v[8], (long long)v[12],
-                        (long long)v[7]);
-    return FLOE_OK;
+    floe_buf_free(&sql);
+    return rc;
 }
 
 static int duck_transform(void *ctx, const char *batch,

@@ -112,6 +112,9 @@ static void test_dest_key(void)
 
 /* --- sense --------------------------------------------------------- */
 
+/* The streams the default models declare. */
+static const char *const streams[] = { "orders", "customers", NULL };
+
 static void test_sense_ignores_errors_and_strays(void)
 {
     struct floe_store *st = NULL;
@@ -130,7 +133,7 @@ static void test_sense_ignores_errors_and_strays(void)
     CHECK(floe_store_put(st, "processing/batch=x/orders/a.gz", "p", 1) ==
           FLOE_OK);
 
-    CHECK(floe_claim_sense(st, &p, err) == FLOE_OK);
+    CHECK(floe_claim_sense(st, streams, &p, err) == FLOE_OK);
     CHECK(p.n == 3);
     if (p.n == 3) { /* sorted by key */
         CHECK(strcmp(p.v[0].source, landing[0]) == 0 && p.v[0].size == 1);
@@ -140,6 +143,7 @@ static void test_sense_ignores_errors_and_strays(void)
     CHECK(p.bytes == 6);
     CHECK(p.errors == 1 && p.error_bytes == 4);
     CHECK(p.unknown == 2);
+    CHECK(strcmp(p.unknown_streams, "orderz") == 0);
 
     /* limits: objects, bytes, and a lone oversize object still goes */
     CHECK(floe_claim_take(&p, 0, 0, 0) == 3);
@@ -174,7 +178,7 @@ static void test_claim_moves_exactly_once(void)
     CHECK(floe_store_put(st, landing[1], "ord1\n", 5) == FLOE_OK);
     CHECK(floe_store_put(st, landing[2], "ord22\n", 6) == FLOE_OK);
     CHECK(floe_store_put(st, "landing/errors/e.gz", "e", 1) == FLOE_OK);
-    CHECK(floe_claim_sense(st, &p, err) == FLOE_OK && p.n == 3);
+    CHECK(floe_claim_sense(st, streams, &p, err) == FLOE_OK && p.n == 3);
 
     CHECK(floe_claim_new(st, "B1", "2026-11-24T19:56:00.000Z", p.v, p.n, &c,
                          err) == FLOE_OK);
@@ -329,7 +333,7 @@ static void test_claim_quarantines_what_cannot_load(void)
     CHECK(put_gz(st, landing[2], "ord3\nord4\nord5\n") == FLOE_OK);
     CHECK(floe_store_get(st, landing[2], &gz) == FLOE_OK);
     CHECK(floe_store_put(st, landing[2], gz.data, gz.len - 6) == FLOE_OK);
-    CHECK(floe_claim_sense(st, &p, err) == FLOE_OK && p.n == 3);
+    CHECK(floe_claim_sense(st, streams, &p, err) == FLOE_OK && p.n == 3);
     CHECK(floe_claim_new(st, "B4", "2026-11-24T19:56:00.000Z", p.v, p.n, &c,
                          err) == FLOE_OK);
     CHECK(c.objects == 3 && c.quarantined == 1 && c.missing == 0);

@@ -410,8 +410,8 @@ static void test_end_to_end(void)
     put_gz(st, "processing/batch=b2/customers/x.gz", b2_customers);
     put_gz(st, "processing/batch=b3/elsewhere/x.gz", b2_orders);
 
-    CHECK(floe_wh_open("nosuch", state, &wh, err) == FLOE_ENOTSUP);
-    if (floe_wh_open(NULL, state, &wh, err) != FLOE_OK) {
+    CHECK(floe_wh_open("nosuch", state, NULL, &wh, err) == FLOE_ENOTSUP);
+    if (floe_wh_open(NULL, state, NULL, &wh, err) != FLOE_OK) {
         fprintf(stderr, "  open: %s\n", err);
         CHECK(0);
         floe_store_close(st);
@@ -548,7 +548,7 @@ static void test_first_occurrence_and_migration(void)
                                                      ORD(8, "paid"));
     CHECK(duckdb_open(NULL, &db) == DuckDBSuccess);
     CHECK(duckdb_connect(db, &con) == DuckDBSuccess);
-    CHECK(floe_wh_open(NULL, state, &wh, err) == FLOE_OK);
+    CHECK(floe_wh_open(NULL, state, NULL, &wh, err) == FLOE_OK);
     CHECK(floe_wh_load(wh, st, "d1", &c, err) == FLOE_OK);
     CHECK(c.raw_orders == 6);
     CHECK(floe_wh_transform(wh, "d1", &c, err) == FLOE_OK);
@@ -576,7 +576,7 @@ static void test_first_occurrence_and_migration(void)
             "DELETE FROM w.core.order_events; DROP VIEW w.core.orders; "
             "CREATE TABLE w.core.orders AS SELECT * FROM w.core.legacy; "
             "DROP TABLE w.core.legacy; COMMIT");
-    CHECK(floe_wh_open(NULL, state, &wh, err) == FLOE_OK);
+    CHECK(floe_wh_open(NULL, state, NULL, &wh, err) == FLOE_OK);
     CHECK(floe_wh_unload(wh, st, "d1", &c, err) == FLOE_OK);
     EXPECT(statuses, "5paid 6created 7paid");
     EXPECT(enriched, "5paidfalse 6createdfalse 7paidfalse");
