@@ -162,9 +162,14 @@ int floe_wh_fetch(struct floe_store *st, const char *key,
     char path[PATH_MAX];
     int rc = floe_store_local_path(st, key, path, sizeof(path));
 
-    if (rc == FLOE_OK)
+    if (rc == FLOE_OK) {
         rc = floe_read_file(path, out);
-    else if (rc == FLOE_ENOTSUP)
+        if (rc != FLOE_OK)
+            return floe_err(err, rc, "cannot read %s (%s): %s", key, path,
+                            floe_strerror(rc));
+        return FLOE_OK;
+    }
+    if (rc == FLOE_ENOTSUP)
         rc = floe_store_get(st, key, out);
     if (rc != FLOE_OK)
         return floe_err(err, rc, "cannot read %s: %s", key,
